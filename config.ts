@@ -1,0 +1,233 @@
+// Stack configuration: its shape, defaults and validation. Pure: index.ts feeds it what
+// `pulumi config` holds, so every mistake is reported, with its key, before any resource exists.
+import { isIP } from "node:net";
+
+export const NAMESPACE = "pg-replication";
+
+export type SettingValue = string | number | boolean;
+
+export interface HostSpec {
+  name: string;
+  address: string;
+  sshPort: number;
+}
+
+export interface ClientSpec {
+  database: string;
+  user: string;
+  address: string;
+}
+
+export interface ClusterSpec {
+  name: string;
+  leader: string;
+  hosts: HostSpec[];
+  port: number;
+  sslmode: "disable" | "require" | "verify-ca" | "verify-full";
+  ssh: { user: string; privateKeyPath: string; knownHostsPath?: string };
+  adminAddresses: string[];
+  clients: ClientSpec[];
+  settings: Record<string, SettingValue>;
+}
+
+export interface StackSpec {
+  clusters: ClusterSpec[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Keys that must hold Pulumi secrets (`pulumi config set --secret KEY ...`). */
+export const SECRET_KEYS = ["adminPassword", "replicationPassword"] as const;
+
+const NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const PG_NAME_MAX = 63;
+const SETTING_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const SSLMODES = ["disable", "require", "verify-ca", "verify-full"] as const;
+
+type Raw = Record<string, unknown>;
+
+function isObject(v: unknown): v is Raw {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function isCidr(value: string): boolean {
+  const [addr, bits, ...rest] = value.split("/");
+  if (rest.length > 0 || bits === undefined || !/^[0-9]{1,3}$/.test(bits)) return false;
+  const family = isIP(addr);
+  return family !== 0 && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** A host's address as a pg_hba.conf address: a /32 or /128 of an IP, or a host name as is. */
+export function hbaAddress(address: string): string {
+  const family = isIP(address);
+  return family === 4 ? `${address}/32` : family === 6 ? `${address}/128` : address;
+}
+
+class Checker {
+  readonly problems: string[] = [];
+  fail(key: string, message: string): void {
+    this.problems.push(`${NAMESPACE}:${key}: ${message}`);
+  }
+  string(raw: Raw, field: string, key: string, fallback?: string): string {
+    const v = raw[field];
+    if (v === undefined || v === null || v === "") {
+      if (fallback !== undefined) return fallback;
+      this.fail(`${key}.${field}`, "is required");
+      return "";
+    }
+    if (typeof v !== "string") {
+      this.fail(`${key}.${field}`, `must be a string, got ${JSON.stringify(v)}`);
+      return "";
+    }
+    return v;
+  }
+  port(raw: Raw, field: string, key: string, fallback: number): number {
+    const v = raw[field] ?? fallback;
+    const n = typeof v === "string" && /^[0-9]+$/.test(v) ? Number(v) : v;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
+      this.fail(`${key}.${field}`, `must be a port number (1-65535), got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return n;
+  }
+  pgName(value: string, key: string): void {
+    if (value.length > PG_NAME_MAX) this.fail(key, `is longer than ${PG_NAME_MAX} characters`);
+    if (value.includes("\0")) this.fail(key, "contains a NUL byte");
+  }
+  array(raw: Raw, field: string, key: string, required: boolean): unknown[] {
+    const v = raw[field];
+    if (v === undefined || v === null) {
+      if (required) this.fail(`${key}.${field}`, "is required (a non-empty list)");
+      return [];
+    }
+    if (!Array.isArray(v)) {
+      this.fail(`${key}.${field}`, "must be a list");
+      return [];
+    }
+    if (required && v.length === 0) this.fail(`${key}.${field}`, "must not be empty");
+    return v;
+  }
+}
+
+function parseHost(c: Checker, raw: unknown, key: string): HostSpec {
+  if (!isObject(raw)) {
+    c.fail(key, "must be an object with name and address");
+    return { name: "", address: "", sshPort: 22 };
+  }
+  const name = c.string(raw, "name", key);
+  if (name && !NAME.test(name)) c.fail(`${key}.name`, "must be lowercase letters, digits and dashes, starting with a letter");
+  const address = c.string(raw, "address", key);
+  if (address && isIP(address) === 0 && !HOSTNAME.test(address)) {
+    c.fail(`${key}.address`, `is neither an IP address nor a host name: ${JSON.stringify(address)}`);
+  }
+  return { name, address, sshPort: c.port(raw, "sshPort", key, 22) };
+}
+
+function parseClient(c: Checker, raw: unknown, key: string): ClientSpec {
+  if (!isObject(raw)) {
+    c.fail(key, "must be an object with database, user and address");
+    return { database: "", user: "", address: "" };
+  }
+  const database = c.string(raw, "database", key);
+  const user = c.string(raw, "user", key);
+  const address = c.string(raw, "address", key);
+  c.pgName(database, `${key}.database`);
+  c.pgName(user, `${key}.user`);
+  if (address && !isCidr(address)) c.fail(`${key}.address`, `must be a CIDR such as 10.0.0.0/24, got ${JSON.stringify(address)}`);
+  return { database, user, address };
+}
+
+function parseSettings(c: Checker, raw: unknown, key: string): Record<string, SettingValue> {
+  if (raw === undefined || raw === null) return {};
+  if (!isObject(raw)) {
+    c.fail(key, "must be a map of PostgreSQL setting names to values");
+    return {};
+  }
+  const settings: Record<string, SettingValue> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!SETTING_NAME.test(name)) c.fail(`${key}.${name}`, "is not a PostgreSQL setting name");
+    else if (!["string", "number", "boolean"].includes(typeof value)) c.fail(`${key}.${name}`, "must be a string, number or boolean");
+    else settings[name] = value as SettingValue;
+  }
+  return settings;
+}
+
+function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
+  const r = isObject(raw) ? raw : {};
+  if (!isObject(raw)) c.fail(key, "must be an object");
+  const name = c.string(r, "name", key);
+  if (name && !NAME.test(name)) c.fail(`${key}.name`, "must be lowercase letters, digits and dashes, starting with a letter");
+  const hosts = c.array(r, "hosts", key, true).map((h, i) => parseHost(c, h, `${key}.hosts[${i}]`));
+  const leader = c.string(r, "leader", key);
+  if (leader && hosts.length > 0 && !hosts.some((h) => h.name === leader)) {
+    c.fail(`${key}.leader`, `names no host of this cluster: ${JSON.stringify(leader)} (hosts: ${hosts.map((h) => h.name).join(", ")})`);
+  }
+  const sslmode = c.string(r, "sslmode", key, "require");
+  if (!(SSLMODES as readonly string[]).includes(sslmode)) c.fail(`${key}.sslmode`, `must be one of ${SSLMODES.join(", ")}`);
+  const sshRaw = isObject(r.ssh) ? r.ssh : {};
+  if (!isObject(r.ssh)) c.fail(`${key}.ssh`, "is required: {user, privateKeyPath, knownHostsPath}");
+  const ssh = {
+    user: c.string(sshRaw, "user", `${key}.ssh`),
+    privateKeyPath: c.string(sshRaw, "privateKeyPath", `${key}.ssh`),
+    knownHostsPath: c.string(sshRaw, "knownHostsPath", `${key}.ssh`, "") || undefined,
+  };
+  const adminAddresses = c.array(r, "adminAddresses", key, true).map((a, i) => {
+    if (typeof a !== "string" || !isCidr(a)) c.fail(`${key}.adminAddresses[${i}]`, `must be a CIDR, got ${JSON.stringify(a)}`);
+    return String(a);
+  });
+  const clients = c.array(r, "clients", key, false).map((cl, i) => parseClient(c, cl, `${key}.clients[${i}]`));
+  const settings = parseSettings(c, r.settings, `${key}.settings`);
+  return { name, leader, hosts, port: c.port(r, "port", key, 5432), sslmode: sslmode as ClusterSpec["sslmode"], ssh, adminAddresses, clients, settings };
+}
+
+function checkUnique(c: Checker, clusters: ClusterSpec[]): void {
+  const seen = new Map<string, string>();
+  const once = (kind: string, value: string, key: string) => {
+    if (!value) return;
+    const previous = seen.get(`${kind}\0${value}`);
+    if (previous) c.fail(key, `duplicate ${kind} ${JSON.stringify(value)}, already used by ${NAMESPACE}:${previous}`);
+    else seen.set(`${kind}\0${value}`, key);
+  };
+  clusters.forEach((cl, ci) => {
+    once("cluster name", cl.name, `clusters[${ci}].name`);
+    cl.hosts.forEach((h, hi) => {
+      once("host name", h.name, `clusters[${ci}].hosts[${hi}].name`);
+      once("address", h.address, `clusters[${ci}].hosts[${hi}].address`);
+    });
+  });
+}
+
+/**
+ * Validates the raw `pg-replication:*` config. `secretKeys` lists the keys Pulumi holds as
+ * secrets; a password given in plaintext is refused, never used.
+ */
+export function parseStackConfig(raw: { clusters?: unknown }, present: Record<string, boolean>, secretKeys: Set<string>): StackSpec {
+  const c = new Checker();
+  for (const key of SECRET_KEYS) {
+    if (!present[key]) c.fail(key, `is required: pulumi config set --secret ${key} <value>`);
+    else if (!secretKeys.has(key)) c.fail(key, `is stored in plaintext; it must be a secret: pulumi config set --secret ${key} <value>`);
+  }
+  let clusters: ClusterSpec[] = [];
+  if (!Array.isArray(raw.clusters) || raw.clusters.length === 0) c.fail("clusters", "is required: a non-empty list of clusters");
+  else clusters = raw.clusters.map((cl, i) => parseCluster(c, cl, `clusters[${i}]`));
+  checkUnique(c, clusters);
+  if (c.problems.length > 0) throw new ConfigError(c.problems);
+  return { clusters };
+}
+
+/** The host key for `address` in an OpenSSH known_hosts text ("addr[,addr] type key"), if any. */
+export function findHostKey(knownHosts: string, address: string, port = 22): string | undefined {
+  const wanted = port === 22 ? address : `[${address}]:${port}`;
+  for (const line of knownHosts.split("\n")) {
+    const [names, type, key] = line.trim().split(/\s+/);
+    if (!names || names.startsWith("#") || !type || !key) continue;
+    if (names.split(",").includes(wanted)) return `${type} ${key}`;
+  }
+  return undefined;
+}

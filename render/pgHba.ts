@@ -1,0 +1,40 @@
+import { ClusterSpec, hbaAddress } from "../config";
+
+export const HBA_BEGIN = "# BEGIN pg-replication (managed by Pulumi; edits inside this block are overwritten)";
+export const HBA_END = "# END pg-replication";
+
+export interface HbaRoles {
+  admin: string;
+  replication: string;
+}
+
+function line(type: string, database: string, user: string, address: string, method: string): string {
+  return [type.padEnd(7), database.padEnd(15), user.padEnd(15), address.padEnd(23), method].join(" ").trimEnd();
+}
+
+// pg_hba takes a name as is unless it is quoted; quote whatever is not a plain word.
+function hbaName(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !["all", "replication", "sameuser", "samerole", "samegroup"].includes(name)
+    ? name
+    : `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The block this project owns at the top of every member's pg_hba.conf. Every member lists the
+ * whole cluster, so any of them can be promoted; the replication role may stream WAL from a
+ * member and is rejected by every database (first match wins, so the rejects come before any
+ * line below the block).
+ */
+export function renderHbaBlock(cluster: ClusterSpec, roles: HbaRoles): string {
+  const admin = hbaName(roles.admin);
+  const repl = hbaName(roles.replication);
+  const lines = [HBA_BEGIN];
+  for (const cidr of cluster.adminAddresses) lines.push(line("host", "all", admin, cidr, "scram-sha-256"));
+  for (const h of cluster.hosts) lines.push(line("host", "replication", repl, hbaAddress(h.address), "scram-sha-256"));
+  lines.push(line("host", "all", repl, "0.0.0.0/0", "reject"));
+  lines.push(line("host", "all", repl, "::/0", "reject"));
+  lines.push(line("local", "all", repl, "", "reject"));
+  for (const c of cluster.clients) lines.push(line("host", hbaName(c.database), hbaName(c.user), c.address, "scram-sha-256"));
+  lines.push(HBA_END);
+  return lines.join("\n") + "\n";
+}

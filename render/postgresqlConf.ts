@@ -1,0 +1,31 @@
+import { ClusterSpec, SettingValue } from "../config";
+import { confValue } from "./quote";
+
+export const PG_MAJOR = "15";
+export const PG_CLUSTER = "main";
+export const CONF_DIR = `/etc/postgresql/${PG_MAJOR}/${PG_CLUSTER}`;
+export const INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication.conf`;
+
+/** What every member needs to serve, stream and be promoted; a cluster's `settings` win. */
+export function replicationSettings(cluster: ClusterSpec): Record<string, SettingValue> {
+  return {
+    listen_addresses: "*",
+    port: cluster.port,
+    password_encryption: "scram-sha-256",
+    wal_level: "replica",
+    max_wal_senders: 10,
+    max_replication_slots: 10,
+    max_slot_wal_keep_size: "10GB",
+    wal_log_hints: true,
+    hot_standby: true,
+  };
+}
+
+/** The conf.d include of one member, settings sorted so the preview diff is stable. */
+export function renderPostgresqlConf(cluster: ClusterSpec): string {
+  const settings = { ...replicationSettings(cluster), ...cluster.settings };
+  const lines = Object.keys(settings)
+    .sort()
+    .map((name) => `${name} = ${confValue(settings[name])}`);
+  return [`# Managed by pg-replication (Pulumi), cluster ${cluster.name}. Edits are overwritten.`, ...lines, ""].join("\n");
+}

@@ -1,0 +1,33 @@
+// Quoting for every identifier, literal and shell word built from stack config.
+
+/** A SQL identifier, always double-quoted: `"app"`, `"we""ird"`. */
+export function sqlIdent(name: string): string {
+  if (name.includes("\0")) throw new Error(`identifier contains a NUL byte: ${JSON.stringify(name)}`);
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A SQL string literal with standard_conforming_strings (the default since 9.1). */
+export function sqlLiteral(value: string): string {
+  if (value.includes("\0")) throw new Error("literal contains a NUL byte");
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A single shell word for POSIX sh: `'it'\''s'`. */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_./:=@%+-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A value in postgresql.conf: numbers and simple words bare, anything else single-quoted. */
+export function confValue(value: string | number | boolean): string {
+  if (typeof value === "number") return String(value);
+  if (typeof value === "boolean") return value ? "on" : "off";
+  if (/^-?[0-9]+(\.[0-9]+)?([kMGT]?B|ms|s|min|h|d)?$/.test(value)) return value;
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+}
+
+/** A libpq connection-string value (keyword=value form). */
+export function conninfoValue(value: string): string {
+  if (/^[A-Za-z0-9_.:/-]+$/.test(value)) return value;
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
