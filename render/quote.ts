@@ -22,7 +22,7 @@ export function shellQuote(word: string): string {
 export function confValue(value: string | number | boolean): string {
   if (typeof value === "number") return String(value);
   if (typeof value === "boolean") return value ? "on" : "off";
-  if (/^-?[0-9]+(\.[0-9]+)?([kMGT]?B|ms|s|min|h|d)?$/.test(value)) return value;
+  if (/^-?[0-9]+(\.[0-9]+)?([kMGT]?B|ms|s|min|h|d)?$/.test(value) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) return value;
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 

@@ -12,16 +12,16 @@ SECONDS=0
 
 # Writes stdin to $1 (mode $2) only if the content differs; returns 0 if changed.
 write_if_changed() {
-  local file=$1 mode=$2 tmp
-  tmp=$(mktemp "$file.XXXXXX")
+  local file=$1 mode=$2 tmp rc=1
+  tmp=$(mktemp)
   cat > "$tmp"
-  if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
-    rm -f "$tmp"
-    return 1
+  if ! cmp -s "$tmp" "$file"; then
+    install -m "$mode" "$tmp" "$file"
+    echo "  wrote $file"
+    rc=0
   fi
-  chmod "$mode" "$tmp"
-  mv -f "$tmp" "$file"
-  echo "  wrote $file"
+  rm -f "$tmp"
+  return "$rc"
 }
 
 main_cluster_online() {
@@ -48,7 +48,7 @@ install_packages() {
 setup_state() {
   local name h addr d
   install -d -m 755 "$STATE" "$STATE/hosts"
-  touch "$STATE_MARKER"
+  [[ -e $STATE_MARKER ]] || touch "$STATE_MARKER"
   [[ -f $STATE/id_ed25519 ]] || {
     echo "  generating client key $STATE/id_ed25519"
     ssh-keygen -q -t ed25519 -N '' -C pg-replication-sandbox -f "$STATE/id_ed25519"

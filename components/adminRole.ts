@@ -1,0 +1,34 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { RUN_SQL_AS_POSTGRES, renderAdminRoleSql } from "../render/hostScripts";
+import { scramVerifier } from "../render/scram";
+import { SshAccess, sshConnection } from "./connection";
+
+export interface AdminRoleArgs {
+  ssh: SshAccess;
+  roleName: pulumi.Input<string>;
+  password: pulumi.Input<string>;
+}
+
+/**
+ * The superuser role the postgresql provider logs in with, bootstrapped over SSH through the
+ * local postgres account (peer authentication), as an operator would. Only a SCRAM verifier
+ * leaves this program, on stdin.
+ */
+export class AdminRole extends pulumi.ComponentResource {
+  readonly roleName: pulumi.Output<string>;
+
+  constructor(name: string, args: AdminRoleArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pg-replication:role:AdminRole", name, {}, opts);
+    const sql = pulumi
+      .secret(pulumi.all([args.roleName, args.password]))
+      .apply(([role, password]) => renderAdminRoleSql(role, scramVerifier(role, password)));
+    const bootstrap = new command.remote.Command(
+      `${name}-bootstrap`,
+      { connection: sshConnection(args.ssh), create: RUN_SQL_AS_POSTGRES, stdin: sql, addPreviousOutputInEnv: false },
+      { parent: this, additionalSecretOutputs: ["stdin"] },
+    );
+    this.roleName = pulumi.all([args.roleName, bootstrap.id]).apply(([role]) => role);
+    this.registerOutputs({ roleName: this.roleName });
+  }
+}

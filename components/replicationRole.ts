@@ -1,0 +1,41 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import { scramVerifier } from "../render/scram";
+
+export interface ReplicationRoleArgs {
+  /** A postgresql provider logged in on the leader as a superuser. */
+  provider: postgresql.Provider;
+  roleName: pulumi.Input<string>;
+  password: pulumi.Input<string>;
+}
+
+/**
+ * The role standbys stream WAL with: REPLICATION LOGIN, no superuser, no database. Being
+ * refused by every database is pg_hba's job (render/pgHba.ts); this role holds nothing else.
+ */
+export class ReplicationRole extends pulumi.ComponentResource {
+  readonly roleName: pulumi.Output<string>;
+
+  constructor(name: string, args: ReplicationRoleArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pg-replication:role:ReplicationRole", name, {}, opts);
+    const verifier = pulumi
+      .secret(pulumi.all([args.roleName, args.password]))
+      .apply(([role, password]) => scramVerifier(role, password));
+    const role = new postgresql.Role(
+      name,
+      {
+        name: args.roleName,
+        login: true,
+        replication: true,
+        superuser: false,
+        createDatabase: false,
+        createRole: false,
+        inherit: false,
+        password: verifier,
+      },
+      { parent: this, provider: args.provider },
+    );
+    this.roleName = role.name;
+    this.registerOutputs({ roleName: this.roleName });
+  }
+}

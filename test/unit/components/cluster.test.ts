@@ -1,0 +1,114 @@
+import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
+import { clusterSpec } from "../fixtures";
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  provider?: string;
+}
+
+const registered: Registered[] = [];
+
+// How the SDK hands a mock a secret input: wrapped under this signature key.
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const isSecretValue = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
+const plain = (v: unknown): Record<string, unknown> & string =>
+  (isSecretValue(v) ? (v as { value: unknown }).value : v) as Record<string, unknown> & string;
+
+pulumi.runtime.setMocks(
+  {
+    newResource(args) {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+      return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "configuration unchanged\n" } };
+    },
+    call: () => ({}),
+  },
+  "pg-replication",
+  "unit",
+  false,
+);
+
+// Imported after setMocks so that every resource goes to the mocks.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { PostgresCluster } = require("../../../components/cluster") as typeof import("../../../components/cluster");
+
+function value<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+describe("PostgresCluster", () => {
+  let cluster: InstanceType<typeof PostgresCluster>;
+
+  before(async () => {
+    cluster = new PostgresCluster("main", {
+      spec: clusterSpec(),
+      sshPrivateKey: "PRIVATE KEY",
+      hostKeys: { pg1: "ssh-ed25519 K1", pg2: "ssh-ed25519 K2", pg3: "ssh-ed25519 K3" },
+      adminPassword: pulumi.secret("admin-pw"),
+      replicationPassword: pulumi.secret("repl-pw"),
+    });
+    await value(cluster.adminConnectionString);
+    await value(cluster.hostReports);
+  });
+
+  const byType = (type: string) => registered.filter((r) => r.type === type);
+
+  it("uses Pulumi's type tokens for its components", () => {
+    const types = new Set(registered.map((r) => r.type));
+    for (const t of ["pg-replication:cluster:PostgresCluster", "pg-replication:host:HostConfiguration", "pg-replication:role:AdminRole", "pg-replication:role:ReplicationRole"]) {
+      assert.ok(types.has(t), `no ${t} among ${[...types].join(", ")}`);
+    }
+  });
+
+  it("configures every member over SSH with its own address and pinned host key", () => {
+    const applies = byType("command:remote:Command").filter((r) => r.name.endsWith("-apply"));
+    assert.deepEqual(applies.map((r) => r.name).sort(), ["main-pg1-apply", "main-pg2-apply", "main-pg3-apply"]);
+    const pg2 = applies.find((r) => r.name === "main-pg2-apply")!;
+    assert.ok(isSecretValue(pg2.inputs.connection), "the connection carries the private key: a secret");
+    const connection = plain(pg2.inputs.connection);
+    assert.equal(connection.host, "10.77.0.12");
+    assert.equal(connection.user, "deploy");
+    assert.equal(connection.hostKey, "ssh-ed25519 K2");
+    assert.match(plain(pg2.inputs.create), /pg-replication\.conf/);
+  });
+
+  it("bootstraps the admin role on the leader only, with the password nowhere in the command", () => {
+    const bootstraps = byType("command:remote:Command").filter((r) => r.name.endsWith("-bootstrap"));
+    assert.equal(bootstraps.length, 1);
+    const { inputs } = bootstraps[0];
+    assert.equal(plain(inputs.connection).host, "10.77.0.11");
+    assert.ok(!JSON.stringify(inputs).includes("admin-pw"));
+    assert.ok(isSecretValue(inputs.stdin), "stdin holds the verifier: a secret");
+    assert.match(plain(inputs.stdin), /SCRAM-SHA-256/);
+  });
+
+  it("points the postgresql provider at the leader and creates the replication role with it", () => {
+    const [provider] = byType("pulumi:providers:postgresql");
+    assert.equal(provider.inputs.host, "10.77.0.11");
+    assert.equal(provider.inputs.username, "pgr_admin");
+    const [role] = byType("postgresql:index/role:Role");
+    assert.equal(role.inputs.name, "replicator");
+    assert.equal(role.inputs.replication, true);
+    assert.equal(role.inputs.superuser, false);
+    assert.ok(isSecretValue(role.inputs.password));
+    assert.match(plain(role.inputs.password), /^SCRAM-SHA-256\$/);
+    assert.ok(!JSON.stringify(registered).includes("repl-pw"));
+    assert.ok(role.provider?.includes("main-leader"), `role provider: ${role.provider}`);
+  });
+
+  it("outputs connection strings as secrets", async () => {
+    assert.equal(await pulumi.isSecret(cluster.adminConnectionString), true);
+    assert.equal(await pulumi.isSecret(cluster.replicationConnectionString), true);
+    assert.equal(await value(cluster.adminConnectionString), "postgresql://pgr_admin:admin-pw@10.77.0.11:5432/postgres?sslmode=require");
+  });
+
+  it("reports what each host's configuration step did", async () => {
+    assert.deepEqual(await value(cluster.hostReports), {
+      pg1: "configuration unchanged\n",
+      pg2: "configuration unchanged\n",
+      pg3: "configuration unchanged\n",
+    });
+  });
+});

@@ -1,0 +1,96 @@
+import { strict as assert } from "node:assert";
+import { ConfigError, findHostKey, parseStackConfig } from "../../config";
+import { rawCluster } from "./fixtures";
+
+const present = { adminPassword: true, replicationPassword: true };
+const secrets = new Set(["adminPassword", "replicationPassword"]);
+
+function problems(clusters: unknown, p = present, s = secrets): string[] {
+  try {
+    parseStackConfig({ clusters }, p, s);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+    return e.problems;
+  }
+  return [];
+}
+
+describe("parseStackConfig", () => {
+  it("accepts a valid cluster and fills defaults", () => {
+    const spec = parseStackConfig({ clusters: [rawCluster()] }, present, secrets);
+    const c = spec.clusters[0];
+    assert.equal(c.port, 5432);
+    assert.equal(c.sslmode, "require");
+    assert.equal(c.hosts[0].sshPort, 22);
+    assert.deepEqual(c.settings, {});
+  });
+
+  it("names the key of a plaintext password", () => {
+    const found = problems([rawCluster()], present, new Set(["replicationPassword"]));
+    assert.deepEqual(found.length, 1);
+    assert.match(found[0], /^pg-replication:adminPassword: is stored in plaintext/);
+  });
+
+  it("names the key of a missing password", () => {
+    const found = problems([rawCluster()], { adminPassword: true, replicationPassword: false });
+    assert.match(found.join("\n"), /pg-replication:replicationPassword: is required/);
+  });
+
+  it("names the key of a host without an address", () => {
+    const c = rawCluster();
+    (c.hosts as Record<string, unknown>[])[1] = { name: "pg2" };
+    assert.deepEqual(problems([c]), ["pg-replication:clusters[0].hosts[1].address: is required"]);
+  });
+
+  it("refuses a duplicate address across clusters", () => {
+    const a = rawCluster();
+    const b = { ...rawCluster(), name: "other", leader: "x1", hosts: [{ name: "x1", address: "10.77.0.12" }] };
+    const found = problems([a, b]);
+    assert.equal(found.length, 1);
+    assert.match(found[0], /^pg-replication:clusters\[1\]\.hosts\[0\]\.address: duplicate address "10\.77\.0\.12", already used by pg-replication:clusters\[0\]\.hosts\[1\]\.address/);
+  });
+
+  it("refuses a leader that is not a host", () => {
+    assert.match(problems([{ ...rawCluster(), leader: "pg9" }])[0], /^pg-replication:clusters\[0\]\.leader: names no host/);
+  });
+
+  it("refuses an empty cluster list and an empty host list", () => {
+    assert.match(problems([])[0], /^pg-replication:clusters: is required/);
+    assert.match(problems([{ ...rawCluster(), hosts: [] }]).join("\n"), /clusters\[0\]\.hosts: must not be empty/);
+  });
+
+  it("reports every problem at once, each with its key", () => {
+    const c = { ...rawCluster(), port: 70000, sslmode: "prefer", adminAddresses: ["10.0.0.1"], settings: { "bad name": 1 } };
+    const found = problems([c]);
+    assert.deepEqual(
+      found.map((p) => p.split(":").slice(0, 2).join(":")),
+      [
+        "pg-replication:clusters[0].sslmode",
+        "pg-replication:clusters[0].adminAddresses[0]",
+        "pg-replication:clusters[0].settings.bad name",
+        "pg-replication:clusters[0].port",
+      ],
+    );
+  });
+
+  it("refuses client entries that are not CIDRs or too long for PostgreSQL", () => {
+    const c = rawCluster();
+    c.clients = [{ database: "x".repeat(64), user: "app", address: "10.0.0.0" }];
+    const found = problems([c]).join("\n");
+    assert.match(found, /clients\[0\]\.database: is longer than 63/);
+    assert.match(found, /clients\[0\]\.address: must be a CIDR/);
+  });
+});
+
+describe("findHostKey", () => {
+  const knownHosts = "# comment\n10.77.0.11 ssh-ed25519 AAAAkey1\n10.77.0.12,pg2 ssh-ed25519 AAAAkey2\n[10.77.0.13]:2222 ssh-rsa AAAAkey3\n";
+  it("finds a key by address, in a list of names, or with a port", () => {
+    assert.equal(findHostKey(knownHosts, "10.77.0.11"), "ssh-ed25519 AAAAkey1");
+    assert.equal(findHostKey(knownHosts, "10.77.0.12"), "ssh-ed25519 AAAAkey2");
+    assert.equal(findHostKey(knownHosts, "10.77.0.13", 2222), "ssh-rsa AAAAkey3");
+  });
+  it("returns undefined for an unknown host or the wrong port", () => {
+    assert.equal(findHostKey(knownHosts, "10.77.0.14"), undefined);
+    assert.equal(findHostKey(knownHosts, "10.77.0.13"), undefined);
+  });
+});

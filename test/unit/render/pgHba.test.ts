@@ -1,0 +1,44 @@
+import { strict as assert } from "node:assert";
+import { HBA_BEGIN, HBA_END, renderHbaBlock } from "../../../render/pgHba";
+import { clusterSpec } from "../fixtures";
+
+const roles = { admin: "pgr_admin", replication: "replicator" };
+const fields = (block: string) =>
+  block
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => l.split(/\s+/));
+
+describe("renderHbaBlock", () => {
+  it("lets every member stream from every member", () => {
+    const rows = fields(renderHbaBlock(clusterSpec(), roles)).filter((f) => f[1] === "replication");
+    assert.deepEqual(
+      rows.map((f) => f[3]),
+      ["10.77.0.11/32", "10.77.0.12/32", "10.77.0.13/32"],
+    );
+    assert.ok(rows.every((f) => f[2] === "replicator" && f[4] === "scram-sha-256"));
+  });
+
+  it("rejects the replication role from every database before any client line", () => {
+    const rows = fields(renderHbaBlock(clusterSpec(), roles));
+    const rejects = rows.map((f, i) => [f, i] as const).filter(([f]) => f.includes("reject"));
+    assert.deepEqual(
+      rejects.map(([f]) => f.slice(0, 3).join(" ")),
+      ["host all replicator", "host all replicator", "local all replicator"],
+    );
+    const firstClient = rows.findIndex((f) => f[2] === "app");
+    assert.ok(rejects.every(([, i]) => i < firstClient));
+  });
+
+  it("puts the application's lines on every member, and the admin's", () => {
+    const block = renderHbaBlock(clusterSpec(), roles);
+    assert.match(block, /^host\s+appdb\s+app\s+10\.77\.0\.0\/24\s+scram-sha-256$/m);
+    assert.match(block, /^host\s+all\s+pgr_admin\s+10\.77\.0\.254\/32\s+scram-sha-256$/m);
+    assert.ok(block.startsWith(HBA_BEGIN + "\n") && block.endsWith(HBA_END + "\n"));
+  });
+
+  it("quotes names pg_hba would read as keywords or split", () => {
+    const block = renderHbaBlock(clusterSpec({ clients: [{ database: "all", user: "my user", address: "10.0.0.0/8" }] }), roles);
+    assert.match(block, /^host\s+"all"\s+"my user"\s+10\.0\.0\.0\/8/m);
+  });
+});

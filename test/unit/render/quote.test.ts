@@ -1,0 +1,35 @@
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { confValue, conninfoValue, shellQuote, sqlIdent, sqlLiteral } from "../../../render/quote";
+
+describe("quoting", () => {
+  it("double-quotes identifiers and doubles embedded quotes", () => {
+    assert.equal(sqlIdent("app"), '"app"');
+    assert.equal(sqlIdent('we"ird'), '"we""ird"');
+    assert.throws(() => sqlIdent("a\0b"), /NUL/);
+  });
+
+  it("quotes literals", () => {
+    assert.equal(sqlLiteral("it's"), "'it''s'");
+  });
+
+  it("makes shell words that survive the shell unchanged", () => {
+    for (const word of ["plain", "with space", "it's", "$(rm -rf /)", "`x`", "a\nb", "*", ""]) {
+      const echoed = execFileSync("sh", ["-c", `printf %s ${shellQuote(word)}`]).toString();
+      assert.equal(echoed, word);
+    }
+  });
+
+  it("renders postgresql.conf values", () => {
+    assert.equal(confValue(10), "10");
+    assert.equal(confValue(true), "on");
+    assert.equal(confValue("10GB"), "10GB");
+    assert.equal(confValue("*"), "'*'");
+    assert.equal(confValue("it's"), "'it''s'");
+  });
+
+  it("renders conninfo values", () => {
+    assert.equal(conninfoValue("10.0.0.1"), "10.0.0.1");
+    assert.equal(conninfoValue("p w'"), "'p w\\''");
+  });
+});
