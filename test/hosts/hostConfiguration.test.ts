@@ -1,0 +1,155 @@
+// The scripts HostConfiguration and AdminRole send, run over real SSH on the sandbox hosts.
+import { strict as assert } from "node:assert";
+import { randomBytes } from "node:crypto";
+import { Client } from "pg";
+import { ADMIN_ROLE, REPLICATION_ROLE } from "../../components/cluster";
+import { RUN_SQL_AS_POSTGRES, renderAdminRoleSql, renderApplyHostConfig } from "../../render/hostScripts";
+import { renderHbaBlock } from "../../render/pgHba";
+import { renderPostgresqlConf } from "../../render/postgresqlConf";
+import { scramVerifier } from "../../render/scram";
+import { clusterSpec } from "../unit/fixtures";
+import { host, psql, ssh, sshOk } from "../support/sandbox";
+
+const members = ["pg1", "pg2", "pg3"];
+const roles = { admin: ADMIN_ROLE, replication: REPLICATION_ROLE };
+
+function spec(settings: Record<string, string | number> = {}) {
+  return clusterSpec({
+    hosts: members.map((name) => ({ name, address: host(name).address, sshPort: 22 })),
+    settings,
+  });
+}
+
+function apply(name: string, settings: Record<string, string | number> = {}, hbaBlock?: string): string {
+  const s = spec(settings);
+  return sshOk(name, renderApplyHostConfig(renderPostgresqlConf(s), hbaBlock ?? renderHbaBlock(s, roles)));
+}
+
+const startTime = (name: string) => psql(name, "select pg_postmaster_start_time()");
+
+describe("host configuration over SSH (sandbox)", function () {
+  this.timeout(120_000);
+
+  before(() => {
+    for (const name of members) {
+      // start from Debian's own files, as a fresh host would be
+      sshOk(name, `sudo rm -f /etc/postgresql/15/main/conf.d/pg-replication.conf
+        if sudo test -e /etc/postgresql/15/main/pg_hba.conf.pg-replication.orig; then
+          sudo cp -p /etc/postgresql/15/main/pg_hba.conf.pg-replication.orig /etc/postgresql/15/main/pg_hba.conf; fi
+        sudo pg_ctlcluster 15 main restart -m fast`);
+    }
+  });
+
+  it("applies the include and pg_hba block, restarting once for wal_level and friends", () => {
+    for (const name of members) {
+      const report = apply(name);
+      assert.match(report, /restarting postgresql 15 main for: .*listen_addresses/, `${name}: ${report}`);
+      assert.equal(psql(name, "show wal_level"), "replica");
+      assert.equal(psql(name, "show wal_log_hints"), "on");
+      assert.equal(psql(name, "show listen_addresses"), "*");
+    }
+  });
+
+  it("lists every member for replication and rejects the replication role elsewhere, in order", () => {
+    const rules = psql(
+      "pg2",
+      "select line_number, type, array_to_string(database, ','), array_to_string(user_name, ','), coalesce(address, ''), auth_method, coalesce(error, '') from pg_hba_file_rules order by line_number",
+    )
+      .split("\n")
+      .map((l) => l.split("|"));
+    assert.deepEqual(rules.filter((r) => r[6] !== ""), [], "no line the server cannot parse");
+    const replication = rules.filter((r) => r[2] === "replication" && r[3] === REPLICATION_ROLE).map((r) => r[4]);
+    assert.deepEqual(replication, members.map((m) => host(m).address));
+    const firstReject = rules.findIndex((r) => r[3] === REPLICATION_ROLE && r[5] === "reject");
+    const debianLocalAll = rules.findIndex((r) => r[1] === "local" && r[2] === "all" && r[3] === "all");
+    assert.ok(firstReject >= 0 && firstReject < debianLocalAll, "our block precedes Debian's own lines");
+  });
+
+  it("changes nothing on a rerun", () => {
+    const before = members.map(startTime);
+    for (const name of members) assert.equal(apply(name).trim(), "configuration unchanged");
+    assert.deepEqual(members.map(startTime), before);
+  });
+
+  it("reloads, without a restart, for a setting that does not need one", () => {
+    const before = startTime("pg3");
+    assert.match(apply("pg3", { work_mem: "24MB" }), /^reloaded postgresql 15 main$/m);
+    assert.equal(psql("pg3", "show work_mem"), "24MB");
+    assert.equal(startTime("pg3"), before);
+    apply("pg3");
+  });
+
+  it("refuses a pg_hba block the server cannot parse, and restores the previous file", () => {
+    const hbaBefore = sshOk("pg3", "sudo md5sum /etc/postgresql/15/main/pg_hba.conf");
+    const bad = renderHbaBlock(spec(), roles).replace("# END", "host all all 10.0.0.0/8 no-such-method\n# END");
+    const r = ssh("pg3", renderApplyHostConfig(renderPostgresqlConf(spec()), bad));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /refusing the new configuration[\s\S]*no-such-method/);
+    assert.equal(sshOk("pg3", "sudo md5sum /etc/postgresql/15/main/pg_hba.conf"), hbaBefore);
+    assert.equal(apply("pg3").trim(), "configuration unchanged");
+  });
+
+  it("starts a stopped server", () => {
+    sshOk("pg2", "sudo pg_ctlcluster 15 main stop -m fast");
+    assert.match(apply("pg2"), /is down: starting it/);
+    assert.equal(psql("pg2", "select 1"), "1");
+  });
+
+  describe("roles", () => {
+    const adminPassword = randomBytes(12).toString("base64");
+    const replicationPassword = randomBytes(12).toString("base64");
+    const leader = () => host("pg1").address;
+
+    before(() => {
+      sshOk("pg1", RUN_SQL_AS_POSTGRES, renderAdminRoleSql(ADMIN_ROLE, scramVerifier(ADMIN_ROLE, adminPassword)));
+      psql("pg1", `drop role if exists ${REPLICATION_ROLE}; create role ${REPLICATION_ROLE} login replication password '${scramVerifier(REPLICATION_ROLE, replicationPassword)}'`);
+      psql("pg1", "select 1 from pg_database where datname = 'appdb'") || psql("pg1", "create database appdb");
+    });
+
+    it("lets the controller log in as the admin role over TLS with its password", async () => {
+      const client = new Client({ host: leader(), port: 5432, user: ADMIN_ROLE, password: adminPassword, database: "postgres", ssl: { rejectUnauthorized: false } });
+      await client.connect();
+      try {
+        const r = await client.query("select current_user, rolsuper, host(inet_client_addr()) as addr, ssl from pg_roles, pg_stat_ssl where rolname = current_user and pid = pg_backend_pid()");
+        assert.deepEqual(r.rows[0], { current_user: ADMIN_ROLE, rolsuper: true, addr: "10.77.0.254", ssl: true });
+      } finally {
+        await client.end();
+      }
+    });
+
+    it("refuses the admin role with a wrong password", async () => {
+      const client = new Client({ host: leader(), port: 5432, user: ADMIN_ROLE, password: "wrong", database: "postgres", ssl: { rejectUnauthorized: false } });
+      await assert.rejects(client.connect(), /password authentication failed/);
+    });
+
+    it("bootstraps the admin role idempotently", () => {
+      sshOk("pg1", RUN_SQL_AS_POSTGRES, renderAdminRoleSql(ADMIN_ROLE, scramVerifier(ADMIN_ROLE, adminPassword)));
+      assert.equal(psql("pg1", `select count(*) from pg_roles where rolname = '${ADMIN_ROLE}'`), "1");
+    });
+
+    // The password travels on stdin, never in a command line.
+    const fromMember = (member: string, conninfo: string, sql: string) =>
+      ssh(member, `read -r PGPASSWORD && export PGPASSWORD && psql -X -A -t ${JSON.stringify(conninfo)} -c ${JSON.stringify(sql)}`, replicationPassword + "\n");
+
+    it("lets the replication role stream from a member", () => {
+      const r = fromMember("pg2", `host=${leader()} user=${REPLICATION_ROLE} replication=true sslmode=require dbname=postgres`, "IDENTIFY_SYSTEM");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^\d+\|1\|/);
+    });
+
+    it("refuses the replication role in every database", () => {
+      for (const db of ["postgres", "template1", "appdb"]) {
+        const r = fromMember("pg2", `host=${leader()} user=${REPLICATION_ROLE} dbname=${db} sslmode=require`, "select 1");
+        assert.notEqual(r.code, 0, `${db} let the replication role in`);
+        assert.match(r.stderr, /pg_hba\.conf rejects connection for host "10\.77\.0\.12", user "replicator", database "\w+"/);
+      }
+      const local = ssh("pg1", `cd / && sudo -u postgres psql -X -U ${REPLICATION_ROLE} -d postgres -c "select 1"`);
+      assert.match(local.stderr, /pg_hba\.conf rejects connection/);
+    });
+
+    it("refuses replication from an address outside the cluster", async () => {
+      const client = new Client({ host: leader(), port: 5432, user: REPLICATION_ROLE, password: replicationPassword, database: "postgres", ssl: { rejectUnauthorized: false }, replication: true } as never);
+      await assert.rejects(client.connect(), /no pg_hba\.conf entry for replication connection from host "10\.77\.0\.254"/);
+    });
+  });
+});
