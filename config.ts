@@ -183,7 +183,17 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   });
   const clients = c.array(r, "clients", key, false).map((cl, i) => parseClient(c, cl, `${key}.clients[${i}]`));
   const settings = parseSettings(c, r.settings, `${key}.settings`);
-  return { name, leader, hosts, port: c.port(r, "port", key, 5432), sslmode: sslmode as ClusterSpec["sslmode"], ssh, adminAddresses, clients, settings };
+  return {
+    name,
+    leader,
+    hosts,
+    port: c.port(r, "port", key, 5432),
+    sslmode: sslmode as ClusterSpec["sslmode"],
+    ssh,
+    adminAddresses,
+    clients,
+    settings,
+  };
 }
 
 function checkUnique(c: Checker, clusters: ClusterSpec[]): void {

@@ -27,7 +27,9 @@ const clusters = spec.clusters.map((cluster, i) => {
     cluster.hosts.map((h, hi) => {
       const hostKey = knownHosts === undefined ? undefined : findHostKey(knownHosts, h.address, h.sshPort);
       if (knownHosts !== undefined && hostKey === undefined) {
-        throw new ConfigError([`${NAMESPACE}:clusters[${i}].hosts[${hi}].address: no host key for ${h.address} in ${cluster.ssh.knownHostsPath}`]);
+        throw new ConfigError([
+          `${NAMESPACE}:clusters[${i}].hosts[${hi}].address: no host key for ${h.address} in ${cluster.ssh.knownHostsPath}`,
+        ]);
       }
       return [h.name, hostKey];
     }),

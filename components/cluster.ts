@@ -88,7 +88,9 @@ export class PostgresCluster extends pulumi.ComponentResource {
     this.members = pulumi.output(spec.hosts.map((h) => h.name));
     this.hostReports = pulumi.all(Object.fromEntries([...configured].map(([host, c]) => [host, c.report])));
     this.adminConnectionString = pulumi.secret(
-      pulumi.all([admin.roleName, args.adminPassword]).apply(([user, pw]) => url(user, pw, leader.address, spec.port, "postgres", spec.sslmode)),
+      pulumi
+        .all([admin.roleName, args.adminPassword])
+        .apply(([user, pw]) => url(user, pw, leader.address, spec.port, "postgres", spec.sslmode)),
     );
     this.replicationConnectionString = pulumi.secret(
       pulumi

@@ -18,9 +18,7 @@ export class ReplicationRole extends pulumi.ComponentResource {
 
   constructor(name: string, args: ReplicationRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:role:ReplicationRole", name, {}, opts);
-    const verifier = pulumi
-      .secret(pulumi.all([args.roleName, args.password]))
-      .apply(([role, password]) => scramVerifier(role, password));
+    const verifier = pulumi.secret(pulumi.all([args.roleName, args.password])).apply(([role, password]) => scramVerifier(role, password));
     const role = new postgresql.Role(
       name,
       {

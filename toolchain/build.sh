@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the Pulumi CLI, its Node.js language host and the two resource plugins
 # from Go modules, caching the binaries outside the repo keyed by version.
-# Exit 0: everything is ready. Exit 3: a module the build needs is not served by the
-# Go module proxy reachable from this machine (the message names it).
+#   build.sh        everything `pulumi up` of this project needs
+#   build.sh core   the CLI, the language host and the postgresql plugin (the engine tests)
+# Exit 0: ready. Exit 3: a module the build needs is not served by the Go module proxy
+# reachable from this machine (the message names it).
 set -euo pipefail
+scope=${1:-all}
 source "$(dirname "$0")/../scripts/env.sh"
 here="$PGR_ROOT/toolchain"
 bin="$PGR_TOOLCHAIN_DIR/bin"
@@ -74,7 +77,7 @@ install_plugin() {
 
 install_plugin postgresql "$POSTGRESQL_VERSION" postgresql . "-X main.version=$POSTGRESQL_VERSION"
 
-if ! plugin_installed command "$COMMAND_VERSION"; then
+if [ "$scope" != core ] && ! plugin_installed command "$COMMAND_VERSION"; then
   require_module github.com/pulumi/pulumi-command/provider@v0.0.0-20260303235922-7f3eb6f3b77c || exit 3
   install_plugin command "$COMMAND_VERSION" command github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command \
     "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_VERSION"

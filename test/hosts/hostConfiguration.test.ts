@@ -33,10 +33,13 @@ describe("host configuration over SSH (sandbox)", function () {
   before(() => {
     for (const name of members) {
       // start from Debian's own files, as a fresh host would be
-      sshOk(name, `sudo rm -f /etc/postgresql/15/main/conf.d/pg-replication.conf
+      sshOk(
+        name,
+        `sudo rm -f /etc/postgresql/15/main/conf.d/pg-replication.conf
         if sudo test -e /etc/postgresql/15/main/pg_hba.conf.pg-replication.orig; then
           sudo cp -p /etc/postgresql/15/main/pg_hba.conf.pg-replication.orig /etc/postgresql/15/main/pg_hba.conf; fi
-        sudo pg_ctlcluster 15 main restart -m fast`);
+        sudo pg_ctlcluster 15 main restart -m fast`,
+      );
     }
   });
 
@@ -57,9 +60,16 @@ describe("host configuration over SSH (sandbox)", function () {
     )
       .split("\n")
       .map((l) => l.split("|"));
-    assert.deepEqual(rules.filter((r) => r[6] !== ""), [], "no line the server cannot parse");
+    assert.deepEqual(
+      rules.filter((r) => r[6] !== ""),
+      [],
+      "no line the server cannot parse",
+    );
     const replication = rules.filter((r) => r[2] === "replication" && r[3] === REPLICATION_ROLE).map((r) => r[4]);
-    assert.deepEqual(replication, members.map((m) => host(m).address));
+    assert.deepEqual(
+      replication,
+      members.map((m) => host(m).address),
+    );
     const firstReject = rules.findIndex((r) => r[3] === REPLICATION_ROLE && r[5] === "reject");
     const debianLocalAll = rules.findIndex((r) => r[1] === "local" && r[2] === "all" && r[3] === "all");
     assert.ok(firstReject >= 0 && firstReject < debianLocalAll, "our block precedes Debian's own lines");
@@ -102,15 +112,27 @@ describe("host configuration over SSH (sandbox)", function () {
 
     before(() => {
       sshOk("pg1", RUN_SQL_AS_POSTGRES, renderAdminRoleSql(ADMIN_ROLE, scramVerifier(ADMIN_ROLE, adminPassword)));
-      psql("pg1", `drop role if exists ${REPLICATION_ROLE}; create role ${REPLICATION_ROLE} login replication password '${scramVerifier(REPLICATION_ROLE, replicationPassword)}'`);
-      psql("pg1", "select 1 from pg_database where datname = 'appdb'") || psql("pg1", "create database appdb");
+      psql(
+        "pg1",
+        `drop role if exists ${REPLICATION_ROLE}; create role ${REPLICATION_ROLE} login replication password '${scramVerifier(REPLICATION_ROLE, replicationPassword)}'`,
+      );
+      if (!psql("pg1", "select 1 from pg_database where datname = 'appdb'")) psql("pg1", "create database appdb");
     });
 
     it("lets the controller log in as the admin role over TLS with its password", async () => {
-      const client = new Client({ host: leader(), port: 5432, user: ADMIN_ROLE, password: adminPassword, database: "postgres", ssl: { rejectUnauthorized: false } });
+      const client = new Client({
+        host: leader(),
+        port: 5432,
+        user: ADMIN_ROLE,
+        password: adminPassword,
+        database: "postgres",
+        ssl: { rejectUnauthorized: false },
+      });
       await client.connect();
       try {
-        const r = await client.query("select current_user, rolsuper, host(inet_client_addr()) as addr, ssl from pg_roles, pg_stat_ssl where rolname = current_user and pid = pg_backend_pid()");
+        const r = await client.query(
+          "select current_user, rolsuper, host(inet_client_addr()) as addr, ssl from pg_roles, pg_stat_ssl where rolname = current_user and pid = pg_backend_pid()",
+        );
         assert.deepEqual(r.rows[0], { current_user: ADMIN_ROLE, rolsuper: true, addr: "10.77.0.254", ssl: true });
       } finally {
         await client.end();
@@ -118,7 +140,14 @@ describe("host configuration over SSH (sandbox)", function () {
     });
 
     it("refuses the admin role with a wrong password", async () => {
-      const client = new Client({ host: leader(), port: 5432, user: ADMIN_ROLE, password: "wrong", database: "postgres", ssl: { rejectUnauthorized: false } });
+      const client = new Client({
+        host: leader(),
+        port: 5432,
+        user: ADMIN_ROLE,
+        password: "wrong",
+        database: "postgres",
+        ssl: { rejectUnauthorized: false },
+      });
       await assert.rejects(client.connect(), /password authentication failed/);
     });
 
@@ -129,10 +158,18 @@ describe("host configuration over SSH (sandbox)", function () {
 
     // The password travels on stdin, never in a command line.
     const fromMember = (member: string, conninfo: string, sql: string) =>
-      ssh(member, `read -r PGPASSWORD && export PGPASSWORD && psql -X -A -t ${JSON.stringify(conninfo)} -c ${JSON.stringify(sql)}`, replicationPassword + "\n");
+      ssh(
+        member,
+        `read -r PGPASSWORD && export PGPASSWORD && psql -X -A -t ${JSON.stringify(conninfo)} -c ${JSON.stringify(sql)}`,
+        replicationPassword + "\n",
+      );
 
     it("lets the replication role stream from a member", () => {
-      const r = fromMember("pg2", `host=${leader()} user=${REPLICATION_ROLE} replication=true sslmode=require dbname=postgres`, "IDENTIFY_SYSTEM");
+      const r = fromMember(
+        "pg2",
+        `host=${leader()} user=${REPLICATION_ROLE} replication=true sslmode=require dbname=postgres`,
+        "IDENTIFY_SYSTEM",
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^\d+\|1\|/);
     });
@@ -148,7 +185,15 @@ describe("host configuration over SSH (sandbox)", function () {
     });
 
     it("refuses replication from an address outside the cluster", async () => {
-      const client = new Client({ host: leader(), port: 5432, user: REPLICATION_ROLE, password: replicationPassword, database: "postgres", ssl: { rejectUnauthorized: false }, replication: true } as never);
+      const client = new Client({
+        host: leader(),
+        port: 5432,
+        user: REPLICATION_ROLE,
+        password: replicationPassword,
+        database: "postgres",
+        ssl: { rejectUnauthorized: false },
+        replication: true,
+      } as never);
       await assert.rejects(client.connect(), /no pg_hba\.conf entry for replication connection from host "10\.77\.0\.254"/);
     });
   });

@@ -47,7 +47,10 @@ describe("parseStackConfig", () => {
     const b = { ...rawCluster(), name: "other", leader: "x1", hosts: [{ name: "x1", address: "10.77.0.12" }] };
     const found = problems([a, b]);
     assert.equal(found.length, 1);
-    assert.match(found[0], /^pg-replication:clusters\[1\]\.hosts\[0\]\.address: duplicate address "10\.77\.0\.12", already used by pg-replication:clusters\[0\]\.hosts\[1\]\.address/);
+    assert.match(
+      found[0],
+      /^pg-replication:clusters\[1\]\.hosts\[0\]\.address: duplicate address "10\.77\.0\.12", already used by pg-replication:clusters\[0\]\.hosts\[1\]\.address/,
+    );
   });
 
   it("refuses a leader that is not a host", () => {
@@ -83,7 +86,8 @@ describe("parseStackConfig", () => {
 });
 
 describe("findHostKey", () => {
-  const knownHosts = "# comment\n10.77.0.11 ssh-ed25519 AAAAkey1\n10.77.0.12,pg2 ssh-ed25519 AAAAkey2\n[10.77.0.13]:2222 ssh-rsa AAAAkey3\n";
+  const knownHosts =
+    "# comment\n10.77.0.11 ssh-ed25519 AAAAkey1\n10.77.0.12,pg2 ssh-ed25519 AAAAkey2\n[10.77.0.13]:2222 ssh-rsa AAAAkey3\n";
   it("finds a key by address, in a list of names, or with a port", () => {
     assert.equal(findHostKey(knownHosts, "10.77.0.11"), "ssh-ed25519 AAAAkey1");
     assert.equal(findHostKey(knownHosts, "10.77.0.12"), "ssh-ed25519 AAAAkey2");

@@ -15,7 +15,7 @@ const registered: Registered[] = [];
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const isSecretValue = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
 const plain = (v: unknown): Record<string, unknown> & string =>
-  (isSecretValue(v) ? (v as { value: unknown }).value : v) as Record<string, unknown> & string;
+  (isSecretValue(v) ? (v as unknown as { value: unknown }).value : v) as Record<string, unknown> & string;
 
 pulumi.runtime.setMocks(
   {
@@ -31,7 +31,6 @@ pulumi.runtime.setMocks(
 );
 
 // Imported after setMocks so that every resource goes to the mocks.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { PostgresCluster } = require("../../../components/cluster") as typeof import("../../../components/cluster");
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {
@@ -57,7 +56,12 @@ describe("PostgresCluster", () => {
 
   it("uses Pulumi's type tokens for its components", () => {
     const types = new Set(registered.map((r) => r.type));
-    for (const t of ["pg-replication:cluster:PostgresCluster", "pg-replication:host:HostConfiguration", "pg-replication:role:AdminRole", "pg-replication:role:ReplicationRole"]) {
+    for (const t of [
+      "pg-replication:cluster:PostgresCluster",
+      "pg-replication:host:HostConfiguration",
+      "pg-replication:role:AdminRole",
+      "pg-replication:role:ReplicationRole",
+    ]) {
       assert.ok(types.has(t), `no ${t} among ${[...types].join(", ")}`);
     }
   });

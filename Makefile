@@ -1,0 +1,49 @@
+# Two commands on a fresh clone: `make demo` and `make test`. Everything else is a step of theirs.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+ENV := source scripts/env.sh &&
+MOCHA := ./node_modules/.bin/mocha
+
+.PHONY: all deps toolchain toolchain-core sandbox sandbox-down lint typecheck test test-unit test-hosts test-engine demo bench
+
+all: test
+
+node_modules/.installed: package.json package-lock.json scripts/node22.sh
+	$(ENV) bash scripts/node22.sh && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@
+
+deps: node_modules/.installed
+
+toolchain: deps
+	$(ENV) bash toolchain/build.sh all
+
+toolchain-core: deps
+	$(ENV) bash toolchain/build.sh core
+
+sandbox:
+	bash sandbox/up.sh
+
+sandbox-down:
+	bash sandbox/down.sh
+
+lint: deps
+	$(ENV) ./node_modules/.bin/eslint . && ./node_modules/.bin/prettier --check --log-level warn .
+
+typecheck: deps
+	$(ENV) ./node_modules/.bin/tsc --noEmit
+
+test-unit: deps
+	$(ENV) $(MOCHA) 'test/unit/**/*.test.ts'
+
+test-hosts: deps sandbox
+	$(ENV) $(MOCHA) --timeout 120000 'test/hosts/**/*.test.ts'
+
+test-engine: toolchain-core sandbox
+	$(ENV) pulumi version && pulumi plugin ls && $(MOCHA) --timeout 900000 'test/engine/**/*.test.ts'
+
+test: lint typecheck test-unit test-hosts test-engine
+
+demo: deps sandbox toolchain
+	$(ENV) bash scripts/demo.sh
+
+bench: toolchain-core sandbox
+	$(ENV) node -r ts-node/register/transpile-only bench/index.ts
