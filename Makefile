@@ -42,7 +42,7 @@ test-engine: toolchain-core sandbox
 
 test: lint typecheck test-unit test-hosts test-engine
 
-demo: deps sandbox toolchain
+demo: deps sandbox
 	$(ENV) bash scripts/demo.sh
 
 bench: toolchain-core sandbox

@@ -3,7 +3,6 @@
 // AdminRole send over SSH.
 import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
-import { Client } from "pg";
 import { ADMIN_ROLE } from "../../components/cluster";
 import { RUN_SQL_AS_POSTGRES, renderAdminRoleSql, renderApplyHostConfig } from "../../render/hostScripts";
 import { renderHbaBlock } from "../../render/pgHba";
@@ -48,7 +47,10 @@ describe("ReplicationRole through the engine (sandbox pg1)", function () {
   it("creates the role with `pulumi up`", () => {
     const out = project.ok(["up", "--yes", "--stack", "engine"]);
     assert.match(out, /\+ +4 created|4 created/, out);
-    assert.equal(psql("pg1", `select rolcanlogin, rolreplication, rolsuper, rolcreatedb, rolcreaterole from pg_roles where rolname = '${ROLE}'`), "t|t|f|f|f");
+    assert.equal(
+      psql("pg1", `select rolcanlogin, rolreplication, rolsuper, rolcreatedb, rolcreaterole from pg_roles where rolname = '${ROLE}'`),
+      "t|t|f|f|f",
+    );
     assert.equal(project.outputs().roleName, ROLE);
   });
 
@@ -62,7 +64,11 @@ describe("ReplicationRole through the engine (sandbox pg1)", function () {
     const r = canStream();
     assert.equal(r.code, 0, r.stderr);
     for (const db of ["postgres", "template1"]) {
-      const denied = ssh("pg2", `read -r PGPASSWORD && export PGPASSWORD && psql -X "host=${leader()} user=${ROLE} dbname=${db} sslmode=require" -c "select 1"`, replicationPassword + "\n");
+      const denied = ssh(
+        "pg2",
+        `read -r PGPASSWORD && export PGPASSWORD && psql -X "host=${leader()} user=${ROLE} dbname=${db} sslmode=require" -c "select 1"`,
+        replicationPassword + "\n",
+      );
       assert.match(denied.stderr, /pg_hba\.conf rejects connection/);
     }
   });

@@ -109,6 +109,9 @@ describe("host configuration over SSH (sandbox)", function () {
     const adminPassword = randomBytes(12).toString("base64");
     const replicationPassword = randomBytes(12).toString("base64");
     const leader = () => host("pg1").address;
+    // A client in the controller's place (10.77.0.254), over TLS as the provider connects.
+    const fromController = (user: string, password: string, extra: object = {}) =>
+      new Client({ host: leader(), port: 5432, user, password, database: "postgres", ssl: { rejectUnauthorized: false }, ...extra });
 
     before(() => {
       sshOk("pg1", RUN_SQL_AS_POSTGRES, renderAdminRoleSql(ADMIN_ROLE, scramVerifier(ADMIN_ROLE, adminPassword)));
@@ -120,14 +123,7 @@ describe("host configuration over SSH (sandbox)", function () {
     });
 
     it("lets the controller log in as the admin role over TLS with its password", async () => {
-      const client = new Client({
-        host: leader(),
-        port: 5432,
-        user: ADMIN_ROLE,
-        password: adminPassword,
-        database: "postgres",
-        ssl: { rejectUnauthorized: false },
-      });
+      const client = fromController(ADMIN_ROLE, adminPassword);
       await client.connect();
       try {
         const r = await client.query(
@@ -140,14 +136,7 @@ describe("host configuration over SSH (sandbox)", function () {
     });
 
     it("refuses the admin role with a wrong password", async () => {
-      const client = new Client({
-        host: leader(),
-        port: 5432,
-        user: ADMIN_ROLE,
-        password: "wrong",
-        database: "postgres",
-        ssl: { rejectUnauthorized: false },
-      });
+      const client = fromController(ADMIN_ROLE, "wrong");
       await assert.rejects(client.connect(), /password authentication failed/);
     });
 
@@ -185,15 +174,7 @@ describe("host configuration over SSH (sandbox)", function () {
     });
 
     it("refuses replication from an address outside the cluster", async () => {
-      const client = new Client({
-        host: leader(),
-        port: 5432,
-        user: REPLICATION_ROLE,
-        password: replicationPassword,
-        database: "postgres",
-        ssl: { rejectUnauthorized: false },
-        replication: true,
-      } as never);
+      const client = fromController(REPLICATION_ROLE, replicationPassword, { replication: true });
       await assert.rejects(client.connect(), /no pg_hba\.conf entry for replication connection from host "10\.77\.0\.254"/);
     });
   });

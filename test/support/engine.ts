@@ -32,7 +32,13 @@ export class EngineProject {
   }
 
   run(args: string[], input?: string): Result {
-    const r = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: this.env, input, encoding: "utf8", maxBuffer: 64 << 20 });
+    const r = spawnSync("pulumi", [...args, "--non-interactive"], {
+      cwd: this.dir,
+      env: this.env,
+      input,
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
     if (r.error) throw r.error;
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
