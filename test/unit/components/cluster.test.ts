@@ -2,45 +2,16 @@ import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterSpec } from "../fixtures";
 
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-  provider?: string;
-}
+import { isSecretValue, plain, registered, reset, value } from "../../support/mocks";
 
-const registered: Registered[] = [];
-
-// How the SDK hands a mock a secret input: wrapped under this signature key.
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const isSecretValue = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
-const plain = (v: unknown): Record<string, unknown> & string =>
-  (isSecretValue(v) ? (v as unknown as { value: unknown }).value : v) as Record<string, unknown> & string;
-
-pulumi.runtime.setMocks(
-  {
-    newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-      return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "configuration unchanged\n" } };
-    },
-    call: () => ({}),
-  },
-  "pg-replication",
-  "unit",
-  false,
-);
-
-// Imported after setMocks so that every resource goes to the mocks.
+// Imported after the mocks are set, so that every resource goes to them.
 const { PostgresCluster } = require("../../../components/cluster") as typeof import("../../../components/cluster");
-
-function value<T>(o: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => o.apply((v) => resolve(v)));
-}
 
 describe("PostgresCluster", () => {
   let cluster: InstanceType<typeof PostgresCluster>;
 
   before(async () => {
+    reset();
     cluster = new PostgresCluster("main", {
       spec: clusterSpec(),
       sshPrivateKey: "PRIVATE KEY",

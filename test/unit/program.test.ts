@@ -1,0 +1,69 @@
+// index.ts under mocks: stack config in, clusters out; files it reads are named by their key.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+import { registered, reset, value } from "../support/mocks";
+
+const types = () => registered.map((r) => r.type);
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgr-program-"));
+const keyPath = path.join(dir, "id");
+const knownHostsPath = path.join(dir, "known_hosts");
+fs.writeFileSync(keyPath, "PRIVATE KEY");
+
+function configure(knownHosts: string, plaintextAdmin = false): void {
+  fs.writeFileSync(knownHostsPath, knownHosts);
+  const cluster = {
+    name: "prog",
+    leader: "pg1",
+    hosts: [
+      { name: "pg1", address: "10.77.0.11" },
+      { name: "pg2", address: "10.77.0.12" },
+    ],
+    ssh: { user: "deploy", privateKeyPath: keyPath, knownHostsPath },
+    adminAddresses: ["10.77.0.254/32"],
+  };
+  pulumi.runtime.setAllConfig(
+    {
+      "pg-replication:clusters": JSON.stringify([cluster]),
+      "pg-replication:adminPassword": "a-pw",
+      "pg-replication:replicationPassword": "r-pw",
+    },
+    plaintextAdmin ? ["pg-replication:replicationPassword"] : ["pg-replication:adminPassword", "pg-replication:replicationPassword"],
+  );
+}
+
+function runProgram(): Record<string, unknown> {
+  const index = require.resolve("../../index");
+  delete require.cache[index];
+  return require(index) as Record<string, unknown>;
+}
+
+describe("index.ts", () => {
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("wires one PostgresCluster per configured cluster", async () => {
+    reset();
+    configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n");
+    const state = runProgram().clusterState as Record<string, { hosts: pulumi.Output<unknown> }>;
+    assert.deepEqual(Object.keys(state), ["prog"]);
+    assert.deepEqual(await value(state.prog.hosts), { pg1: "configuration unchanged\n", pg2: "configuration unchanged\n" });
+    assert.equal(types().filter((t) => t === "pg-replication:cluster:PostgresCluster").length, 1);
+    assert.equal(types().filter((t) => t === "pg-replication:host:HostConfiguration").length, 2);
+  });
+
+  it("names the host whose key is missing from known_hosts, before creating anything", () => {
+    reset();
+    configure("10.77.0.11 ssh-ed25519 K1\n");
+    assert.throws(runProgram, /pg-replication:clusters\[0\]\.hosts\[1\]\.address: no host key for 10\.77\.0\.12/);
+    assert.deepEqual(types(), []);
+  });
+
+  it("refuses a plaintext password", () => {
+    configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n", true);
+    assert.throws(runProgram, /pg-replication:adminPassword: is stored in plaintext/);
+  });
+});
