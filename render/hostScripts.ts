@@ -70,8 +70,13 @@ if [ -n "$errors" ]; then
   exit 1
 fi
 
+loaded=$(psql -c "select pg_conf_load_time()")
 psql -c "select pg_reload_conf()" >/dev/null
-sleep 0.2
+# the reload is a signal: wait until the postmaster has read the files (new sessions show it)
+for _ in $(seq 50); do
+  [ "$(psql -c "select pg_conf_load_time()")" != "$loaded" ] && break
+  sleep 0.1
+done
 pending=$(psql -c "select string_agg(name, ', ' order by name) from pg_settings where pending_restart")
 if [ -n "$pending" ]; then
   echo "restarting postgresql ${cluster} for: $pending"
