@@ -63,12 +63,6 @@ export function isCidr(value: string): boolean {
   return family !== 0 && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
-/** A host's address as a pg_hba.conf address: a /32 or /128 of an IP, or a host name as is. */
-export function hbaAddress(address: string): string {
-  const family = isIP(address);
-  return family === 4 ? `${address}/32` : family === 6 ? `${address}/128` : address;
-}
-
 class Checker {
   readonly problems: string[] = [];
   fail(key: string, message: string): void {

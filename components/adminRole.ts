@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { RUN_SQL_AS_POSTGRES, renderAdminRoleSql } from "../render/hostScripts";
-import { scramVerifier } from "../render/scram";
 import { SshAccess, sshConnection } from "./connection";
+import { secretVerifier } from "./verifier";
 
 export interface AdminRoleArgs {
   ssh: SshAccess;
@@ -20,9 +20,7 @@ export class AdminRole extends pulumi.ComponentResource {
 
   constructor(name: string, args: AdminRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:role:AdminRole", name, {}, opts);
-    const sql = pulumi
-      .secret(pulumi.all([args.roleName, args.password]))
-      .apply(([role, password]) => renderAdminRoleSql(role, scramVerifier(role, password)));
+    const sql = pulumi.all([args.roleName, secretVerifier(args.roleName, args.password)]).apply(([role, v]) => renderAdminRoleSql(role, v));
     const bootstrap = new command.remote.Command(
       `${name}-bootstrap`,
       { connection: sshConnection(args.ssh), create: RUN_SQL_AS_POSTGRES, stdin: sql, addPreviousOutputInEnv: false },

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { scramVerifier } from "../render/scram";
+import { secretVerifier } from "./verifier";
 
 export interface ReplicationRoleArgs {
   /** A postgresql provider logged in on the leader as a superuser. */
@@ -18,7 +18,6 @@ export class ReplicationRole extends pulumi.ComponentResource {
 
   constructor(name: string, args: ReplicationRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:role:ReplicationRole", name, {}, opts);
-    const verifier = pulumi.secret(pulumi.all([args.roleName, args.password])).apply(([role, password]) => scramVerifier(role, password));
     const role = new postgresql.Role(
       name,
       {
@@ -29,7 +28,7 @@ export class ReplicationRole extends pulumi.ComponentResource {
         createDatabase: false,
         createRole: false,
         inherit: false,
-        password: verifier,
+        password: secretVerifier(args.roleName, args.password),
       },
       { parent: this, provider: args.provider },
     );

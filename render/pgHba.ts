@@ -1,4 +1,5 @@
-import { ClusterSpec, hbaAddress } from "../config";
+import { isIP } from "node:net";
+import { ClusterSpec } from "../config";
 
 export const HBA_BEGIN = "# BEGIN pg-replication (managed by Pulumi; edits inside this block are overwritten)";
 export const HBA_END = "# END pg-replication";
@@ -6,6 +7,12 @@ export const HBA_END = "# END pg-replication";
 export interface HbaRoles {
   admin: string;
   replication: string;
+}
+
+/** A host's address as a pg_hba.conf address: a /32 or /128 of an IP, or a host name as is. */
+export function hbaAddress(address: string): string {
+  const family = isIP(address);
+  return family === 4 ? `${address}/32` : family === 6 ? `${address}/128` : address;
 }
 
 function line(type: string, database: string, user: string, address: string, method: string): string {

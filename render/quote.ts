@@ -25,9 +25,3 @@ export function confValue(value: string | number | boolean): string {
   if (/^-?[0-9]+(\.[0-9]+)?([kMGT]?B|ms|s|min|h|d)?$/.test(value) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) return value;
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
-
-/** A libpq connection-string value (keyword=value form). */
-export function conninfoValue(value: string): string {
-  if (/^[A-Za-z0-9_.:/-]+$/.test(value)) return value;
-  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-}

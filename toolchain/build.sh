@@ -56,9 +56,11 @@ started=$SECONDS
 if p=$(ambient_pulumi); then
   say "using pulumi on PATH: $p ($("$p" version))"
 else
-  cli_ver="$(go -C "$here/cli" list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3 2>/dev/null || true)"
-  [ -x "$bin/pulumi" ] || go_build "$here/cli" "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
-    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_ver"
+  if [ ! -x "$bin/pulumi" ]; then
+    cli_ver=$(go -C "$here/cli" list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)
+    go_build "$here/cli" "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+      "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_ver"
+  fi
   [ -x "$bin/pulumi-language-nodejs" ] || go_build "$here/language-nodejs" "$bin/pulumi-language-nodejs" \
     github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGUAGE_HOST_SDK"

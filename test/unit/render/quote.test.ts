@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { confValue, conninfoValue, shellQuote, sqlIdent, sqlLiteral } from "../../../render/quote";
+import { confValue, shellQuote, sqlIdent, sqlLiteral } from "../../../render/quote";
 
 describe("quoting", () => {
   it("double-quotes identifiers and doubles embedded quotes", () => {
@@ -26,10 +26,5 @@ describe("quoting", () => {
     assert.equal(confValue("10GB"), "10GB");
     assert.equal(confValue("*"), "'*'");
     assert.equal(confValue("it's"), "'it''s'");
-  });
-
-  it("renders conninfo values", () => {
-    assert.equal(conninfoValue("10.0.0.1"), "10.0.0.1");
-    assert.equal(conninfoValue("p w'"), "'p w\\''");
   });
 });
