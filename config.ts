@@ -1,6 +1,7 @@
 // Stack configuration: its shape, defaults and validation. Pure: index.ts feeds it what
 // `pulumi config` holds, so every mistake is reported, with its key, before any resource exists.
 import { isIP } from "node:net";
+import { nearest } from "./lib/nearest";
 
 export const NAMESPACE = "pg-replication";
 
@@ -10,6 +11,8 @@ export interface HostSpec {
   name: string;
   address: string;
   sshPort: number;
+  /** Changing this value rebuilds the host's standby once (pg_basebackup into a fresh data directory). */
+  rebuild?: string;
 }
 
 export interface ClientSpec {
@@ -28,6 +31,8 @@ export interface ClusterSpec {
   adminAddresses: string[];
   clients: ClientSpec[];
   settings: Record<string, SettingValue>;
+  /** false: no computed tuning; otherwise overrides of the computed values. */
+  tuning: false | Record<string, SettingValue>;
 }
 
 export interface StackSpec {
@@ -43,12 +48,53 @@ export class ConfigError extends Error {
 
 /** Keys that must hold Pulumi secrets (`pulumi config set --secret KEY ...`). */
 export const SECRET_KEYS = ["adminPassword", "replicationPassword"] as const;
+export const TOP_LEVEL_KEYS = ["clusters", ...SECRET_KEYS];
+
+/** The settings computed from each host's memory and CPUs (render/tuning.ts). */
+export const TUNED_SETTINGS = [
+  "shared_buffers",
+  "effective_cache_size",
+  "work_mem",
+  "maintenance_work_mem",
+  "max_wal_size",
+  "min_wal_size",
+  "wal_buffers",
+  "max_worker_processes",
+  "max_parallel_workers",
+  "max_parallel_workers_per_gather",
+  "max_parallel_maintenance_workers",
+  "random_page_cost",
+  "effective_io_concurrency",
+  "checkpoint_completion_target",
+] as const;
+
+/** Settings the program owns; a cluster cannot override them through `settings`. */
+const MANAGED_SETTINGS: Record<string, string> = {
+  port: "set clusters[].port instead",
+  primary_conninfo: "the standby step writes it",
+  primary_slot_name: "the standby step writes it",
+  data_directory: "the Debian cluster's own",
+  config_file: "the Debian cluster's own",
+  hba_file: "the Debian cluster's own",
+  ident_file: "the Debian cluster's own",
+  include: "includes are not allowed",
+  include_dir: "includes are not allowed",
+  include_if_exists: "includes are not allowed",
+};
+
+const CLUSTER_KEYS = ["name", "leader", "hosts", "port", "sslmode", "ssh", "adminAddresses", "clients", "settings", "tuning"];
+const HOST_KEYS = ["name", "address", "sshPort", "rebuild"];
+const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath"];
+const CLIENT_KEYS = ["database", "user", "address"];
 
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const PG_NAME_MAX = 63;
 const SETTING_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
+const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const SSLMODES = ["disable", "require", "verify-ca", "verify-full"] as const;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 type Raw = Record<string, unknown>;
 
@@ -67,6 +113,14 @@ class Checker {
   readonly problems: string[] = [];
   fail(key: string, message: string): void {
     this.problems.push(`${NAMESPACE}:${key}: ${message}`);
+  }
+  /** Unknown keys are mistakes (a typo such as `leadr:` would otherwise be ignored). */
+  knownKeys(raw: Raw, known: string[], key: string): void {
+    for (const k of Object.keys(raw)) {
+      if (known.includes(k)) continue;
+      const guess = nearest(k, known);
+      this.fail(`${key}.${k}`, `is not a known key${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""} (known: ${known.join(", ")})`);
+    }
   }
   string(raw: Raw, field: string, key: string, fallback?: string): string {
     const v = raw[field];
@@ -90,9 +144,11 @@ class Checker {
     }
     return n;
   }
+  /** A role or database name as pg_hba.conf and SQL can carry it. */
   pgName(value: string, key: string): void {
     if (value.length > PG_NAME_MAX) this.fail(key, `is longer than ${PG_NAME_MAX} characters`);
-    if (value.includes("\0")) this.fail(key, "contains a NUL byte");
+    if (value.includes('"')) this.fail(key, 'contains a double quote, which pg_hba.conf cannot represent');
+    if (/^[+@]/.test(value)) this.fail(key, "starts with + or @, which pg_hba.conf reads as a group or a file");
   }
   array(raw: Raw, field: string, key: string, required: boolean): unknown[] {
     const v = raw[field];
@@ -109,18 +165,41 @@ class Checker {
   }
 }
 
+/** Every string anywhere in the config, with its key: control characters are refused everywhere. */
+function checkControlCharacters(c: Checker, raw: unknown, key: string): void {
+  if (typeof raw === "string") {
+    if (CONTROL.test(raw)) c.fail(key, `contains a control character (${JSON.stringify(raw)})`);
+  } else if (Array.isArray(raw)) {
+    raw.forEach((v, i) => checkControlCharacters(c, v, `${key}[${i}]`));
+  } else if (isObject(raw)) {
+    for (const [k, v] of Object.entries(raw)) {
+      if (CONTROL.test(k)) c.fail(`${key}`, `has a key with a control character (${JSON.stringify(k)})`);
+      else checkControlCharacters(c, v, `${key}.${k}`);
+    }
+  }
+}
+
 function parseHost(c: Checker, raw: unknown, key: string): HostSpec {
   if (!isObject(raw)) {
     c.fail(key, "must be an object with name and address");
     return { name: "", address: "", sshPort: 22 };
   }
+  c.knownKeys(raw, HOST_KEYS, key);
   const name = c.string(raw, "name", key);
-  if (name && !NAME.test(name)) c.fail(`${key}.name`, "must be lowercase letters, digits and dashes, starting with a letter");
+  if (name && !NAME.test(name)) c.fail(`${key}.name`, "must be lowercase letters, digits and dashes, starting with a letter (at most 31)");
   const address = c.string(raw, "address", key);
   if (address && isIP(address) === 0 && !HOSTNAME.test(address)) {
     c.fail(`${key}.address`, `is neither an IP address nor a host name: ${JSON.stringify(address)}`);
   }
-  return { name, address, sshPort: c.port(raw, "sshPort", key, 22) };
+  const host: HostSpec = { name, address, sshPort: c.port(raw, "sshPort", key, 22) };
+  if (raw.rebuild !== undefined && raw.rebuild !== null) {
+    const rebuild = typeof raw.rebuild === "number" ? String(raw.rebuild) : c.string(raw, "rebuild", key);
+    if (rebuild && !/^[A-Za-z0-9._:-]{1,64}$/.test(rebuild)) {
+      c.fail(`${key}.rebuild`, "must be a short token (letters, digits, . _ : -), e.g. a date; change it to rebuild once");
+    }
+    host.rebuild = rebuild;
+  }
+  return host;
 }
 
 function parseClient(c: Checker, raw: unknown, key: string): ClientSpec {
@@ -128,6 +207,7 @@ function parseClient(c: Checker, raw: unknown, key: string): ClientSpec {
     c.fail(key, "must be an object with database, user and address");
     return { database: "", user: "", address: "" };
   }
+  c.knownKeys(raw, CLIENT_KEYS, key);
   const database = c.string(raw, "database", key);
   const user = c.string(raw, "user", key);
   const address = c.string(raw, "address", key);
@@ -135,6 +215,13 @@ function parseClient(c: Checker, raw: unknown, key: string): ClientSpec {
   c.pgName(user, `${key}.user`);
   if (address && !isCidr(address)) c.fail(`${key}.address`, `must be a CIDR such as 10.0.0.0/24, got ${JSON.stringify(address)}`);
   return { database, user, address };
+}
+
+function settingValue(c: Checker, value: unknown, key: string): SettingValue | undefined {
+  if (typeof value === "number" && !Number.isFinite(value)) c.fail(key, "must be a finite number");
+  else if (["string", "number", "boolean"].includes(typeof value)) return value as SettingValue;
+  else c.fail(key, "must be a string, number or boolean");
+  return undefined;
 }
 
 function parseSettings(c: Checker, raw: unknown, key: string): Record<string, SettingValue> {
@@ -146,17 +233,43 @@ function parseSettings(c: Checker, raw: unknown, key: string): Record<string, Se
   const settings: Record<string, SettingValue> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (!SETTING_NAME.test(name)) c.fail(`${key}.${name}`, "is not a PostgreSQL setting name");
-    else if (!["string", "number", "boolean"].includes(typeof value)) c.fail(`${key}.${name}`, "must be a string, number or boolean");
-    else settings[name] = value as SettingValue;
+    else if (MANAGED_SETTINGS[name]) c.fail(`${key}.${name}`, `is managed by pg-replication: ${MANAGED_SETTINGS[name]}`);
+    else if (name === "wal_level" && !["replica", "logical"].includes(String(value))) c.fail(`${key}.${name}`, "must be replica or logical (standbys need WAL)");
+    else {
+      const v = settingValue(c, value, `${key}.${name}`);
+      if (v !== undefined) settings[name] = v;
+    }
   }
   return settings;
+}
+
+function parseTuning(c: Checker, raw: unknown, key: string): ClusterSpec["tuning"] {
+  if (raw === undefined || raw === null || raw === true) return {};
+  if (raw === false) return false;
+  if (!isObject(raw)) {
+    c.fail(key, "must be false (no computed tuning) or a map of tuned settings to override");
+    return {};
+  }
+  const tuned = TUNED_SETTINGS as readonly string[];
+  const out: Record<string, SettingValue> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!tuned.includes(name)) {
+      const guess = nearest(name, tuned);
+      c.fail(`${key}.${name}`, `is not a tuned setting${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""} (other settings go in settings)`);
+      continue;
+    }
+    const v = settingValue(c, value, `${key}.${name}`);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
 }
 
 function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   const r = isObject(raw) ? raw : {};
   if (!isObject(raw)) c.fail(key, "must be an object");
+  c.knownKeys(r, CLUSTER_KEYS, key);
   const name = c.string(r, "name", key);
-  if (name && !NAME.test(name)) c.fail(`${key}.name`, "must be lowercase letters, digits and dashes, starting with a letter");
+  if (name && !NAME.test(name)) c.fail(`${key}.name`, "must be lowercase letters, digits and dashes, starting with a letter (at most 31)");
   const hosts = c.array(r, "hosts", key, true).map((h, i) => parseHost(c, h, `${key}.hosts[${i}]`));
   const leader = c.string(r, "leader", key);
   if (leader && hosts.length > 0 && !hosts.some((h) => h.name === leader)) {
@@ -166,11 +279,13 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   if (!(SSLMODES as readonly string[]).includes(sslmode)) c.fail(`${key}.sslmode`, `must be one of ${SSLMODES.join(", ")}`);
   const sshRaw = isObject(r.ssh) ? r.ssh : {};
   if (!isObject(r.ssh)) c.fail(`${key}.ssh`, "is required: {user, privateKeyPath, knownHostsPath}");
+  else c.knownKeys(sshRaw, SSH_KEYS, `${key}.ssh`);
   const ssh = {
     user: c.string(sshRaw, "user", `${key}.ssh`),
     privateKeyPath: c.string(sshRaw, "privateKeyPath", `${key}.ssh`),
     knownHostsPath: c.string(sshRaw, "knownHostsPath", `${key}.ssh`, "") || undefined,
   };
+  if (ssh.user && !UNIX_USER.test(ssh.user)) c.fail(`${key}.ssh.user`, `is not a Unix user name: ${JSON.stringify(ssh.user)}`);
   const adminAddresses = c.array(r, "adminAddresses", key, true).map((a, i) => {
     if (typeof a !== "string" || !isCidr(a)) c.fail(`${key}.adminAddresses[${i}]`, `must be a CIDR, got ${JSON.stringify(a)}`);
     return String(a);
@@ -187,6 +302,7 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
     adminAddresses,
     clients,
     settings,
+    tuning: parseTuning(c, r.tuning, `${key}.tuning`),
   };
 }
 
@@ -202,22 +318,35 @@ function checkUnique(c: Checker, clusters: ClusterSpec[]): void {
     once("cluster name", cl.name, `clusters[${ci}].name`);
     cl.hosts.forEach((h, hi) => {
       once("host name", h.name, `clusters[${ci}].hosts[${hi}].name`);
+      // one host, one PostgreSQL cluster: the same machine under another name is still a duplicate
       once("address", h.address, `clusters[${ci}].hosts[${hi}].address`);
     });
   });
+}
+
+export interface RawStackConfig {
+  clusters?: unknown;
+  /** Every key set under the `pg-replication:` namespace, to catch typos. */
+  keys?: string[];
 }
 
 /**
  * Validates the raw `pg-replication:*` config. `secretKeys` lists the keys Pulumi holds as
  * secrets; a password given in plaintext is refused, never used.
  */
-export function parseStackConfig(raw: { clusters?: unknown }, present: Record<string, boolean>, secretKeys: Set<string>): StackSpec {
+export function parseStackConfig(raw: RawStackConfig, present: Record<string, boolean>, secretKeys: Set<string>): StackSpec {
   const c = new Checker();
+  for (const k of raw.keys ?? []) {
+    if (TOP_LEVEL_KEYS.includes(k)) continue;
+    const guess = nearest(k, TOP_LEVEL_KEYS);
+    c.fail(k, `is not a known key${guess ? `; did you mean ${JSON.stringify(`${NAMESPACE}:${guess}`)}?` : ""}`);
+  }
   for (const key of SECRET_KEYS) {
     if (!present[key]) c.fail(key, `is required: pulumi config set --secret ${key} <value>`);
     else if (!secretKeys.has(key)) c.fail(key, `is stored in plaintext; it must be a secret: pulumi config set --secret ${key} <value>`);
   }
   let clusters: ClusterSpec[] = [];
+  checkControlCharacters(c, raw.clusters, "clusters");
   if (!Array.isArray(raw.clusters) || raw.clusters.length === 0) c.fail("clusters", "is required: a non-empty list of clusters");
   else clusters = raw.clusters.map((cl, i) => parseCluster(c, cl, `clusters[${i}]`));
   checkUnique(c, clusters);

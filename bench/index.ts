@@ -26,10 +26,12 @@ function measure(label: string, fn: () => void, rounds = ROUNDS): void {
 
 const members = ["pg1", "pg2", "pg3"];
 const spec = clusterSpec({ hosts: members.map((name) => ({ name, address: host(name).address, sshPort: 22 })) });
-const applyScript = renderApplyHostConfig(
-  renderPostgresqlConf(spec),
-  renderHbaBlock(spec, { admin: ADMIN_ROLE, replication: REPLICATION_ROLE }),
-);
+const applyScript = renderApplyHostConfig({
+  host: "bench",
+  postgresqlConf: renderPostgresqlConf(spec),
+  tuningConf: "",
+  hbaBlock: renderHbaBlock(spec, { admin: ADMIN_ROLE, replication: REPLICATION_ROLE }),
+});
 const adminPassword = randomBytes(12).toString("base64");
 
 for (const m of members) sshOk(m, applyScript);

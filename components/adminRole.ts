@@ -8,6 +8,11 @@ export interface AdminRoleArgs {
   ssh: SshAccess;
   roleName: pulumi.Input<string>;
   password: pulumi.Input<string>;
+  /**
+   * Set when the role exists but its password was refused at plan time (someone changed it):
+   * the note changes the step's input, so `up` sets the password again.
+   */
+  repairNote?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -20,7 +25,9 @@ export class AdminRole extends pulumi.ComponentResource {
 
   constructor(name: string, args: AdminRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:role:AdminRole", name, {}, opts);
-    const sql = pulumi.all([args.roleName, secretVerifier(args.roleName, args.password)]).apply(([role, v]) => renderAdminRoleSql(role, v));
+    const sql = pulumi
+      .all([args.roleName, secretVerifier(args.roleName, args.password), args.repairNote])
+      .apply(([role, v, note]) => renderAdminRoleSql(role, v, note));
     const bootstrap = new command.remote.Command(
       `${name}-bootstrap`,
       { connection: sshConnection(args.ssh), create: RUN_SQL_AS_POSTGRES, stdin: sql, addPreviousOutputInEnv: false },

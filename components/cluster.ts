@@ -1,14 +1,25 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { ClusterSpec } from "../config";
+import { ClusterSpec, HostSpec } from "../config";
+import { checkLogin } from "../observe/adminLogin";
+import { HostObservation } from "../observe/hosts";
+import { ReplicationState, readReplicationState } from "../observe/replication";
+import { renderPassfile } from "../render/hostScripts";
 import { renderHbaBlock } from "../render/pgHba";
 import { renderPostgresqlConf } from "../render/postgresqlConf";
+import { renderTuningConf } from "../render/tuning";
 import { AdminRole } from "./adminRole";
 import { HostConfiguration } from "./hostConfiguration";
 import { ReplicationRole } from "./replicationRole";
+import { Standby } from "./standby";
+import { hostStep } from "./connection";
 
 export const ADMIN_ROLE = "pgr_admin";
 export const REPLICATION_ROLE = "replicator";
+export const PASSFILE_PATH = "/var/lib/postgresql/.pg-replication.pgpass";
+
+/** A member's physical replication slot on the leader. */
+export const slotName = (host: string) => `pgr_${host.replace(/-/g, "_")}`;
 
 export interface PostgresClusterArgs {
   spec: ClusterSpec;
@@ -16,8 +27,12 @@ export interface PostgresClusterArgs {
   sshPrivateKey: pulumi.Input<string>;
   /** Each host's SSH host key by host name, from known_hosts. */
   hostKeys: Record<string, pulumi.Input<string> | undefined>;
+  /** What each host showed at plan time (observe/hosts.ts), by host name. */
+  observations: Record<string, HostObservation>;
   adminPassword: pulumi.Input<string>;
   replicationPassword: pulumi.Input<string>;
+  /** How the cluster reads its servers (observe/): replaced in unit tests only. */
+  readers?: { login?: typeof checkLogin; replicationState?: typeof readReplicationState };
 }
 
 function url(user: string, password: string, host: string, port: number, database: string, sslmode: string): string {
@@ -27,13 +42,21 @@ function url(user: string, password: string, host: string, port: number, databas
 
 /**
  * A PostgreSQL 15 cluster on a set of hosts: every member configured alike (any of them can be
- * promoted), an admin role for the postgresql provider, and the replication role on the leader.
+ * promoted), an admin role for the postgresql provider and the replication role on the leader,
+ * and every other member a streaming standby of the leader.
+ *
+ * Order, so that a change needing a restart never takes every member down at once: the
+ * standbys' configuration one at a time (each streaming again before the next), then the
+ * leader's, then the roles and standbys, then a settle pass over the standbys for settings a hot
+ * standby must hold at least as high as its leader (raised on standbys first, lowered on the
+ * leader first).
  */
 export class PostgresCluster extends pulumi.ComponentResource {
   readonly leader: pulumi.Output<string>;
   readonly members: pulumi.Output<string[]>;
-  /** Per host, what its configuration step did on the last `up`. */
+  /** Per host, what its steps did on the last `up`. */
   readonly hostReports: pulumi.Output<Record<string, string>>;
+  readonly replicationState: pulumi.Output<ReplicationState>;
   readonly adminConnectionString: pulumi.Output<string>;
   readonly replicationConnectionString: pulumi.Output<string>;
 
@@ -42,7 +65,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const { spec } = args;
     const leader = spec.hosts.find((h) => h.name === spec.leader);
     if (!leader) throw new Error(`cluster ${spec.name}: leader ${spec.leader} is not one of its hosts`);
-    const sshOf = (host: (typeof spec.hosts)[number]) => ({
+    const followers = spec.hosts.filter((h) => h !== leader);
+    const sshOf = (host: HostSpec) => ({
       address: host.address,
       port: host.sshPort,
       user: spec.ssh.user,
@@ -52,17 +76,40 @@ export class PostgresCluster extends pulumi.ComponentResource {
 
     const postgresqlConf = renderPostgresqlConf(spec);
     const hbaBlock = renderHbaBlock(spec, { admin: ADMIN_ROLE, replication: REPLICATION_ROLE });
-    const configured = new Map(
-      spec.hosts.map((host) => [
-        host.name,
-        new HostConfiguration(`${name}-${host.name}`, { ssh: sshOf(host), postgresqlConf, hbaBlock }, { parent: this }),
-      ]),
-    );
+    const passfile = pulumi.secret(pulumi.output(args.replicationPassword).apply((pw) => renderPassfile(REPLICATION_ROLE, pw)));
+    const clusterCpus = Math.max(...spec.hosts.map((h) => args.observations[h.name].cpus));
+    const configure = (host: HostSpec, after: pulumi.Resource[]) =>
+      new HostConfiguration(
+        `${name}-${host.name}`,
+        {
+          ssh: sshOf(host),
+          host: host.name,
+          postgresqlConf,
+          tuningConf: renderTuningConf(spec, host.name, args.observations[host.name], clusterCpus),
+          hbaBlock,
+          passfile,
+          passfilePath: PASSFILE_PATH,
+        },
+        { parent: this, dependsOn: after },
+      );
+    const configured = new Map<string, HostConfiguration>();
+    let previous: pulumi.Resource[] = [];
+    for (const host of [...followers, leader]) {
+      const c = configure(host, previous);
+      configured.set(host.name, c);
+      previous = [c];
+    }
+    const leaderConfiguration = configured.get(leader.name)!;
 
+    const adminRepair = pulumi.output(args.adminPassword).apply(async (pw) => {
+      if (!args.observations[leader.name].adminRoleExists) return undefined;
+      const login = await (args.readers?.login ?? checkLogin)(leader.address, spec.port, ADMIN_ROLE, pw, spec.sslmode);
+      return login === "refused" ? `repair: ${ADMIN_ROLE} exists but refused its password at plan time; setting it again` : undefined;
+    });
     const admin = new AdminRole(
       `${name}-admin`,
-      { ssh: sshOf(leader), roleName: ADMIN_ROLE, password: args.adminPassword },
-      { parent: this, dependsOn: [configured.get(leader.name)!] },
+      { ssh: sshOf(leader), roleName: ADMIN_ROLE, password: args.adminPassword, repairNote: adminRepair },
+      { parent: this, dependsOn: [leaderConfiguration] },
     );
     const provider = new postgresql.Provider(
       `${name}-leader`,
@@ -84,13 +131,59 @@ export class PostgresCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const standbys = followers.map(
+      (host) =>
+        new Standby(
+          `${name}-${host.name}`,
+          {
+            ssh: sshOf(host),
+            standby: {
+              host: host.name,
+              leaderName: leader.name,
+              leaderAddress: leader.address,
+              port: spec.port,
+              replicationRole: REPLICATION_ROLE,
+              slot: slotName(host.name),
+              passfile: PASSFILE_PATH,
+              rebuild: host.rebuild ?? "",
+            },
+          },
+          { parent: this, dependsOn: [replication, leaderConfiguration, configured.get(host.name)!] },
+        ),
+    );
+    let settled: pulumi.Resource[] = [...standbys];
+    const done: pulumi.Output<string>[] = [leaderConfiguration.report];
+    for (const host of followers) {
+      // the same script once more, after the leader's step: lowers what a standby had to hold
+      const c = configured.get(host.name)!;
+      const settle = hostStep(`${name}-${host.name}-settle`, c.ssh, c.script, { parent: this, dependsOn: settled });
+      settled = [settle];
+      done.push(settle.stdout);
+    }
+
     this.leader = pulumi.output(leader.name);
     this.members = pulumi.output(spec.hosts.map((h) => h.name));
-    this.hostReports = pulumi.all(Object.fromEntries([...configured].map(([host, c]) => [host, c.report])));
-    this.adminConnectionString = pulumi.secret(
+    this.hostReports = pulumi.all(
+      Object.fromEntries(
+        spec.hosts.map((h) => {
+          const s = standbys[followers.indexOf(h)];
+          const reports = [configured.get(h.name)!.report, ...(s ? [s.report] : [])];
+          return [h.name, pulumi.all(reports).apply((r) => r.filter(Boolean).join("\n"))];
+        }),
+      ),
+    );
+    this.replicationState = pulumi.unsecret(
       pulumi
-        .all([admin.roleName, args.adminPassword])
-        .apply(([user, pw]) => url(user, pw, leader.address, spec.port, "postgres", spec.sslmode)),
+        .all([args.adminPassword, admin.roleName, ...done])
+        .apply(([pw, user]) =>
+          (args.readers?.replicationState ?? readReplicationState)(
+            { leader: leader.name, address: leader.address, port: spec.port, user, password: pw, sslmode: spec.sslmode },
+            Object.fromEntries(followers.map((h) => [h.name, slotName(h.name)])),
+          ),
+        ),
+    );
+    this.adminConnectionString = pulumi.secret(
+      pulumi.all([admin.roleName, args.adminPassword]).apply(([user, pw]) => url(user, pw, leader.address, spec.port, "postgres", spec.sslmode)),
     );
     this.replicationConnectionString = pulumi.secret(
       pulumi
@@ -101,6 +194,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       leader: this.leader,
       members: this.members,
       hostReports: this.hostReports,
+      replicationState: this.replicationState,
       adminConnectionString: this.adminConnectionString,
       replicationConnectionString: this.replicationConnectionString,
     });

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { RUN_SCRIPT_AS_ROOT } from "../render/hostScripts";
 
 /** How a component reaches a host over SSH: the same for a sandbox host and a real one. */
 export interface SshAccess {
@@ -18,6 +19,26 @@ export function sshConnection(ssh: SshAccess): command.types.input.remote.Connec
     user: ssh.user,
     privateKey: pulumi.secret(ssh.privateKey),
     hostKey: ssh.hostKey,
-    dialErrorLimit: 5,
+    // bounded: an unreachable host fails in about 30 s, never hangs an `up`
+    perDialTimeout: 10,
+    dialErrorLimit: 3,
   };
+}
+
+/**
+ * One step on a host: `script` runs as root from stdin, so the command line stays short (a failed
+ * step reports the script's own one-line reason, not the script) and `pulumi preview --diff`
+ * shows the script's changed lines.
+ */
+export function hostStep(
+  name: string,
+  ssh: SshAccess,
+  script: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+  return new command.remote.Command(
+    name,
+    { connection: sshConnection(ssh), create: RUN_SCRIPT_AS_ROOT, stdin: script, addPreviousOutputInEnv: false },
+    opts,
+  );
 }

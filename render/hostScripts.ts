@@ -1,10 +1,25 @@
-// Shell scripts a member receives over SSH. The SSH user needs passwordless sudo, as the
-// users' own Ansible did; postgres itself is reached through its local peer authentication.
-import { CONF_DIR, INCLUDE_PATH, PG_CLUSTER, PG_MAJOR } from "./postgresqlConf";
+// Shell scripts a member receives over SSH, on stdin of `sudo -n bash -s` (the SSH user needs
+// passwordless sudo, as the users' own Ansible did). Each one either finishes what it set out to
+// do or puts back every file it changed and the server's state, and says why in one line.
+// No script runs a tool that parses the files it is checking: psql and pg_ctl are called by
+// their full path, with the port and socket from postmaster.pid, not through Debian's wrappers.
+import { CONF_DIR, DATA_DIR, INCLUDE_PATH, PG_BIN, PG_CLUSTER, PG_MAJOR } from "./postgresqlConf";
 import { HBA_BEGIN, HBA_END } from "./pgHba";
+import { TUNING_PATH } from "./tuning";
 import { shellQuote, sqlIdent, sqlLiteral } from "./quote";
 
-const HBA_PATH = `${CONF_DIR}/pg_hba.conf`;
+export const HBA_PATH = `${CONF_DIR}/pg_hba.conf`;
+/** The command every script is sent to; the script itself is its stdin. */
+export const RUN_SCRIPT_AS_ROOT = "sudo -n bash -s";
+
+/** Settings a hot standby must hold at least as high as its leader, and their pg_controldata labels. */
+export const STANDBY_MINIMUMS: Record<string, { label: string; fallback: number }> = {
+  max_connections: { label: "max_connections setting", fallback: 100 },
+  max_worker_processes: { label: "max_worker_processes setting", fallback: 8 },
+  max_wal_senders: { label: "max_wal_senders setting", fallback: 10 },
+  max_prepared_transactions: { label: "max_prepared_xacts setting", fallback: 0 },
+  max_locks_per_transaction: { label: "max_locks_per_xact setting", fallback: 64 },
+};
 
 function heredoc(path: string, content: string): string {
   const marker = "PG_REPLICATION_EOF";
@@ -13,89 +28,358 @@ function heredoc(path: string, content: string): string {
 }
 
 /**
- * Installs the conf.d include and the managed pg_hba block, validates both with the server's
- * own parser before applying them, then reloads, and restarts only when a changed setting
- * needs it. A stopped server is started. Nothing changed means nothing is touched.
+ * What every script starts with: names, helpers, and the exit trap that restores the files in
+ * `changed` (each saved as FILE.pg-replication.prev first) and the server's running state.
  */
-export function renderApplyHostConfig(postgresqlConf: string, hbaBlock: string): string {
-  const cluster = `${PG_MAJOR} ${PG_CLUSTER}`;
-  return `set -eu
-include=${shellQuote(INCLUDE_PATH)}
-hba=${shellQuote(HBA_PATH)}
-psql() { sudo -u postgres psql -X -A -t -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
+function prelude(host: string, what: string): string {
+  return `set -euo pipefail
+# pg-replication: ${what} on ${host}
+host=${shellQuote(host)}
+pgbin=${PG_BIN}
+datadir=${DATA_DIR}
+confdir=${CONF_DIR}
+cluster="${PG_MAJOR} ${PG_CLUSTER}"
+step="starting"
+reason=""
+changed=()
+was_running=no
+committed=no
+reloaded=no
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
-${heredoc('"$tmp/conf"', postgresqlConf)}
-${heredoc('"$tmp/hba_block"', hbaBlock)}
 
-if ! sudo pg_ctlcluster ${cluster} status >/dev/null 2>&1; then
-  echo "postgresql ${cluster} is down: starting it"
-  sudo pg_ctlcluster ${cluster} start
-fi
-
-sudo test -e "$hba.pg-replication.orig" || sudo cp -p "$hba" "$hba.pg-replication.orig"
-sudo cat "$hba" | awk -v begin=${shellQuote(HBA_BEGIN)} -v end=${shellQuote(HBA_END)} '
-  $0 == begin { skip = 1; next }
-  $0 == end { skip = 0; next }
-  !skip { print }' > "$tmp/hba_rest"
-cat "$tmp/hba_block" "$tmp/hba_rest" > "$tmp/hba"
-
-changed=""
-install_if_changed() { # src dest mode
-  if ! sudo cmp -s "$1" "$2"; then
-    if sudo test -e "$2"; then sudo cp -p "$2" "$2.pg-replication.prev"; else sudo rm -f "$2.pg-replication.prev"; fi
-    sudo install -o postgres -g postgres -m "$3" "$1" "$2"
-    echo "updated $2"
-    changed="$changed $2"
+say() { echo "pg-replication on $host: $*"; }
+die() { reason="$*"; exit 1; }
+as_postgres() { runuser -u postgres -- "$@"; }
+running() { as_postgres "$pgbin/pg_ctl" status -D "$datadir" >/dev/null 2>&1; }
+in_recovery() { test -e "$datadir/standby.signal"; }
+sql() {
+  local port sock
+  port=$(sed -n 4p "$datadir/postmaster.pid")
+  sock=$(sed -n 5p "$datadir/postmaster.pid")
+  as_postgres "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
+}
+# runs a command; on failure its last line of output becomes the reason
+try() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    reason=$(printf '%s\\n' "$out" | grep -v '^[[:space:]]*$' | tail -n 1)
+    return 1
+  fi
+  [ -z "$out" ] || printf '%s\\n' "$out"
+}
+start_server() { try pg_ctlcluster $cluster start; }
+reload_server() {
+  local loaded
+  loaded=$(sql -c "select pg_conf_load_time()")
+  sql -c "select pg_reload_conf()" >/dev/null
+  # the reload is a signal: wait until the postmaster has read the files (new sessions show it)
+  for _ in $(seq 100); do
+    [ "$(sql -c "select pg_conf_load_time()")" != "$loaded" ] && return 0
+    sleep 0.05
+  done
+}
+# install_file SRC DEST MODE: installs when different, saving the previous version for the trap
+install_file() {
+  if ! cmp -s "$1" "$2"; then
+    if [ -e "$2" ]; then cp -p "$2" "$2.pg-replication.prev"; else rm -f "$2.pg-replication.prev"; fi
+    changed+=("$2")
+    install -o postgres -g postgres -m "$3" "$1" "$2"
+    say "updated $2"
   fi
 }
-sudo install -d -o postgres -g postgres -m 755 "$(dirname "$include")"
-install_if_changed "$tmp/conf" "$include" 644
-install_if_changed "$tmp/hba" "$hba" 640
-
-if [ -z "$changed" ]; then
-  echo "configuration unchanged"
-  exit 0
-fi
-
-errors=$(psql -c "select 'pg_hba.conf line ' || line_number || ': ' || error from pg_hba_file_rules where error is not null
-                  union all select sourcefile || ' line ' || sourceline || ': ' || name || ': ' || error from pg_file_settings where error is not null and error <> 'setting could not be applied'")
-if [ -n "$errors" ]; then
-  echo "refusing the new configuration, the server reports:" >&2
-  echo "$errors" >&2
-  for f in $changed; do
-    if sudo test -e "$f.pg-replication.prev"; then sudo cp -p "$f.pg-replication.prev" "$f"; else sudo rm -f "$f"; fi
+restore_files() {
+  local f
+  for f in "\${changed[@]}"; do
+    if [ -e "$f.pg-replication.prev" ]; then mv -f "$f.pg-replication.prev" "$f"; else rm -f "$f"; fi
   done
-  exit 1
-fi
-
-loaded=$(psql -c "select pg_conf_load_time()")
-psql -c "select pg_reload_conf()" >/dev/null
-# the reload is a signal: wait until the postmaster has read the files (new sessions show it)
-for _ in $(seq 50); do
-  [ "$(psql -c "select pg_conf_load_time()")" != "$loaded" ] && break
-  sleep 0.1
-done
-pending=$(psql -c "select string_agg(name, ', ' order by name) from pg_settings where pending_restart")
-if [ -n "$pending" ]; then
-  echo "restarting postgresql ${cluster} for: $pending"
-  sudo pg_ctlcluster ${cluster} restart -m fast
-else
-  echo "reloaded postgresql ${cluster}"
-fi
+}
+wait_streaming() { # seconds
+  for _ in $(seq $(($1 * 10))); do
+    [ "$(sql -c "select status from pg_stat_wal_receiver" 2>/dev/null)" = streaming ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  set +e
+  if [ "$rc" -ne 0 ] && [ "$committed" = no ]; then
+    rollback
+    echo "pg-replication on $host: $step failed: \${reason:-exit status $rc}; the host is as it was before this step" >&2
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+trap on_exit EXIT
 `;
 }
 
+/** Puts back changed files and the server as it was; used by the configuration script's trap. */
+const CONFIGURATION_ROLLBACK = `rollback() {
+  restore_files
+  if [ "$was_running" = yes ]; then
+    if running; then
+      [ "$reloaded" = no ] || reload_server
+      [ "$restarted" = no ] || pg_ctlcluster $cluster restart -m fast >/dev/null 2>&1
+    else
+      pg_ctlcluster $cluster start >/dev/null 2>&1
+    fi
+  fi
+}
+restarted=no
+`;
+
+export interface HostConfigurationScript {
+  host: string;
+  postgresqlConf: string;
+  tuningConf: string;
+  hbaBlock: string;
+}
+
+/**
+ * Installs the conf.d includes and the managed pg_hba block, has the running server check them
+ * (pg_file_settings, pg_hba_file_rules) before anything is applied, then reloads, and restarts
+ * only when a changed setting needs it; a standby is back and streaming before the script ends.
+ * On a standby, settings that must not fall below the leader's are held at the leader's value
+ * (from pg_controldata) until the leader has lowered them: the settle pass after the leader's
+ * step lowers them then. A stopped server is started. Nothing changed: nothing is touched.
+ */
+export function renderApplyHostConfig(s: HostConfigurationScript): string {
+  const minimums = Object.entries(STANDBY_MINIMUMS)
+    .map(([name, m]) => shellQuote(`${name}|${m.label}|${m.fallback}`))
+    .join(" ");
+  return `${prelude(s.host, "configuration")}${CONFIGURATION_ROLLBACK}
+include=${shellQuote(INCLUDE_PATH)}
+tuning=${shellQuote(TUNING_PATH)}
+hba=${shellQuote(HBA_PATH)}
+${heredoc('"$tmp/conf"', s.postgresqlConf)}
+${heredoc('"$tmp/tuning"', s.tuningConf)}
+${heredoc('"$tmp/hba_block"', s.hbaBlock)}
+
+step="checking the server"
+if running; then
+  was_running=yes
+else
+  say "postgresql $cluster is down: starting it"
+  start_server || die "$reason"
+  was_running=yes
+fi
+
+step="preparing the files"
+if in_recovery; then
+  # a standby refuses to run below its leader: hold such settings at the leader's value for now
+  control=$(as_postgres "$pgbin/pg_controldata" -D "$datadir")
+  for entry in ${minimums}; do
+    IFS='|' read -r name label fallback <<<"$entry"
+    want=$(cat "$tmp/tuning" "$tmp/conf" | awk -v n="$name" -F'[[:space:]]*=[[:space:]]*' '$1 == n { v = $2 } END { print v }')
+    want=\${want:-$fallback}
+    leader=$(printf '%s\\n' "$control" | awk -F':[[:space:]]*' -v l="$label" '$1 == l { print $2 }')
+    if [ -n "$leader" ] && [ "$want" -lt "$leader" ] 2>/dev/null; then
+      echo "$name = $leader # held at the leader's value until the leader runs with $want" >> "$tmp/conf"
+      say "holding $name at $leader (the leader's) until the leader runs with $want"
+    fi
+  done
+fi
+awk -v begin=${shellQuote(HBA_BEGIN)} -v end=${shellQuote(HBA_END)} '
+  $0 == begin { skip = 1; next }
+  $0 == end { skip = 0; next }
+  !skip { print }' "$hba" > "$tmp/hba_rest"
+cat "$tmp/hba_block" "$tmp/hba_rest" > "$tmp/hba"
+
+step="installing the files"
+test -e "$hba.pg-replication.orig" || cp -p "$hba" "$hba.pg-replication.orig"
+install -d -o postgres -g postgres -m 755 "$confdir/conf.d"
+install_file "$tmp/conf" "$include" 644
+install_file "$tmp/tuning" "$tuning" 644
+install_file "$tmp/hba" "$hba" 640
+if [ \${#changed[@]} -eq 0 ]; then
+  committed=yes
+  say "configuration unchanged"
+  exit 0
+fi
+
+step="checking the new files with the server's own parser"
+errors=$(sql -c "select 'pg_hba.conf line ' || line_number || ': ' || error from pg_hba_file_rules where error is not null
+                 union all select sourcefile || ' line ' || sourceline || ': ' || name || ': ' || error from pg_file_settings
+                 where error is not null and error <> 'setting could not be applied'" | paste -sd ';' -)
+[ -z "$errors" ] || die "the server refuses the new configuration: $errors"
+
+step="reloading"
+reloaded=yes
+reload_server
+pending=$(sql -c "select string_agg(name, ', ' order by name) from pg_settings where pending_restart")
+if [ -z "$pending" ]; then
+  committed=yes
+  say "reloaded postgresql $cluster"
+  exit 0
+fi
+
+step="restarting for $pending"
+if in_recovery; then role=standby; else role=primary; fi
+say "restarting postgresql $cluster ($role) for: $pending"
+restarted=yes
+try pg_ctlcluster $cluster restart -m fast || die "$reason"
+if [ "$role" = standby ]; then
+  step="waiting for the standby to stream again"
+  wait_streaming 120 || die "the standby is not streaming 120 s after its restart"
+  say "streaming again"
+fi
+committed=yes
+`;
+}
+
+export interface StandbyScript {
+  host: string;
+  leaderName: string;
+  leaderAddress: string;
+  port: number;
+  replicationRole: string;
+  slot: string;
+  passfile: string;
+  /** The rebuild token from config; a new value rebuilds this standby once. */
+  rebuild: string;
+}
+
+export const STANDBY_INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication-standby.conf`;
+const REBUILD_STAMP = `/var/lib/postgresql/${PG_MAJOR}/.pg-replication-${PG_CLUSTER}.rebuild`;
+
+/** primary_conninfo: the password stays in the passfile (mode 0600), never in a setting or a log. */
+export function renderStandbyConf(s: StandbyScript): string {
+  const conninfo = [
+    `host=${s.leaderAddress}`,
+    `port=${s.port}`,
+    `user=${s.replicationRole}`,
+    `passfile=${s.passfile}`,
+    `application_name=${s.host}`,
+    "sslmode=prefer",
+    "connect_timeout=10",
+  ].join(" ");
+  return [
+    `# Managed by pg-replication (Pulumi): this member is a standby of ${s.leaderName}.`,
+    `primary_conninfo = '${conninfo}'`,
+    `primary_slot_name = '${s.slot}'`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Makes the member a streaming standby of the leader. A member that already is one keeps its
+ * data: it is started if stopped, or repointed if it follows another leader. Only a member that
+ * is not yet a standby (or whose rebuild token changed) is rebuilt: stop, data directory moved
+ * aside, pg_basebackup through the member's own physical slot on the leader, standby.signal,
+ * start. The old data directory comes back if any of that fails, and is removed once the new
+ * standby streams. A member holding databases of its own is never wiped without the token.
+ */
+export function renderStandbyScript(s: StandbyScript): string {
+  const replicationConn = `host=${s.leaderAddress} port=${s.port} user=${s.replicationRole} passfile=${s.passfile} replication=true sslmode=prefer connect_timeout=10`;
+  return `${prelude(s.host, `standby of ${s.leaderName}`)}
+include=${shellQuote(STANDBY_INCLUDE_PATH)}
+stamp=${shellQuote(REBUILD_STAMP)}
+token=${shellQuote(s.rebuild)}
+slot=${shellQuote(s.slot)}
+conn=${shellQuote(replicationConn)}
+leader=${shellQuote(`${s.leaderName} (${s.leaderAddress}:${s.port})`)}
+prev="$datadir.pg-replication-prev"
+moved=no
+${heredoc('"$tmp/standby"', renderStandbyConf(s))}
+
+rollback() {
+  if [ "$moved" = yes ]; then
+    running && as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m immediate >/dev/null 2>&1
+    rm -rf "$datadir"
+    mv "$prev" "$datadir"
+  fi
+  restore_files
+  if [ "$was_running" = yes ] && ! running; then pg_ctlcluster $cluster start >/dev/null 2>&1; fi
+}
+
+step="checking the member"
+running && was_running=yes
+if [ -e "$prev" ]; then
+  # left by a host that died mid-rebuild: the data directory it holds is the member's own
+  die "$prev exists (an interrupted rebuild); move it back over $datadir or remove it, then run again"
+fi
+done_token=$(cat "$stamp" 2>/dev/null || true)
+
+if in_recovery && [ "$done_token" = "$token" ]; then
+  step="following $leader"
+  install_file "$tmp/standby" "$include" 644
+  if ! running; then
+    say "the standby was stopped: starting it (its data is kept)"
+    start_server || die "$reason"
+  elif [ \${#changed[@]} -gt 0 ]; then
+    say "pointing the standby at $leader"
+    reload_server
+  fi
+  step="waiting for the standby to stream from $leader"
+  wait_streaming 60 || die "the standby does not stream from $leader"
+  committed=yes
+  say "standby of $leader: streaming"
+  exit 0
+fi
+
+step="checking that the member may be rebuilt"
+if [ "$done_token" = "$token" ] && running; then
+  own=$(sql -c "select string_agg(datname, ', ') from pg_database where datname not in ('postgres', 'template0', 'template1')")
+  [ -z "$own" ] || die "it is not a standby and holds databases ($own); set its rebuild token in config to replace them with a copy of the leader"
+fi
+
+step="checking the leader"
+try as_postgres env PGCONNECT_TIMEOUT=10 "$pgbin/psql" -X -A -t -d "$conn" -c IDENTIFY_SYSTEM || die "cannot reach $leader for replication: $reason"
+
+step="stopping the member"
+say "rebuilding as a standby of $leader (pg_basebackup)"
+if running; then try pg_ctlcluster $cluster stop -m fast || die "$reason"; fi
+mv "$datadir" "$prev"
+moved=yes
+install -d -o postgres -g postgres -m 700 "$datadir"
+
+step="pg_basebackup from $leader"
+# a slot left by an earlier attempt holds WAL from its own start: replace it
+as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "DROP_REPLICATION_SLOT $slot" >/dev/null 2>&1 || true
+if ! as_postgres "$pgbin/pg_basebackup" -d "$conn" -D "$datadir" -X stream -C -S "$slot" -c fast -P -v 2>&1 |
+    tr '\\r' '\\n' | awk '/kB \\(/ { if (++n % 20 != 1) next } { print; fflush() }'; then
+  die "pg_basebackup from $leader failed (see above)"
+fi
+touch "$datadir/standby.signal"
+chown postgres:postgres "$datadir/standby.signal"
+install_file "$tmp/standby" "$include" 644
+
+step="starting the standby"
+start_server || die "$reason"
+step="waiting for the new standby to stream from $leader"
+wait_streaming 120 || die "the new standby does not stream from $leader"
+echo "$token" > "$stamp"
+committed=yes
+rm -rf "$prev"
+say "standby of $leader: rebuilt and streaming"
+`;
+}
+
+/** The SSH command that writes the replication passfile from stdin (mode 0600, owner postgres). */
+export function passfileCommand(path: string): string {
+  const p = shellQuote(path);
+  return `sudo -n sh -c 'umask 077 && cat > ${p}.new && chown postgres:postgres ${p}.new && mv -f ${p}.new ${p}'`;
+}
+
+/** A .pgpass line that lets `role` in for replication, whatever the leader. */
+export function renderPassfile(role: string, password: string): string {
+  const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/:/g, "\\:");
+  return `*:*:replication:${esc(role)}:${esc(password)}\n`;
+}
+
 /** The SSH command that runs the admin-role SQL given on stdin, as the local postgres superuser. */
-export const RUN_SQL_AS_POSTGRES = "cd / && sudo -u postgres psql -X -q -v ON_ERROR_STOP=1 -d postgres";
+export const RUN_SQL_AS_POSTGRES = "cd / && sudo -n -u postgres psql -X -q -v ON_ERROR_STOP=1 -d postgres";
 
 /**
  * SQL that creates or updates the superuser role the postgresql provider logs in with.
  * `verifier` is a SCRAM verifier, never the password; the SQL travels on stdin, not argv.
  */
-export function renderAdminRoleSql(role: string, verifier: string): string {
+export function renderAdminRoleSql(role: string, verifier: string, note?: string): string {
   return [
+    ...(note ? [`-- ${note.replace(/\n/g, " ")}`] : []),
     `SELECT format('CREATE ROLE %I', ${sqlLiteral(role)}) WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${sqlLiteral(role)}) \\gexec`,
     `ALTER ROLE ${sqlIdent(role)} WITH LOGIN SUPERUSER PASSWORD ${sqlLiteral(verifier)};`,
     "",

@@ -5,6 +5,8 @@ export const PG_MAJOR = "15";
 export const PG_CLUSTER = "main";
 export const CONF_DIR = `/etc/postgresql/${PG_MAJOR}/${PG_CLUSTER}`;
 export const INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication.conf`;
+export const DATA_DIR = `/var/lib/postgresql/${PG_MAJOR}/${PG_CLUSTER}`;
+export const PG_BIN = `/usr/lib/postgresql/${PG_MAJOR}/bin`;
 
 /** What every member needs to serve, stream and be promoted; a cluster's `settings` win. */
 export function replicationSettings(cluster: ClusterSpec): Record<string, SettingValue> {
@@ -13,11 +15,17 @@ export function replicationSettings(cluster: ClusterSpec): Record<string, Settin
     port: cluster.port,
     password_encryption: "scram-sha-256",
     wal_level: "replica",
+    max_connections: 100,
     max_wal_senders: 10,
+    max_prepared_transactions: 0,
+    max_locks_per_transaction: 64,
     max_replication_slots: 10,
     max_slot_wal_keep_size: "10GB",
     wal_log_hints: true,
     hot_standby: true,
+    hot_standby_feedback: true,
+    wal_sender_timeout: "60s",
+    wal_receiver_timeout: "60s",
   };
 }
 

@@ -12,6 +12,8 @@ export PGR_ROOT PGR_CACHE_DIR PGR_NODE_DIR PGR_TOOLCHAIN_DIR PGR_SANDBOX_DIR
 export PATH="$PGR_NODE_DIR/bin:$PGR_TOOLCHAIN_DIR/bin:/usr/local/go/bin:$PATH"
 export PULUMI_HOME=${PULUMI_HOME:-$PGR_CACHE_DIR/pulumi-home}
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PGR_ROOT/.pulumi-state}
+# the file backend does not create its folder
+case $PULUMI_BACKEND_URL in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true

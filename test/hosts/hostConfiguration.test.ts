@@ -3,10 +3,11 @@ import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { ADMIN_ROLE, REPLICATION_ROLE } from "../../components/cluster";
-import { RUN_SQL_AS_POSTGRES, renderAdminRoleSql, renderApplyHostConfig } from "../../render/hostScripts";
+import { RUN_SCRIPT_AS_ROOT, RUN_SQL_AS_POSTGRES, renderAdminRoleSql, renderApplyHostConfig } from "../../render/hostScripts";
 import { renderHbaBlock } from "../../render/pgHba";
 import { renderPostgresqlConf } from "../../render/postgresqlConf";
 import { scramVerifier } from "../../render/scram";
+import { renderTuningConf } from "../../render/tuning";
 import { clusterSpec } from "../unit/fixtures";
 import { host, psql, ssh, sshOk } from "../support/sandbox";
 
@@ -20,9 +21,18 @@ function spec(settings: Record<string, string | number> = {}) {
   });
 }
 
-function apply(name: string, settings: Record<string, string | number> = {}, hbaBlock?: string): string {
+function script(name: string, settings: Record<string, string | number> = {}, hbaBlock?: string): string {
   const s = spec(settings);
-  return sshOk(name, renderApplyHostConfig(renderPostgresqlConf(s), hbaBlock ?? renderHbaBlock(s, roles)));
+  return renderApplyHostConfig({
+    host: name,
+    postgresqlConf: renderPostgresqlConf(s),
+    tuningConf: renderTuningConf(s, name, { memoryMiB: 1024, cpus: 2 }, 2),
+    hbaBlock: hbaBlock ?? renderHbaBlock(s, roles),
+  });
+}
+
+function apply(name: string, settings: Record<string, string | number> = {}, hbaBlock?: string): string {
+  return sshOk(name, RUN_SCRIPT_AS_ROOT, script(name, settings, hbaBlock));
 }
 
 const startTime = (name: string) => psql(name, "select pg_postmaster_start_time()");
@@ -35,7 +45,7 @@ describe("host configuration over SSH (sandbox)", function () {
       // start from Debian's own files, as a fresh host would be
       sshOk(
         name,
-        `sudo rm -f /etc/postgresql/15/main/conf.d/pg-replication.conf
+        `sudo rm -f /etc/postgresql/15/main/conf.d/pg-replication.conf /etc/postgresql/15/main/conf.d/pg-replication-tuning.conf
         if sudo test -e /etc/postgresql/15/main/pg_hba.conf.pg-replication.orig; then
           sudo cp -p /etc/postgresql/15/main/pg_hba.conf.pg-replication.orig /etc/postgresql/15/main/pg_hba.conf; fi
         sudo pg_ctlcluster 15 main restart -m fast`,
@@ -46,7 +56,7 @@ describe("host configuration over SSH (sandbox)", function () {
   it("applies the include and pg_hba block, restarting once for wal_level and friends", () => {
     for (const name of members) {
       const report = apply(name);
-      assert.match(report, /restarting postgresql 15 main for: .*listen_addresses/, `${name}: ${report}`);
+      assert.match(report, /restarting postgresql 15 main \(primary\) for: .*listen_addresses/, `${name}: ${report}`);
       assert.equal(psql(name, "show wal_level"), "replica");
       assert.equal(psql(name, "show wal_log_hints"), "on");
       assert.equal(psql(name, "show listen_addresses"), "*");
@@ -77,13 +87,13 @@ describe("host configuration over SSH (sandbox)", function () {
 
   it("changes nothing on a rerun", () => {
     const before = members.map(startTime);
-    for (const name of members) assert.equal(apply(name).trim(), "configuration unchanged");
+    for (const name of members) assert.match(apply(name).trim(), /^pg-replication on pg\d: configuration unchanged$/);
     assert.deepEqual(members.map(startTime), before);
   });
 
   it("reloads, without a restart, for a setting that does not need one", () => {
     const before = startTime("pg3");
-    assert.match(apply("pg3", { work_mem: "24MB" }), /^reloaded postgresql 15 main$/m);
+    assert.match(apply("pg3", { work_mem: "24MB" }), /^pg-replication on pg3: reloaded postgresql 15 main$/m);
     assert.equal(psql("pg3", "show work_mem"), "24MB");
     assert.equal(startTime("pg3"), before);
     apply("pg3");
@@ -92,11 +102,11 @@ describe("host configuration over SSH (sandbox)", function () {
   it("refuses a pg_hba block the server cannot parse, and restores the previous file", () => {
     const hbaBefore = sshOk("pg3", "sudo md5sum /etc/postgresql/15/main/pg_hba.conf");
     const bad = renderHbaBlock(spec(), roles).replace("# END", "host all all 10.0.0.0/8 no-such-method\n# END");
-    const r = ssh("pg3", renderApplyHostConfig(renderPostgresqlConf(spec()), bad));
+    const r = ssh("pg3", RUN_SCRIPT_AS_ROOT, script("pg3", {}, bad));
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /refusing the new configuration[\s\S]*no-such-method/);
+    assert.match(r.stderr, /pg3: checking the new files with the server's own parser failed: the server refuses the new configuration: .*no-such-method/);
     assert.equal(sshOk("pg3", "sudo md5sum /etc/postgresql/15/main/pg_hba.conf"), hbaBefore);
-    assert.equal(apply("pg3").trim(), "configuration unchanged");
+    assert.match(apply("pg3").trim(), /configuration unchanged$/);
   });
 
   it("starts a stopped server", () => {

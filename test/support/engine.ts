@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PROJECT_FILES = ["index.ts", "config.ts", "tsconfig.json", "package.json", "components", "render", "test/engine/fixtures"];
+const PROJECT_FILES = ["index.ts", "config.ts", "tsconfig.json", "package.json", "components", "render", "observe", "lib"];
 
 export interface Result {
   code: number;
@@ -17,17 +17,17 @@ export class EngineProject {
   readonly dir: string;
   private readonly env: NodeJS.ProcessEnv;
 
-  /** `main` is the program, relative to the project root (index.ts is the real one). */
-  constructor(name: string, main = "index.ts") {
+  /** A copy of the program (index.ts) under project `name`, with its own file backend. */
+  constructor(name: string, passphrase = "engine-test") {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `pgr-${name}-`));
     for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(this.dir, f), { recursive: true });
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
-    fs.writeFileSync(path.join(this.dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\nmain: ${main}\n`);
+    fs.writeFileSync(path.join(this.dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\n`);
     fs.mkdirSync(path.join(this.dir, ".state"));
     this.env = {
       ...process.env,
       PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".state")}`,
-      PULUMI_CONFIG_PASSPHRASE: "engine-test",
+      PULUMI_CONFIG_PASSPHRASE: passphrase,
     };
   }
 
@@ -63,6 +63,15 @@ export class EngineProject {
     const file = path.join(this.dir, `Pulumi.${stack}.yaml`);
     const salt = /^encryptionsalt: (.*)$/m.exec(fs.readFileSync(file, "utf8"))?.[1];
     fs.writeFileSync(file, JSON.stringify({ ...(salt ? { encryptionsalt: salt } : {}), config: { [key]: value } }, null, 2));
+  }
+
+  /** Puts a stack file of the repository (Pulumi.<stack>.yaml) into the copy. */
+  copyStackFile(stack: string): void {
+    fs.copyFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), path.join(this.dir, `Pulumi.${stack}.yaml`));
+  }
+
+  stackFile(stack: string): string {
+    return path.join(this.dir, `Pulumi.${stack}.yaml`);
   }
 
   outputs(): Record<string, unknown> {

@@ -16,6 +16,7 @@ export function clusterSpec(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
     adminAddresses: ["10.77.0.254/32"],
     clients: [{ database: "appdb", user: "app", address: "10.77.0.0/24" }],
     settings: {},
+    tuning: {},
     ...overrides,
   };
 }

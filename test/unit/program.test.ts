@@ -6,6 +6,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { registered, reset, value } from "../support/mocks";
+import { setHostObserver } from "../../observe/hosts";
+
+setHostObserver(async () => ({ memoryMiB: 2048, cpus: 2, adminRoleExists: false }));
 
 const types = () => registered.map((r) => r.type);
 
@@ -36,10 +39,10 @@ function configure(knownHosts: string, plaintextAdmin = false): void {
   );
 }
 
-function runProgram(): Record<string, unknown> {
+async function runProgram(): Promise<Record<string, unknown>> {
   const index = require.resolve("../../index");
   delete require.cache[index];
-  return require(index) as Record<string, unknown>;
+  return (require(index) as () => Promise<Record<string, unknown>>)();
 }
 
 describe("index.ts", () => {
@@ -48,22 +51,25 @@ describe("index.ts", () => {
   it("wires one PostgresCluster per configured cluster", async () => {
     reset();
     configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n");
-    const state = runProgram().clusterState as Record<string, { hosts: pulumi.Output<unknown> }>;
+    const state = (await runProgram()).clusterState as Record<string, { hosts: pulumi.Output<unknown> }>;
     assert.deepEqual(Object.keys(state), ["prog"]);
-    assert.deepEqual(await value(state.prog.hosts), { pg1: "configuration unchanged\n", pg2: "configuration unchanged\n" });
+    assert.deepEqual(await value(state.prog.hosts), {
+      pg1: "configuration unchanged\n",
+      pg2: "configuration unchanged\n\nconfiguration unchanged\n",
+    });
     assert.equal(types().filter((t) => t === "pg-replication:cluster:PostgresCluster").length, 1);
     assert.equal(types().filter((t) => t === "pg-replication:host:HostConfiguration").length, 2);
   });
 
-  it("names the host whose key is missing from known_hosts, before creating anything", () => {
+  it("names the host whose key is missing from known_hosts, before creating anything", async () => {
     reset();
     configure("10.77.0.11 ssh-ed25519 K1\n");
-    assert.throws(runProgram, /pg-replication:clusters\[0\]\.hosts\[1\]\.address: no host key for 10\.77\.0\.12/);
+    await assert.rejects(runProgram, /pg-replication:clusters\[0\]\.hosts\[1\]\.address: no host key for 10\.77\.0\.12/);
     assert.deepEqual(types(), []);
   });
 
-  it("refuses a plaintext password", () => {
+  it("refuses a plaintext password", async () => {
     configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n", true);
-    assert.throws(runProgram, /pg-replication:adminPassword: is stored in plaintext/);
+    await assert.rejects(runProgram, /pg-replication:adminPassword: is stored in plaintext/);
   });
 });

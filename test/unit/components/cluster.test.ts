@@ -16,8 +16,10 @@ describe("PostgresCluster", () => {
       spec: clusterSpec(),
       sshPrivateKey: "PRIVATE KEY",
       hostKeys: { pg1: "ssh-ed25519 K1", pg2: "ssh-ed25519 K2", pg3: "ssh-ed25519 K3" },
+      observations: Object.fromEntries(["pg1", "pg2", "pg3"].map((h) => [h, { memoryMiB: 4096, cpus: 2, adminRoleExists: false }])),
       adminPassword: pulumi.secret("admin-pw"),
       replicationPassword: pulumi.secret("repl-pw"),
+      readers: { replicationState: async (a) => ({ leader: a.leader, standbys: {} }) },
     });
     await value(cluster.adminConnectionString);
     await value(cluster.hostReports);
@@ -46,7 +48,9 @@ describe("PostgresCluster", () => {
     assert.equal(connection.host, "10.77.0.12");
     assert.equal(connection.user, "deploy");
     assert.equal(connection.hostKey, "ssh-ed25519 K2");
-    assert.match(plain(pg2.inputs.create), /pg-replication\.conf/);
+    assert.equal(plain(pg2.inputs.create), "sudo -n bash -s");
+    assert.match(plain(pg2.inputs.stdin), /pg-replication\.conf/);
+    assert.match(plain(pg2.inputs.stdin), /shared_buffers = 1024MB/, "tuned for the host's 4 GiB");
   });
 
   it("bootstraps the admin role on the leader only, with the password nowhere in the command", () => {
@@ -69,7 +73,10 @@ describe("PostgresCluster", () => {
     assert.equal(role.inputs.superuser, false);
     assert.ok(isSecretValue(role.inputs.password));
     assert.match(plain(role.inputs.password), /^SCRAM-SHA-256\$/);
-    assert.ok(!JSON.stringify(registered).includes("repl-pw"));
+    const passfiles = registered.filter((r) => r.name.endsWith("-passfile"));
+    assert.equal(passfiles.length, 3, "every member gets the passfile, so that any can stream from a new leader");
+    for (const p of passfiles) assert.ok(isSecretValue(p.inputs.stdin), "the passfile goes on stdin, as a secret");
+    assert.ok(!JSON.stringify(registered.filter((r) => !passfiles.includes(r))).includes("repl-pw"));
     assert.ok(role.provider?.includes("main-leader"), `role provider: ${role.provider}`);
   });
 
@@ -82,8 +89,8 @@ describe("PostgresCluster", () => {
   it("reports what each host's configuration step did", async () => {
     assert.deepEqual(await value(cluster.hostReports), {
       pg1: "configuration unchanged\n",
-      pg2: "configuration unchanged\n",
-      pg3: "configuration unchanged\n",
+      pg2: "configuration unchanged\n\nconfiguration unchanged\n",
+      pg3: "configuration unchanged\n\nconfiguration unchanged\n",
     });
   });
 });

@@ -1,0 +1,88 @@
+// What the program reads from each host at plan time, over the same SSH access the host steps
+// use: its memory and CPUs (for tuning) and whether the admin role exists (to repair a drifted
+// password). Read-only, bounded in time: a host that cannot be reached fails the preview with its
+// name and address, never a hang.
+import { spawn } from "node:child_process";
+import { ClusterSpec, HostSpec } from "../config";
+import { shellQuote, sqlLiteral } from "../render/quote";
+import { HostFacts } from "../render/tuning";
+
+export interface HostObservation extends HostFacts {
+  /** Whether a role of this name exists on the host's server (peer authentication as postgres). */
+  adminRoleExists: boolean;
+}
+
+export type HostObserver = (cluster: ClusterSpec, host: HostSpec, adminRole: string) => Promise<HostObservation>;
+
+export class HostUnreachable extends Error {
+  constructor(cluster: string, host: HostSpec, why: string) {
+    super(`cluster ${cluster}: host ${host.name} (${host.address}, ssh port ${host.sshPort}) cannot be reached: ${why}`);
+    this.name = "HostUnreachable";
+  }
+}
+
+const TIMEOUT_MS = 20_000;
+
+function sshArgs(cluster: ClusterSpec, host: HostSpec): string[] {
+  const trust = cluster.ssh.knownHostsPath
+    ? ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${cluster.ssh.knownHostsPath}`]
+    : ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+  return [
+    ...["-i", cluster.ssh.privateKeyPath, "-p", String(host.sshPort), "-l", cluster.ssh.user],
+    ...["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR"],
+    ...["-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=2", "-F", "/dev/null"],
+    ...trust,
+    "--",
+    host.address,
+  ];
+}
+
+/** The probe script: fixed text but for the role name, quoted for SQL and then for the shell. */
+function probeScript(adminRole: string): string {
+  const query = shellQuote(`select count(*) from pg_roles where rolname = ${sqlLiteral(adminRole)}`);
+  return [
+    "awk '/^MemTotal:/ { print \"memory_kib=\" $2 }' /proc/meminfo",
+    'echo "cpus=$(nproc)"',
+    `echo "admin_role=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${query} 2>/dev/null)"`,
+  ].join("; ");
+}
+
+export const observeHostOverSsh: HostObserver = (cluster, host, adminRole) =>
+  new Promise((resolve, reject) => {
+    const child = spawn("ssh", [...sshArgs(cluster, host), probeScript(adminRole)], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new HostUnreachable(cluster.name, host, `no answer over SSH within ${TIMEOUT_MS / 1000} s`));
+    }, TIMEOUT_MS);
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new HostUnreachable(cluster.name, host, e.message));
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const values = Object.fromEntries(out.split("\n").map((l) => l.split("=", 2) as [string, string]));
+      const memoryKiB = Number(values.memory_kib);
+      const cpus = Number(values.cpus);
+      if (code !== 0 || !memoryKiB || !cpus) {
+        const why = err.trim().split("\n").pop() || `ssh exited with ${code}`;
+        reject(new HostUnreachable(cluster.name, host, why));
+        return;
+      }
+      resolve({ memoryMiB: Math.floor(memoryKiB / 1024), cpus, adminRoleExists: values.admin_role === "1" });
+    });
+  });
+
+let observer: HostObserver = observeHostOverSsh;
+
+/** Unit tests replace the SSH observer; the program always uses the real one. */
+export function setHostObserver(o: HostObserver): void {
+  observer = o;
+}
+
+export function observeHost(cluster: ClusterSpec, host: HostSpec, adminRole: string): Promise<HostObservation> {
+  return observer(cluster, host, adminRole);
+}
