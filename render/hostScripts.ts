@@ -273,7 +273,7 @@ export function renderStandbyConf(s: StandbyScript): string {
  * standby streams. A member holding databases of its own is never wiped without the token.
  */
 export function renderStandbyScript(s: StandbyScript): string {
-  const replicationConn = `host=${s.leaderAddress} port=${s.port} user=${s.replicationRole} passfile=${s.passfile} replication=true sslmode=prefer connect_timeout=10`;
+  const replicationConn = `host=${s.leaderAddress} port=${s.port} user=${s.replicationRole} dbname=replication passfile=${s.passfile} replication=true sslmode=prefer connect_timeout=10`;
   return `${prelude(s.host, `standby of ${s.leaderName}`)}
 include=${shellQuote(STANDBY_INCLUDE_PATH)}
 stamp=${shellQuote(REBUILD_STAMP)}

@@ -53,16 +53,16 @@ export class EngineProject {
     this.ok(["stack", "init", stack]);
   }
 
-  setConfig(key: string, value: string, secret = false): void {
-    // the value goes on stdin, so no password is ever on a command line
-    this.ok(["config", "set", key, ...(secret ? ["--secret"] : [])], value);
+  /** Sets a config value; it goes on stdin, so no password is ever on a command line. */
+  setConfig(stack: string, key: string, value: string, secret = false): void {
+    this.ok(["config", "set", key, "--stack", stack, ...(secret ? ["--secret"] : [])], value);
   }
 
-  /** Writes a structured value into the stack's config file (JSON is YAML). */
-  setConfigObject(stack: string, key: string, value: unknown): void {
-    const file = path.join(this.dir, `Pulumi.${stack}.yaml`);
-    const salt = /^encryptionsalt: (.*)$/m.exec(fs.readFileSync(file, "utf8"))?.[1];
-    fs.writeFileSync(file, JSON.stringify({ ...(salt ? { encryptionsalt: salt } : {}), config: { [key]: value } }, null, 2));
+  /** Writes the stack's config file (JSON is YAML), keeping its encryption salt. */
+  setConfigObject(stack: string, config: Record<string, unknown>): void {
+    const file = this.stackFile(stack);
+    const salt = fs.existsSync(file) ? /^encryptionsalt: (.*)$/m.exec(fs.readFileSync(file, "utf8"))?.[1] : undefined;
+    fs.writeFileSync(file, JSON.stringify({ ...(salt ? { encryptionsalt: salt } : {}), config }, null, 2));
   }
 
   /** Puts a stack file of the repository (Pulumi.<stack>.yaml) into the copy. */
@@ -74,8 +74,8 @@ export class EngineProject {
     return path.join(this.dir, `Pulumi.${stack}.yaml`);
   }
 
-  outputs(): Record<string, unknown> {
-    return JSON.parse(this.ok(["stack", "output", "--json", "--show-secrets"])) as Record<string, unknown>;
+  outputs(stack: string): Record<string, unknown> {
+    return JSON.parse(this.ok(["stack", "output", "--json", "--show-secrets", "--stack", stack])) as Record<string, unknown>;
   }
 
   dispose(): void {
