@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, NAMESPACE, SECRET_KEYS, findHostKey, parseStackConfig } from "./config";
 import { ADMIN_ROLE, PostgresCluster } from "./components/cluster";
-import { observeHost } from "./observe/hosts";
+import { HostUnreachable, observeHost } from "./observe/hosts";
 
 // Internal to the SDK but stable: whether `pulumi config` holds a key as a secret.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
@@ -17,7 +17,21 @@ function readConfiguredFile(key: string, path: string): string {
   }
 }
 
+// A mistake in config or an unreachable host fails the run with its message alone: no stack
+// trace to bury the key that is wrong. The stack is set by hand because the runtime formats it,
+// and formatting a source-mapped stack costs some 20 s of garbage collection here.
 export = async () => {
+  try {
+    return await main();
+  } catch (e) {
+    if (!(e instanceof ConfigError || e instanceof HostUnreachable)) throw e;
+    const failure = new pulumi.RunError(e.message);
+    failure.stack = e.message;
+    throw failure;
+  }
+};
+
+async function main() {
   const config = new pulumi.Config(NAMESPACE);
   const keys = Object.keys(pulumi.runtime.allConfig())
     .filter((k) => k.startsWith(`${NAMESPACE}:`))
@@ -67,4 +81,4 @@ export = async () => {
     replicationState: byName((c) => c.replicationState),
     connectionStrings: byName((c) => ({ admin: c.adminConnectionString, replication: c.replicationConnectionString })),
   };
-};
+}

@@ -1,72 +1,71 @@
-// make bench: what the engine and the hosts cost before any real work, on the sandbox.
-// Prints a table; asserts nothing (timings belong here, not in tests).
-import { randomBytes } from "node:crypto";
-import { ADMIN_ROLE, REPLICATION_ROLE } from "../components/cluster";
-import { RUN_SQL_AS_POSTGRES, renderAdminRoleSql, renderApplyHostConfig } from "../render/hostScripts";
-import { renderHbaBlock } from "../render/pgHba";
-import { renderPostgresqlConf } from "../render/postgresqlConf";
-import { scramVerifier } from "../render/scram";
-import { EngineProject } from "../test/support/engine";
-import { host, sshOk } from "../test/support/sandbox";
-import { clusterSpec } from "../test/unit/fixtures";
+// make bench: what the engine and the hosts cost, and how a standby built by `pulumi up`
+// compares with a raw pg_basebackup of the same leader, in the same run. Prints tables; asserts
+// nothing (timings belong here, not in tests). BENCH_SCALES="50 200" sets the pgbench scales.
+import { devStack } from "../test/support/devStack";
+import { psql, sshOk } from "../test/support/sandbox";
 
 const ROUNDS = 3;
 const rows: [string, number[]][] = [];
 
+function time(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
 function measure(label: string, fn: () => void, rounds = ROUNDS): void {
   const times: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const t = process.hrtime.bigint();
-    fn();
-    times.push(Number(process.hrtime.bigint() - t) / 1e9);
-  }
+  for (let i = 0; i < rounds; i++) times.push(time(fn));
   rows.push([label, times]);
   process.stderr.write(`  ${label}: ${times.map((s) => s.toFixed(2)).join(", ")} s\n`);
 }
 
-const members = ["pg1", "pg2", "pg3"];
-const spec = clusterSpec({ hosts: members.map((name) => ({ name, address: host(name).address, sshPort: 22 })) });
-const applyScript = renderApplyHostConfig({
-  host: "bench",
-  postgresqlConf: renderPostgresqlConf(spec),
-  tuningConf: "",
-  hbaBlock: renderHbaBlock(spec, { admin: ADMIN_ROLE, replication: REPLICATION_ROLE }),
-});
-const adminPassword = randomBytes(12).toString("base64");
+function table(): void {
+  const w = Math.max(...rows.map(([l]) => l.length));
+  console.log(`\n${"what".padEnd(w)}  ${"min s".padStart(7)}  ${"median s".padStart(8)}  ${"max s".padStart(7)}  runs`);
+  for (const [label, t] of rows) {
+    const s = [...t].sort((a, b) => a - b);
+    console.log(
+      `${label.padEnd(w)}  ${s[0].toFixed(2).padStart(7)}  ${s[Math.floor(s.length / 2)].toFixed(2).padStart(8)}  ${s[s.length - 1].toFixed(2).padStart(7)}  ${t.length}`,
+    );
+  }
+}
 
-for (const m of members) sshOk(m, applyScript);
-sshOk("pg1", RUN_SQL_AS_POSTGRES, renderAdminRoleSql(ADMIN_ROLE, scramVerifier(ADMIN_ROLE, adminPassword)));
+const dev = devStack();
+process.stderr.write("bench: bringing the dev stack up\n");
+dev.up();
 
 measure("ssh round trip (true)", () => sshOk("pg2", "true"));
-measure("host configuration, unchanged (1 host)", () => sshOk("pg2", applyScript));
-measure("host configuration, unchanged (3 hosts, one after another)", () => members.forEach((m) => sshOk(m, applyScript)));
+measure("pulumi preview, no changes (dev stack)", () => dev.ok(["preview", "--expect-no-changes"]));
+measure("pulumi up, no changes (dev stack)", () => dev.ok(["up", "--yes", "--skip-preview"]));
 
-const project = new EngineProject("pgr-bench", "test/engine/fixtures/replicationRole.ts");
-try {
-  project.initStack("bench");
-  project.setConfig("host", host("pg1").address);
-  project.setConfig("adminUser", ADMIN_ROLE);
-  project.setConfig("roleName", "bench_replicator");
-  project.setConfig("adminPassword", adminPassword, true);
-  project.setConfig("replicationPassword", randomBytes(12).toString("base64"), true);
-  measure("pulumi version", () => project.ok(["version"]));
-  measure("pulumi up, 1 role created, then destroy", () => {
-    project.ok(["up", "--yes", "--skip-preview"]);
-    project.ok(["destroy", "--yes", "--skip-preview"]);
-  });
-  project.ok(["up", "--yes", "--skip-preview"]);
-  measure("pulumi preview, no changes", () => project.ok(["preview"]));
-  measure("pulumi up, no changes", () => project.ok(["up", "--yes", "--skip-preview"]));
-  project.ok(["destroy", "--yes", "--skip-preview"]);
-} finally {
-  project.dispose();
-}
-
-const w = Math.max(...rows.map(([l]) => l.length));
-console.log(`\n${"what".padEnd(w)}  ${"min s".padStart(7)}  ${"median s".padStart(8)}  ${"max s".padStart(7)}  runs`);
-for (const [label, t] of rows) {
-  const s = [...t].sort((a, b) => a - b);
-  console.log(
-    `${label.padEnd(w)}  ${s[0].toFixed(2).padStart(7)}  ${s[Math.floor(s.length / 2)].toFixed(2).padStart(8)}  ${s[s.length - 1].toFixed(2).padStart(7)}  ${t.length}`,
+// A standby built by the engine against a raw pg_basebackup of the same leader.
+const scales = (process.env.BENCH_SCALES ?? "50 200").split(/\s+/).filter(Boolean).map(Number);
+const standbyRows: string[][] = [];
+let token = 0;
+for (const scale of scales) {
+  process.stderr.write(`bench: pgbench -i -s ${scale} on the leader\n`);
+  psql("pg1", "drop database if exists bench");
+  psql("pg1", "create database bench");
+  sshOk("pg1", `cd / && sudo -n -u postgres /usr/lib/postgresql/15/bin/pgbench -i -q -s ${scale} bench >/dev/null 2>&1`);
+  psql("pg1", "checkpoint");
+  const size = psql("pg1", "select pg_size_pretty(sum(pg_database_size(datname))) from pg_database");
+  const raw = time(() =>
+    sshOk(
+      "pg3",
+      `cd / && sudo -n rm -rf /var/tmp/bench-basebackup && sudo -n -u postgres env PGPASSFILE=/var/lib/postgresql/.pg-replication.pgpass /usr/lib/postgresql/15/bin/pg_basebackup -d "host=10.77.0.11 user=replicator dbname=replication" -D /var/tmp/bench-basebackup -X stream -c fast && sudo -n rm -rf /var/tmp/bench-basebackup`,
+    ),
   );
+  dev.editStackFile((t) => t.replace(/(address: 10\.77\.0\.13)(\n\s+rebuild: \S+)?/, `$1\n          rebuild: bench-${Date.now()}-${token++}`));
+  const viaUp = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
+  standbyRows.push([String(scale), size, raw.toFixed(2), viaUp.toFixed(2), (viaUp - raw).toFixed(2), (viaUp / raw).toFixed(2)]);
+  process.stderr.write(`  scale ${scale} (${size}): raw pg_basebackup ${raw.toFixed(2)} s, pulumi up to streaming ${viaUp.toFixed(2)} s\n`);
 }
+psql("pg1", "drop database if exists bench");
+
+table();
+console.log("\nnew standby (pg3 rebuilt from pg1): `pulumi up` until streaming vs a raw pg_basebackup, same run");
+const head = ["scale", "cluster size", "raw s", "pulumi up s", "overhead s", "ratio"];
+const all = [head, ...standbyRows];
+const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+for (const r of all) console.log(r.map((c, i) => c.padStart(widths[i])).join("  "));

@@ -1,0 +1,80 @@
+// One copy of the program with the repository's dev stack, shared by every engine suite in this
+// mocha process: brought up once, left converged for the next suite.
+import { Client } from "pg";
+import { EngineProject } from "./engine";
+import { host } from "./sandbox";
+
+export const DEV_PASSPHRASE = "pg-replication-sandbox";
+
+export class DevStack {
+  readonly project = new EngineProject("pg-replication", DEV_PASSPHRASE);
+  readonly stack = "dev";
+  private upDone = false;
+
+  constructor() {
+    this.project.copyStackFile(this.stack);
+    this.project.initStack(this.stack);
+  }
+
+  run(args: string[]) {
+    return this.project.run([...args, "--stack", this.stack]);
+  }
+
+  ok(args: string[]): string {
+    return this.project.ok([...args, "--stack", this.stack]);
+  }
+
+  up(): string {
+    const out = this.ok(["up", "--yes"]);
+    this.upDone = true;
+    return out;
+  }
+
+  /** `up` once for every suite that needs the converged stack. */
+  ensureUp(): void {
+    if (!this.upDone) this.up();
+  }
+
+  secret(key: string): string {
+    return this.ok(["config", "get", `pg-replication:${key}`]).trim();
+  }
+
+  outputs(): Record<string, unknown> {
+    return this.project.outputs(this.stack);
+  }
+
+  /** Rewrites the stack file through a function of its text. */
+  editStackFile(edit: (text: string) => string): void {
+    const fs = require("node:fs") as typeof import("node:fs");
+    const file = this.project.stackFile(this.stack);
+    fs.writeFileSync(file, edit(fs.readFileSync(file, "utf8")));
+  }
+
+  /** A client on `member` as the admin role, from the controller, over TLS as the provider connects. */
+  async admin<T>(member: string, fn: (c: Client) => Promise<T>, database = "postgres"): Promise<T> {
+    const client = new Client({
+      host: host(member).address,
+      port: 5432,
+      user: "pgr_admin",
+      password: this.secret("adminPassword"),
+      database,
+      ssl: { rejectUnauthorized: false },
+    });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+let shared: DevStack | undefined;
+
+export function devStack(): DevStack {
+  if (!shared) {
+    shared = new DevStack();
+    process.on("exit", () => shared?.project.dispose());
+  }
+  return shared;
+}
