@@ -13,6 +13,8 @@ export interface HostSpec {
   sshPort: number;
   /** Changing this value rebuilds the host's standby once (pg_basebackup into a fresh data directory). */
   rebuild?: string;
+  /** The host is down (failover): nothing is run on it, and the others do not wait for it. */
+  down?: boolean;
 }
 
 export interface ClientSpec {
@@ -83,7 +85,7 @@ const MANAGED_SETTINGS: Record<string, string> = {
 };
 
 const CLUSTER_KEYS = ["name", "leader", "hosts", "port", "sslmode", "ssh", "adminAddresses", "clients", "settings", "tuning"];
-const HOST_KEYS = ["name", "address", "sshPort", "rebuild"];
+const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
 const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath"];
 const CLIENT_KEYS = ["database", "user", "address"];
 
@@ -147,7 +149,7 @@ class Checker {
   /** A role or database name as pg_hba.conf and SQL can carry it. */
   pgName(value: string, key: string): void {
     if (value.length > PG_NAME_MAX) this.fail(key, `is longer than ${PG_NAME_MAX} characters`);
-    if (value.includes('"')) this.fail(key, 'contains a double quote, which pg_hba.conf cannot represent');
+    if (value.includes('"')) this.fail(key, "contains a double quote, which pg_hba.conf cannot represent");
     if (/^[+@]/.test(value)) this.fail(key, "starts with + or @, which pg_hba.conf reads as a group or a file");
   }
   array(raw: Raw, field: string, key: string, required: boolean): unknown[] {
@@ -199,6 +201,10 @@ function parseHost(c: Checker, raw: unknown, key: string): HostSpec {
     }
     host.rebuild = rebuild;
   }
+  if (raw.down !== undefined && raw.down !== null) {
+    if (typeof raw.down !== "boolean") c.fail(`${key}.down`, "must be true or false");
+    else if (raw.down) host.down = true;
+  }
   return host;
 }
 
@@ -234,7 +240,8 @@ function parseSettings(c: Checker, raw: unknown, key: string): Record<string, Se
   for (const [name, value] of Object.entries(raw)) {
     if (!SETTING_NAME.test(name)) c.fail(`${key}.${name}`, "is not a PostgreSQL setting name");
     else if (MANAGED_SETTINGS[name]) c.fail(`${key}.${name}`, `is managed by pg-replication: ${MANAGED_SETTINGS[name]}`);
-    else if (name === "wal_level" && !["replica", "logical"].includes(String(value))) c.fail(`${key}.${name}`, "must be replica or logical (standbys need WAL)");
+    else if (name === "wal_level" && !["replica", "logical"].includes(String(value)))
+      c.fail(`${key}.${name}`, "must be replica or logical (standbys need WAL)");
     else {
       const v = settingValue(c, value, `${key}.${name}`);
       if (v !== undefined) settings[name] = v;
@@ -255,7 +262,10 @@ function parseTuning(c: Checker, raw: unknown, key: string): ClusterSpec["tuning
   for (const [name, value] of Object.entries(raw)) {
     if (!tuned.includes(name)) {
       const guess = nearest(name, tuned);
-      c.fail(`${key}.${name}`, `is not a tuned setting${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""} (other settings go in settings)`);
+      c.fail(
+        `${key}.${name}`,
+        `is not a tuned setting${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""} (other settings go in settings)`,
+      );
       continue;
     }
     const v = settingValue(c, value, `${key}.${name}`);
@@ -274,6 +284,9 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   const leader = c.string(r, "leader", key);
   if (leader && hosts.length > 0 && !hosts.some((h) => h.name === leader)) {
     c.fail(`${key}.leader`, `names no host of this cluster: ${JSON.stringify(leader)} (hosts: ${hosts.map((h) => h.name).join(", ")})`);
+  }
+  if (leader && hosts.some((h) => h.name === leader && h.down)) {
+    c.fail(`${key}.leader`, `names ${JSON.stringify(leader)}, which is marked down; name another host as the leader`);
   }
   const sslmode = c.string(r, "sslmode", key, "require");
   if (!(SSLMODES as readonly string[]).includes(sslmode)) c.fail(`${key}.sslmode`, `must be one of ${SSLMODES.join(", ")}`);

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, NAMESPACE, SECRET_KEYS, findHostKey, parseStackConfig } from "./config";
-import { ADMIN_ROLE, PostgresCluster } from "./components/cluster";
+import { ADMIN_ROLE, PostgresCluster, REPLICATION_ROLE } from "./components/cluster";
 import { HostUnreachable, observeHost } from "./observe/hosts";
 
 // Internal to the SDK but stable: whether `pulumi config` holds a key as a secret.
@@ -48,7 +48,9 @@ async function main() {
       cluster.hosts.map((h, hi) => {
         const hostKey = knownHosts === undefined ? undefined : findHostKey(knownHosts, h.address, h.sshPort);
         if (knownHosts !== undefined && hostKey === undefined) {
-          throw new ConfigError([`${NAMESPACE}:clusters[${i}].hosts[${hi}].address: no host key for ${h.address} in ${cluster.ssh.knownHostsPath}`]);
+          throw new ConfigError([
+            `${NAMESPACE}:clusters[${i}].hosts[${hi}].address: no host key for ${h.address} in ${cluster.ssh.knownHostsPath}`,
+          ]);
         }
         return [h.name, hostKey];
       }),
@@ -59,7 +61,13 @@ async function main() {
   // every host at once, each bounded in time
   const observations = await Promise.all(
     inputs.map(async ({ cluster }) =>
-      Object.fromEntries(await Promise.all(cluster.hosts.map(async (h) => [h.name, await observeHost(cluster, h, ADMIN_ROLE)] as const))),
+      Object.fromEntries(
+        await Promise.all(
+          cluster.hosts
+            .filter((h) => !h.down)
+            .map(async (h) => [h.name, await observeHost(cluster, h, [ADMIN_ROLE, REPLICATION_ROLE])] as const),
+        ),
+      ),
     ),
   );
 

@@ -56,7 +56,9 @@ for (const scale of scales) {
       `cd / && sudo -n rm -rf /var/tmp/bench-basebackup && sudo -n -u postgres env PGPASSFILE=/var/lib/postgresql/.pg-replication.pgpass /usr/lib/postgresql/15/bin/pg_basebackup -d "host=10.77.0.11 user=replicator dbname=replication" -D /var/tmp/bench-basebackup -X stream -c fast && sudo -n rm -rf /var/tmp/bench-basebackup`,
     ),
   );
-  dev.editStackFile((t) => t.replace(/(address: 10\.77\.0\.13)(\n\s+rebuild: \S+)?/, `$1\n          rebuild: bench-${Date.now()}-${token++}`));
+  dev.editStackFile((t) =>
+    t.replace(/(address: 10\.77\.0\.13)(\n\s+rebuild: \S+)?/, `$1\n          rebuild: bench-${Date.now()}-${token++}`),
+  );
   const viaUp = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
   standbyRows.push([String(scale), size, raw.toFixed(2), viaUp.toFixed(2), (viaUp - raw).toFixed(2), (viaUp / raw).toFixed(2)]);
   process.stderr.write(`  scale ${scale} (${size}): raw pg_basebackup ${raw.toFixed(2)} s, pulumi up to streaming ${viaUp.toFixed(2)} s\n`);

@@ -4,7 +4,7 @@ import { ClusterSpec, HostSpec } from "../config";
 import { checkLogin } from "../observe/adminLogin";
 import { HostObservation } from "../observe/hosts";
 import { ReplicationState, readReplicationState } from "../observe/replication";
-import { renderPassfile } from "../render/hostScripts";
+import { renderDemoteScript, renderPassfile, renderPromoteScript } from "../render/hostScripts";
 import { renderHbaBlock } from "../render/pgHba";
 import { renderPostgresqlConf } from "../render/postgresqlConf";
 import { renderTuningConf } from "../render/tuning";
@@ -65,7 +65,9 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const { spec } = args;
     const leader = spec.hosts.find((h) => h.name === spec.leader);
     if (!leader) throw new Error(`cluster ${spec.name}: leader ${spec.leader} is not one of its hosts`);
-    const followers = spec.hosts.filter((h) => h !== leader);
+    // hosts marked down (failover) get no step at all: nobody waits for them
+    const live = spec.hosts.filter((h) => !h.down);
+    const followers = live.filter((h) => h !== leader);
     const sshOf = (host: HostSpec) => ({
       address: host.address,
       port: host.sshPort,
@@ -77,7 +79,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const postgresqlConf = renderPostgresqlConf(spec);
     const hbaBlock = renderHbaBlock(spec, { admin: ADMIN_ROLE, replication: REPLICATION_ROLE });
     const passfile = pulumi.secret(pulumi.output(args.replicationPassword).apply((pw) => renderPassfile(REPLICATION_ROLE, pw)));
-    const clusterCpus = Math.max(...spec.hosts.map((h) => args.observations[h.name].cpus));
+    const clusterCpus = Math.max(...live.map((h) => args.observations[h.name].cpus));
     const configure = (host: HostSpec, after: pulumi.Resource[]) =>
       new HostConfiguration(
         `${name}-${host.name}`,
@@ -101,15 +103,40 @@ export class PostgresCluster extends pulumi.ComponentResource {
     }
     const leaderConfiguration = configured.get(leader.name)!;
 
+    // a leader change: former leaders stop (demote), then the new one is promoted
+    const leaderAccess = {
+      leaderName: leader.name,
+      leaderAddress: leader.address,
+      port: spec.port,
+      replicationRole: REPLICATION_ROLE,
+      passfile: PASSFILE_PATH,
+    };
+    const demoted = followers.map((host) =>
+      hostStep(`${name}-${host.name}-demote`, sshOf(host), renderDemoteScript({ host: host.name, ...leaderAccess }), {
+        parent: this,
+        dependsOn: [leaderConfiguration],
+      }),
+    );
+    const promoted = hostStep(
+      `${name}-lead`,
+      sshOf(leader),
+      renderPromoteScript({
+        host: leader.name,
+        downAddresses: spec.hosts.filter((h) => h.down).map((h) => h.address),
+        observed: args.observations[leader.name].running ? undefined : "postgresql was not running",
+      }),
+      { parent: this, dependsOn: [leaderConfiguration, ...demoted] },
+    );
+
     const adminRepair = pulumi.output(args.adminPassword).apply(async (pw) => {
-      if (!args.observations[leader.name].adminRoleExists) return undefined;
+      if (!args.observations[leader.name].roles.includes(ADMIN_ROLE)) return undefined;
       const login = await (args.readers?.login ?? checkLogin)(leader.address, spec.port, ADMIN_ROLE, pw, spec.sslmode);
       return login === "refused" ? `repair: ${ADMIN_ROLE} exists but refused its password at plan time; setting it again` : undefined;
     });
     const admin = new AdminRole(
       `${name}-admin`,
       { ssh: sshOf(leader), roleName: ADMIN_ROLE, password: args.adminPassword, repairNote: adminRepair },
-      { parent: this, dependsOn: [leaderConfiguration] },
+      { parent: this, dependsOn: [promoted] },
     );
     const provider = new postgresql.Provider(
       `${name}-leader`,
@@ -127,10 +154,21 @@ export class PostgresCluster extends pulumi.ComponentResource {
     );
     const replication = new ReplicationRole(
       `${name}-replication`,
-      { provider, roleName: REPLICATION_ROLE, password: args.replicationPassword },
+      {
+        provider,
+        roleName: REPLICATION_ROLE,
+        password: args.replicationPassword,
+        // a role the leader already has (an earlier stack, the users' own setup) is adopted, not re-created
+        adopt: args.observations[leader.name].roles.includes(REPLICATION_ROLE) ? REPLICATION_ROLE : undefined,
+      },
       { parent: this },
     );
 
+    // a standby found stopped (or not a standby) at plan time gets its step run by this `up`
+    const unhealthy = (host: HostSpec) => {
+      const o = args.observations[host.name];
+      return !o.running ? "postgresql was not running" : !o.standby ? "not a standby" : undefined;
+    };
     const standbys = followers.map(
       (host) =>
         new Standby(
@@ -139,20 +177,17 @@ export class PostgresCluster extends pulumi.ComponentResource {
             ssh: sshOf(host),
             standby: {
               host: host.name,
-              leaderName: leader.name,
-              leaderAddress: leader.address,
-              port: spec.port,
-              replicationRole: REPLICATION_ROLE,
+              ...leaderAccess,
               slot: slotName(host.name),
-              passfile: PASSFILE_PATH,
               rebuild: host.rebuild ?? "",
+              observed: unhealthy(host),
             },
           },
-          { parent: this, dependsOn: [replication, leaderConfiguration, configured.get(host.name)!] },
+          { parent: this, dependsOn: [replication, promoted, configured.get(host.name)!] },
         ),
     );
     let settled: pulumi.Resource[] = [...standbys];
-    const done: pulumi.Output<string>[] = [leaderConfiguration.report];
+    const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout];
     for (const host of followers) {
       // the same script once more, after the leader's step: lowers what a standby had to hold
       const c = configured.get(host.name)!;
@@ -162,10 +197,10 @@ export class PostgresCluster extends pulumi.ComponentResource {
     }
 
     this.leader = pulumi.output(leader.name);
-    this.members = pulumi.output(spec.hosts.map((h) => h.name));
+    this.members = pulumi.output(live.map((h) => h.name));
     this.hostReports = pulumi.all(
       Object.fromEntries(
-        spec.hosts.map((h) => {
+        live.map((h) => {
           const s = standbys[followers.indexOf(h)];
           const reports = [configured.get(h.name)!.report, ...(s ? [s.report] : [])];
           return [h.name, pulumi.all(reports).apply((r) => r.filter(Boolean).join("\n"))];
@@ -183,7 +218,9 @@ export class PostgresCluster extends pulumi.ComponentResource {
         ),
     );
     this.adminConnectionString = pulumi.secret(
-      pulumi.all([admin.roleName, args.adminPassword]).apply(([user, pw]) => url(user, pw, leader.address, spec.port, "postgres", spec.sslmode)),
+      pulumi
+        .all([admin.roleName, args.adminPassword])
+        .apply(([user, pw]) => url(user, pw, leader.address, spec.port, "postgres", spec.sslmode)),
     );
     this.replicationConnectionString = pulumi.secret(
       pulumi

@@ -36,7 +36,12 @@ export class HostConfiguration extends pulumi.ComponentResource {
       .apply(([postgresqlConf, tuningConf, hbaBlock]) => renderApplyHostConfig({ host: args.host, postgresqlConf, tuningConf, hbaBlock }));
     const passfile = new command.remote.Command(
       `${name}-passfile`,
-      { connection: sshConnection(args.ssh), create: passfileCommand(args.passfilePath), stdin: pulumi.secret(args.passfile), addPreviousOutputInEnv: false },
+      {
+        connection: sshConnection(args.ssh),
+        create: passfileCommand(args.passfilePath),
+        stdin: pulumi.secret(args.passfile),
+        addPreviousOutputInEnv: false,
+      },
       { parent: this, additionalSecretOutputs: ["stdin"] },
     );
     const apply = hostStep(`${name}-apply`, args.ssh, this.script, { parent: this, dependsOn: [passfile] });

@@ -7,6 +7,8 @@ export interface ReplicationRoleArgs {
   provider: postgresql.Provider;
   roleName: pulumi.Input<string>;
   password: pulumi.Input<string>;
+  /** Set to the role's name when it exists already: it is imported (a no-op once in the stack's state). */
+  adopt?: string;
 }
 
 /**
@@ -30,7 +32,7 @@ export class ReplicationRole extends pulumi.ComponentResource {
         inherit: false,
         password: secretVerifier(args.roleName, args.password),
       },
-      { parent: this, provider: args.provider },
+      { parent: this, provider: args.provider, import: args.adopt },
     );
     this.roleName = role.name;
     this.registerOutputs({ roleName: this.roleName });

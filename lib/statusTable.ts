@@ -1,13 +1,24 @@
 import { ReplicationState } from "../observe/replication";
 
-const bytes = (n: number | null) => (n === null ? "-" : n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} kB` : `${(n / (1 << 20)).toFixed(1)} MB`);
+const bytes = (n: number | null) =>
+  n === null ? "-" : n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} kB` : `${(n / (1 << 20)).toFixed(1)} MB`;
 const seconds = (n: number | null) => (n === null ? "-" : `${n.toFixed(3)} s`);
 
 /** The replication state of every cluster as a plain-text table. */
 export function formatReplicationState(state: Record<string, ReplicationState>): string {
   const rows: string[][] = [["cluster", "member", "role", "state", "sent lag", "replay lag", "replay lag (time)", "slot", "slot WAL kept"]];
   for (const [cluster, s] of Object.entries(state)) {
-    rows.push([cluster, s.leader, s.leaderInRecovery ? "leader (in recovery!)" : "leader", s.error ? "unreadable" : "primary", "", "", "", "", ""]);
+    rows.push([
+      cluster,
+      s.leader,
+      s.leaderInRecovery ? "leader (in recovery!)" : "leader",
+      s.error ? "unreadable" : "primary",
+      "",
+      "",
+      "",
+      "",
+      "",
+    ]);
     for (const [name, st] of Object.entries(s.standbys)) {
       rows.push([
         cluster,
@@ -23,7 +34,11 @@ export function formatReplicationState(state: Record<string, ReplicationState>):
     }
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   const errors = Object.entries(state)
     .filter(([, s]) => s.error)
     .map(([c, s]) => `${c}: ${s.error}`);

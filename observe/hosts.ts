@@ -4,15 +4,19 @@
 // name and address, never a hang.
 import { spawn } from "node:child_process";
 import { ClusterSpec, HostSpec } from "../config";
+import { DATA_DIR, PG_BIN } from "../render/postgresqlConf";
 import { shellQuote, sqlLiteral } from "../render/quote";
 import { HostFacts } from "../render/tuning";
 
 export interface HostObservation extends HostFacts {
-  /** Whether a role of this name exists on the host's server (peer authentication as postgres). */
-  adminRoleExists: boolean;
+  /** Which of the roles the program manages exist on the host's server (read as postgres, peer authentication). */
+  roles: string[];
+  /** Whether PostgreSQL runs, and whether its data directory is a standby's (standby.signal). */
+  running: boolean;
+  standby: boolean;
 }
 
-export type HostObserver = (cluster: ClusterSpec, host: HostSpec, adminRole: string) => Promise<HostObservation>;
+export type HostObserver = (cluster: ClusterSpec, host: HostSpec, roles: string[]) => Promise<HostObservation>;
 
 export class HostUnreachable extends Error {
   constructor(cluster: string, host: HostSpec, why: string) {
@@ -37,19 +41,21 @@ function sshArgs(cluster: ClusterSpec, host: HostSpec): string[] {
   ];
 }
 
-/** The probe script: fixed text but for the role name, quoted for SQL and then for the shell. */
-function probeScript(adminRole: string): string {
-  const query = shellQuote(`select count(*) from pg_roles where rolname = ${sqlLiteral(adminRole)}`);
+/** The probe script: fixed text but for the role names, quoted for SQL and then for the shell. */
+function probeScript(roles: string[]): string {
+  const query = shellQuote(`select string_agg(rolname, ',') from pg_roles where rolname in (${roles.map(sqlLiteral).join(", ")})`);
   return [
     "awk '/^MemTotal:/ { print \"memory_kib=\" $2 }' /proc/meminfo",
     'echo "cpus=$(nproc)"',
-    `echo "admin_role=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${query} 2>/dev/null)"`,
+    `echo "roles=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${query} 2>/dev/null)"`,
+    `if sudo -n -u postgres ${PG_BIN}/pg_ctl status -D ${DATA_DIR} >/dev/null 2>&1; then echo running=1; fi`,
+    `if sudo -n test -e ${DATA_DIR}/standby.signal; then echo standby=1; fi`,
   ].join("; ");
 }
 
-export const observeHostOverSsh: HostObserver = (cluster, host, adminRole) =>
+export const observeHostOverSsh: HostObserver = (cluster, host, roles) =>
   new Promise((resolve, reject) => {
-    const child = spawn("ssh", [...sshArgs(cluster, host), probeScript(adminRole)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("ssh", [...sshArgs(cluster, host), probeScript(roles)], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     const timer = setTimeout(() => {
@@ -72,7 +78,13 @@ export const observeHostOverSsh: HostObserver = (cluster, host, adminRole) =>
         reject(new HostUnreachable(cluster.name, host, why));
         return;
       }
-      resolve({ memoryMiB: Math.floor(memoryKiB / 1024), cpus, adminRoleExists: values.admin_role === "1" });
+      resolve({
+        memoryMiB: Math.floor(memoryKiB / 1024),
+        cpus,
+        roles: (values.roles ?? "").split(",").filter(Boolean),
+        running: values.running === "1",
+        standby: values.standby === "1",
+      });
     });
   });
 
@@ -83,6 +95,6 @@ export function setHostObserver(o: HostObserver): void {
   observer = o;
 }
 
-export function observeHost(cluster: ClusterSpec, host: HostSpec, adminRole: string): Promise<HostObservation> {
-  return observer(cluster, host, adminRole);
+export function observeHost(cluster: ClusterSpec, host: HostSpec, roles: string[]): Promise<HostObservation> {
+  return observer(cluster, host, roles);
 }

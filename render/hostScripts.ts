@@ -31,9 +31,9 @@ function heredoc(path: string, content: string): string {
  * What every script starts with: names, helpers, and the exit trap that restores the files in
  * `changed` (each saved as FILE.pg-replication.prev first) and the server's running state.
  */
-function prelude(host: string, what: string): string {
+function prelude(host: string, what: string, observed?: string): string {
   return `set -euo pipefail
-# pg-replication: ${what} on ${host}
+# pg-replication: ${what} on ${host}${observed ? `\n# observed at plan time: ${observed.replace(/\n/g, " ")}` : ""}
 host=${shellQuote(host)}
 pgbin=${PG_BIN}
 datadir=${DATA_DIR}
@@ -59,11 +59,13 @@ sql() {
   sock=$(sed -n 5p "$datadir/postmaster.pid")
   as_postgres "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
 }
-# runs a command; on failure its last line of output becomes the reason
+# the line of a command's output that says why it failed: the first error, else the last line
+why() { printf '%s\\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
+# runs a command; on failure the line that says why becomes the reason
 try() {
   local out
   if ! out=$("$@" 2>&1); then
-    reason=$(printf '%s\\n' "$out" | grep -v '^[[:space:]]*$' | tail -n 1)
+    reason=$(why "$out")
     return 1
   fi
   [ -z "$out" ] || printf '%s\\n' "$out"
@@ -240,6 +242,8 @@ export interface StandbyScript {
   passfile: string;
   /** The rebuild token from config; a new value rebuilds this standby once. */
   rebuild: string;
+  /** What the program saw at plan time when it was not a running standby: makes `up` run the step. */
+  observed?: string;
 }
 
 export const STANDBY_INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication-standby.conf`;
@@ -273,16 +277,16 @@ export function renderStandbyConf(s: StandbyScript): string {
  * standby streams. A member holding databases of its own is never wiped without the token.
  */
 export function renderStandbyScript(s: StandbyScript): string {
-  const replicationConn = `host=${s.leaderAddress} port=${s.port} user=${s.replicationRole} dbname=replication passfile=${s.passfile} replication=true sslmode=prefer connect_timeout=10`;
-  return `${prelude(s.host, `standby of ${s.leaderName}`)}
+  return `${prelude(s.host, `standby of ${s.leaderName}`, s.observed)}
 include=${shellQuote(STANDBY_INCLUDE_PATH)}
 stamp=${shellQuote(REBUILD_STAMP)}
 token=${shellQuote(s.rebuild)}
 slot=${shellQuote(s.slot)}
-conn=${shellQuote(replicationConn)}
-leader=${shellQuote(`${s.leaderName} (${s.leaderAddress}:${s.port})`)}
+${leaderConnection(s)}
 prev="$datadir.pg-replication-prev"
 moved=no
+signalled=no
+started=no
 ${heredoc('"$tmp/standby"', renderStandbyConf(s))}
 
 rollback() {
@@ -290,9 +294,24 @@ rollback() {
     running && as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m immediate >/dev/null 2>&1
     rm -rf "$datadir"
     mv "$prev" "$datadir"
+  elif [ "$signalled" = yes ]; then
+    running && as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m fast >/dev/null 2>&1
+    rm -f "$datadir/standby.signal"
   fi
   restore_files
   if [ "$was_running" = yes ] && ! running; then pg_ctlcluster $cluster start >/dev/null 2>&1; fi
+}
+# the leader keeps a physical slot for this member, so that it never recycles WAL the member needs
+ensure_slot() {
+  local out
+  out=$(as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "CREATE_REPLICATION_SLOT $slot PHYSICAL RESERVE_WAL" 2>&1) && return 0
+  case "$out" in *"already exists"*) return 0 ;; esac
+  reason=$(why "$out")
+  return 1
+}
+# slots this member kept while it was a leader hold WAL for nobody now
+drop_own_stale_slots() {
+  sql -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name like 'pgr\\_%' and not active" >/dev/null 2>&1 || true
 }
 
 step="checking the member"
@@ -303,8 +322,13 @@ if [ -e "$prev" ]; then
 fi
 done_token=$(cat "$stamp" 2>/dev/null || true)
 
-if in_recovery && [ "$done_token" = "$token" ]; then
+step="checking the leader"
+read_leader_system || die "cannot reach $leader for replication: $reason"
+own_system=$(as_postgres "$pgbin/pg_controldata" -D "$datadir" | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print $2 }')
+
+if in_recovery && [ "$done_token" = "$token" ] && [ "$own_system" = "$leader_system" ]; then
   step="following $leader"
+  ensure_slot || die "cannot keep slot $slot on $leader: $reason"
   install_file "$tmp/standby" "$include" 644
   if ! running; then
     say "the standby was stopped: starting it (its data is kept)"
@@ -315,19 +339,39 @@ if in_recovery && [ "$done_token" = "$token" ]; then
   fi
   step="waiting for the standby to stream from $leader"
   wait_streaming 60 || die "the standby does not stream from $leader"
+  drop_own_stale_slots
   committed=yes
   say "standby of $leader: streaming"
   exit 0
 fi
 
+if ! in_recovery && [ "$done_token" = "$token" ] && [ "$own_system" = "$leader_system" ]; then
+  # a former leader of this cluster (switchover or failover): follow the new one, no copy
+  step="rejoining $leader as a standby"
+  say "a former leader of this cluster: rejoining $leader as a standby"
+  ensure_slot || die "cannot keep slot $slot on $leader: $reason"
+  if running; then try pg_ctlcluster $cluster stop -m fast || die "$reason"; fi
+  install_file "$tmp/standby" "$include" 644
+  touch "$datadir/standby.signal"
+  chown postgres:postgres "$datadir/standby.signal"
+  signalled=yes
+  if start_server && wait_streaming 30; then
+    drop_own_stale_slots
+    committed=yes
+    say "standby of $leader: rejoined and streaming"
+    exit 0
+  fi
+  say "it cannot follow $leader (its history has diverged): rebuilding it from $leader"
+  as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m fast >/dev/null 2>&1 || true
+  rm -f "$datadir/standby.signal"
+  signalled=no
+fi
+
 step="checking that the member may be rebuilt"
-if [ "$done_token" = "$token" ] && running; then
+if [ "$done_token" = "$token" ] && [ "$own_system" != "$leader_system" ] && running; then
   own=$(sql -c "select string_agg(datname, ', ') from pg_database where datname not in ('postgres', 'template0', 'template1')")
   [ -z "$own" ] || die "it is not a standby and holds databases ($own); set its rebuild token in config to replace them with a copy of the leader"
 fi
-
-step="checking the leader"
-try as_postgres env PGCONNECT_TIMEOUT=10 "$pgbin/psql" -X -A -t -d "$conn" -c IDENTIFY_SYSTEM || die "cannot reach $leader for replication: $reason"
 
 step="stopping the member"
 say "rebuilding as a standby of $leader (pg_basebackup)"
@@ -351,10 +395,117 @@ step="starting the standby"
 start_server || die "$reason"
 step="waiting for the new standby to stream from $leader"
 wait_streaming 120 || die "the new standby does not stream from $leader"
+drop_own_stale_slots
 echo "$token" > "$stamp"
 committed=yes
 rm -rf "$prev"
 say "standby of $leader: rebuilt and streaming"
+`;
+}
+
+export interface LeaderScript {
+  host: string;
+  leaderName: string;
+  leaderAddress: string;
+  port: number;
+  replicationRole: string;
+  passfile: string;
+}
+
+/** The replication connection to the leader, and its system identifier (one cluster's lineage). */
+function leaderConnection(s: LeaderScript): string {
+  const conn = `host=${s.leaderAddress} port=${s.port} user=${s.replicationRole} dbname=replication passfile=${s.passfile} replication=true sslmode=prefer connect_timeout=10`;
+  return `conn=${shellQuote(conn)}
+leader=${shellQuote(`${s.leaderName} (${s.leaderAddress}:${s.port})`)}
+# sets leader_system, or reason
+read_leader_system() {
+  local out
+  out=$(as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c IDENTIFY_SYSTEM 2>&1) || { reason=$(why "$out"); return 1; }
+  leader_system=$(printf '%s\\n' "$out" | cut -d'|' -f1)
+}`;
+}
+
+/**
+ * On every member but the leader: a member still running as a primary of this cluster (same
+ * system identifier as the configured leader) is a former leader: it is stopped with a fast
+ * shutdown, which sends every committed transaction to the standbys before it ends, so that the
+ * new leader can be promoted without losing one. Anything else is left alone.
+ */
+export function renderDemoteScript(s: LeaderScript): string {
+  return `${prelude(s.host, `demote if a former leader (the leader is ${s.leaderName})`)}
+${leaderConnection(s)}
+rollback() { :; }
+
+step="checking the member"
+if ! running || in_recovery; then
+  committed=yes
+  say "not a running primary: nothing to demote"
+  exit 0
+fi
+step="checking the leader"
+read_leader_system || die "cannot reach $leader for replication: $reason"
+own_system=$(as_postgres "$pgbin/pg_controldata" -D "$datadir" | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print $2 }')
+if [ "$own_system" != "$leader_system" ]; then
+  committed=yes
+  say "a primary of another cluster (system $own_system): left to the standby step"
+  exit 0
+fi
+step="stopping the former leader"
+say "the leader is now $leader: stopping this former leader (fast shutdown: its standbys receive every committed transaction first)"
+try pg_ctlcluster $cluster stop -m fast || die "$reason"
+committed=yes
+say "stopped at $(as_postgres "$pgbin/pg_controldata" -D "$datadir" | awk -F':[[:space:]]*' '$1 == "Latest checkpoint location" { print $2 }')"
+`;
+}
+
+/**
+ * On the leader: a running primary stays as it is (a stopped one is started). A standby is
+ * promoted once its old leader is gone (stopped by its demote step, or marked down in config)
+ * and it has replayed all the WAL it received, then checkpoints so that a former leader can
+ * follow the new timeline at once.
+ */
+export function renderPromoteScript(s: { host: string; downAddresses: string[]; observed?: string }): string {
+  const down = s.downAddresses.map((a) => shellQuote(a)).join(" ");
+  return `${prelude(s.host, "the leader", s.observed)}
+include=${shellQuote(STANDBY_INCLUDE_PATH)}
+down_addresses=(${down})
+rollback() { :; }
+
+step="checking the member"
+if ! running; then
+  say "postgresql $cluster is down: starting it"
+  start_server || die "$reason"
+fi
+if ! in_recovery; then
+  committed=yes
+  say "the leader: a running primary"
+  exit 0
+fi
+
+step="checking that the old leader is gone"
+for _ in $(seq 150); do
+  read -r status sender <<<"$(sql -c "select status, coalesce(sender_host, '') from pg_stat_wal_receiver" | tr '|' ' ')"
+  [ "$status" = streaming ] || break
+  for a in "\${down_addresses[@]}"; do [ "$sender" = "$a" ] && break 2; done
+  sleep 0.2
+done
+if [ "$status" = streaming ] && ! printf '%s\\n' "\${down_addresses[@]}" | grep -qxF "$sender"; then
+  die "it still streams from $sender, a leader that is alive: stop it (its demote step does) or mark it down in config"
+fi
+
+step="replaying what it received"
+for _ in $(seq 600); do
+  [ "$(sql -c "select coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), true)")" = t ] && break
+  sleep 0.1
+done
+
+step="promoting"
+say "promoting $host to leader"
+try as_postgres "$pgbin/pg_ctl" promote -D "$datadir" -w -t 120 || die "$reason"
+committed=yes
+rm -f "$include"
+sql -c "checkpoint"
+say "the leader: promoted, on timeline $(sql -c "select timeline_id from pg_control_checkpoint()")"
 `;
 }
 

@@ -24,7 +24,10 @@ function parseDiff(out: string): { changed: string[]; lines: string[] } {
 
 /** As postgres on `member`, with the replication passfile, as a standby connects. */
 const asReplicator = (member: string, conninfo: string, sql: string) =>
-  ssh(member, `cd / && sudo -n -u postgres psql -X -A -t "host=${host("pg1").address} user=replicator passfile=${PASSFILE} ${conninfo}" -c "${sql}"`);
+  ssh(
+    member,
+    `cd / && sudo -n -u postgres psql -X -A -t "host=${host("pg1").address} user=replicator passfile=${PASSFILE} ${conninfo}" -c "${sql}"`,
+  );
 
 describe("the dev stack through the engine", function () {
   this.timeout(900_000);
@@ -33,7 +36,9 @@ describe("the dev stack through the engine", function () {
 
   it("comes up: a leader streaming to two standbys", () => {
     dev.up();
-    const out = dev.outputs() as { replicationState: { main: { leader: string; standbys: Record<string, { state: string; slotActive: boolean }> } } };
+    const out = dev.outputs() as {
+      replicationState: { main: { leader: string; standbys: Record<string, { state: string; slotActive: boolean }> } };
+    };
     const state = out.replicationState.main;
     assert.equal(state.leader, "pg1");
     for (const s of ["pg2", "pg3"]) {
@@ -83,7 +88,10 @@ describe("the dev stack through the engine", function () {
         "local all replicator reject",
         "host appdb app 10.77.0.0 scram-sha-256",
       ]);
-      assert.ok(rules.every((r) => !r.endsWith("error")), `${m}: no line the server cannot parse`);
+      assert.ok(
+        rules.every((r) => !r.endsWith("error")),
+        `${m}: no line the server cannot parse`,
+      );
     }
   });
 
@@ -91,7 +99,10 @@ describe("the dev stack through the engine", function () {
     for (const m of members) {
       assert.equal(psql(m, "select rolsuper, rolcanlogin from pg_roles where rolname = 'pgr_admin'"), "t|t", m);
       assert.equal(
-        psql(m, "select rolcanlogin, rolreplication, rolsuper, rolcreatedb, rolcreaterole, rolinherit from pg_roles where rolname = 'replicator'"),
+        psql(
+          m,
+          "select rolcanlogin, rolreplication, rolsuper, rolcreatedb, rolcreaterole, rolinherit from pg_roles where rolname = 'replicator'",
+        ),
         "t|t|f|f|f|f",
         m,
       );
@@ -137,7 +148,8 @@ describe("the dev stack through the engine", function () {
       lines.every((l) => /^[+-] work_mem = /.test(l)),
       `only work_mem lines change:\n${lines.join("\n")}`,
     );
-    for (const secret of [dev.secret("adminPassword"), dev.secret("replicationPassword")]) assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
+    for (const secret of [dev.secret("adminPassword"), dev.secret("replicationPassword")])
+      assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
   });
 
   it("applies it with a reload: no member restarts", () => {

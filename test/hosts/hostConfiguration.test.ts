@@ -104,7 +104,10 @@ describe("host configuration over SSH (sandbox)", function () {
     const bad = renderHbaBlock(spec(), roles).replace("# END", "host all all 10.0.0.0/8 no-such-method\n# END");
     const r = ssh("pg3", RUN_SCRIPT_AS_ROOT, script("pg3", {}, bad));
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /pg3: checking the new files with the server's own parser failed: the server refuses the new configuration: .*no-such-method/);
+    assert.match(
+      r.stderr,
+      /pg3: checking the new files with the server's own parser failed: the server refuses the new configuration: .*no-such-method/,
+    );
     assert.equal(sshOk("pg3", "sudo md5sum /etc/postgresql/15/main/pg_hba.conf"), hbaBefore);
     assert.match(apply("pg3").trim(), /configuration unchanged$/);
   });

@@ -1,10 +1,26 @@
 // One copy of the program with the repository's dev stack, shared by every engine suite in this
 // mocha process: brought up once, left converged for the next suite.
+import * as fs from "node:fs";
+import { dump, load } from "js-yaml";
 import { Client } from "pg";
 import { EngineProject } from "./engine";
 import { host } from "./sandbox";
 
 export const DEV_PASSPHRASE = "pg-replication-sandbox";
+
+export interface DevHost {
+  name: string;
+  address: string;
+  rebuild?: string;
+  down?: boolean;
+}
+
+export interface DevCluster {
+  leader: string;
+  hosts: DevHost[];
+  settings?: Record<string, string | number>;
+  [key: string]: unknown;
+}
 
 export class DevStack {
   readonly project = new EngineProject("pg-replication", DEV_PASSPHRASE);
@@ -22,6 +38,12 @@ export class DevStack {
 
   ok(args: string[]): string {
     return this.project.ok([...args, "--stack", this.stack]);
+  }
+
+  async upAsync(): Promise<string> {
+    const r = await this.project.runAsync(["up", "--yes", "--stack", this.stack]);
+    if (r.code !== 0) throw new Error(`pulumi up: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
   }
 
   up(): string {
@@ -45,9 +67,17 @@ export class DevStack {
 
   /** Rewrites the stack file through a function of its text. */
   editStackFile(edit: (text: string) => string): void {
-    const fs = require("node:fs") as typeof import("node:fs");
     const file = this.project.stackFile(this.stack);
     fs.writeFileSync(file, edit(fs.readFileSync(file, "utf8")));
+  }
+
+  /** Changes the first cluster of the stack file, as a person editing Pulumi.dev.yaml would. */
+  editCluster(edit: (cluster: DevCluster) => void): void {
+    const file = this.project.stackFile(this.stack);
+    const doc = load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    const clusters = doc.config["pg-replication:clusters"] as DevCluster[];
+    edit(clusters[0]);
+    fs.writeFileSync(file, dump(doc, { lineWidth: 200 }));
   }
 
   /** A client on `member` as the admin role, from the controller, over TLS as the provider connects. */

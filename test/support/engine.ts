@@ -1,5 +1,5 @@
 // The real Pulumi CLI on a throwaway copy of this project, with its own file backend.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -41,6 +41,19 @@ export class EngineProject {
     });
     if (r.error) throw r.error;
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Like run(), without blocking the event loop: a writer or reader in this process goes on meanwhile. */
+  runAsync(args: string[]): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
   }
 
   ok(args: string[], input?: string): string {

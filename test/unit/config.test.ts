@@ -97,4 +97,23 @@ describe("findHostKey", () => {
     assert.equal(findHostKey(knownHosts, "10.77.0.14"), undefined);
     assert.equal(findHostKey(knownHosts, "10.77.0.13"), undefined);
   });
+
+  it("refuses a leader marked down, and a down mark that is not a boolean", () => {
+    const c = rawCluster();
+    (c.hosts as Record<string, unknown>[])[0].down = true;
+    assert.match(problems([c]).join("\n"), /clusters\[0\]\.leader: names "pg1", which is marked down/);
+    (c.hosts as Record<string, unknown>[])[0].down = "yes";
+    assert.match(problems([c]).join("\n"), /clusters\[0\]\.hosts\[0\]\.down: must be true or false/);
+  });
+
+  it("names the nearest known key for a typo", () => {
+    const c = { ...rawCluster(), leadr: "pg1" };
+    assert.match(problems([c]).join("\n"), /clusters\[0\]\.leadr: is not a known key; did you mean "leader"\?/);
+  });
+
+  it("refuses control characters anywhere", () => {
+    const c = rawCluster();
+    (c.clients as Record<string, unknown>[])[0].user = "app\nhost all all 0.0.0.0/0 trust";
+    assert.match(problems([c]).join("\n"), /clusters\[0\]\.clients\[0\]\.user: contains a control character/);
+  });
 });

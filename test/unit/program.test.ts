@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registered, reset, value } from "../support/mocks";
 import { setHostObserver } from "../../observe/hosts";
 
-setHostObserver(async () => ({ memoryMiB: 2048, cpus: 2, adminRoleExists: false }));
+setHostObserver(async (_c, h) => ({ memoryMiB: 2048, cpus: 2, roles: [], running: true, standby: h.name !== "pg1" }));
 
 const types = () => registered.map((r) => r.type);
 

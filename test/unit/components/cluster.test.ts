@@ -16,7 +16,9 @@ describe("PostgresCluster", () => {
       spec: clusterSpec(),
       sshPrivateKey: "PRIVATE KEY",
       hostKeys: { pg1: "ssh-ed25519 K1", pg2: "ssh-ed25519 K2", pg3: "ssh-ed25519 K3" },
-      observations: Object.fromEntries(["pg1", "pg2", "pg3"].map((h) => [h, { memoryMiB: 4096, cpus: 2, adminRoleExists: false }])),
+      observations: Object.fromEntries(
+        ["pg1", "pg2", "pg3"].map((h) => [h, { memoryMiB: 4096, cpus: 2, roles: [], running: true, standby: h !== "pg1" }]),
+      ),
       adminPassword: pulumi.secret("admin-pw"),
       replicationPassword: pulumi.secret("repl-pw"),
       readers: { replicationState: async (a) => ({ leader: a.leader, standbys: {} }) },

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import {
+  renderDemoteScript,
+  renderPromoteScript,
   renderAdminRoleSql,
   renderApplyHostConfig,
   renderPassfile,
@@ -20,7 +22,12 @@ describe("renderApplyHostConfig", () => {
   const spec = clusterSpec();
   const conf = renderPostgresqlConf(spec);
   const tuning = renderTuningConf(spec, "pg1", { memoryMiB: 8192, cpus: 4 }, 4);
-  const script = renderApplyHostConfig({ host: "pg1", postgresqlConf: conf, tuningConf: tuning, hbaBlock: renderHbaBlock(spec, { admin: "a", replication: "r" }) });
+  const script = renderApplyHostConfig({
+    host: "pg1",
+    postgresqlConf: conf,
+    tuningConf: tuning,
+    hbaBlock: renderHbaBlock(spec, { admin: "a", replication: "r" }),
+  });
 
   it("is valid bash", () => bashSyntax(script));
 
@@ -45,7 +52,7 @@ describe("renderApplyHostConfig", () => {
 
   it("restores the files from an exit trap, whatever line fails", () => {
     assert.match(script, /trap on_exit EXIT/);
-    assert.ok(script.indexOf("trap on_exit EXIT") < script.indexOf("install_file \"$tmp/conf\""));
+    assert.ok(script.indexOf("trap on_exit EXIT") < script.indexOf('install_file "$tmp/conf"'));
   });
 
   it("refuses content that would end its heredoc early", () => {
@@ -73,7 +80,10 @@ describe("renderStandbyScript", () => {
 
   it("keeps the password out: primary_conninfo names the passfile", () => {
     const conf = renderStandbyConf(s);
-    assert.match(conf, /primary_conninfo = 'host=10\.77\.0\.11 port=5432 user=replicator passfile=\/var\/lib\/postgresql\/\.pg-replication\.pgpass application_name=pg2/);
+    assert.match(
+      conf,
+      /primary_conninfo = 'host=10\.77\.0\.11 port=5432 user=replicator passfile=\/var\/lib\/postgresql\/\.pg-replication\.pgpass application_name=pg2/,
+    );
     assert.match(conf, /primary_slot_name = 'pgr_pg2'/);
     assert.doesNotMatch(script, /password=/);
   });
@@ -83,6 +93,26 @@ describe("renderStandbyScript", () => {
     const wipe = script.indexOf('mv "$datadir" "$prev"');
     assert.ok(keep > 0 && keep < wipe);
     assert.match(script, /holds databases/);
+  });
+});
+
+describe("renderDemoteScript and renderPromoteScript", () => {
+  const access = { host: "pg1", leaderName: "pg2", leaderAddress: "10.77.0.12", port: 5432, replicationRole: "replicator", passfile: "/p" };
+
+  it("are valid bash", () => {
+    bashSyntax(renderDemoteScript(access));
+    bashSyntax(renderPromoteScript({ host: "pg2", downAddresses: ["10.77.0.11"] }));
+  });
+
+  it("demote only a running primary of the same cluster, with a fast shutdown", () => {
+    const script = renderDemoteScript(access);
+    assert.ok(script.indexOf('[ "$own_system" != "$leader_system" ]') < script.indexOf("stop -m fast"));
+  });
+
+  it("promote only once the old leader is gone, unless it is marked down", () => {
+    const script = renderPromoteScript({ host: "pg2", downAddresses: ["10.77.0.11"] });
+    assert.match(script, /down_addresses=\(10\.77\.0\.11\)/);
+    assert.ok(script.indexOf("a leader that is alive") < script.indexOf('pg_ctl" promote'));
   });
 });
 

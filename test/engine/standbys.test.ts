@@ -1,0 +1,170 @@
+// Warm standbys through the real engine on the sandbox, on the dev stack the previous suite left
+// converged: repair, growth, rolling restarts, switchover and failover under load, and a leader
+// lost in the middle of a rebuild. Each test leaves pg1 the leader of pg2 and pg3.
+import { strict as assert } from "node:assert";
+import { devStack } from "../support/devStack";
+import { startTime } from "../support/hosts";
+import { Reader, Writer } from "../support/load";
+import { host, psql, ssh, sshOk } from "../support/sandbox";
+
+const MARKER = "/var/lib/postgresql/15/main/pgr-test-marker";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventually(what: string, check: () => boolean, seconds = 30): Promise<void> {
+  for (let i = 0; i < seconds * 5; i++) {
+    if (check()) return;
+    await sleep(200);
+  }
+  assert.fail(`not within ${seconds} s: ${what}`);
+}
+
+const streamingFrom = (member: string, leader: string) =>
+  psql(member, "select status || ' ' || sender_host from pg_stat_wal_receiver") === `streaming ${host(leader).address}`;
+const isPrimary = (member: string) => psql(member, "select pg_is_in_recovery()") === "f";
+const hasMarker = (member: string) => ssh(member, `sudo -n test -e ${MARKER}`).code === 0;
+
+describe("warm standbys through the engine", function () {
+  this.timeout(1_800_000);
+  const dev = devStack();
+  let password = "";
+
+  before(() => {
+    dev.ensureUp();
+    password = dev.secret("adminPassword");
+    psql("pg1", "create table if not exists pgr_writes (id bigint primary key)");
+    for (const m of ["pg2", "pg3"]) sshOk(m, `sudo -n -u postgres touch ${MARKER}`);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === "failed")
+      process.stderr.write(`state after the failure:\n${dev.ok(["stack", "output", "replicationState"])}\n`);
+  });
+
+  it("restarts a stopped standby on the next up, without a wipe", async () => {
+    sshOk("pg3", "sudo -n pg_ctlcluster 15 main stop -m fast");
+    const preview = dev.run(["preview", "--diff"]);
+    assert.match(preview.stdout, /observed at plan time: postgresql was not running/);
+    const out = dev.up();
+    assert.match(out, /pg3: the standby was stopped: starting it \(its data is kept\)/);
+    await eventually("pg3 streams from pg1", () => streamingFrom("pg3", "pg1"));
+    assert.ok(hasMarker("pg3"), "pg3 kept its data directory");
+  });
+
+  it("adds a third standby, and only that host restarts", async () => {
+    const others = ["pg1", "pg2", "pg3"];
+    const before = others.map(startTime);
+    dev.editCluster((c) => c.hosts.push({ name: "pg4", address: host("pg4").address }));
+    const out = dev.up();
+    assert.match(out, /pg4: rebuilding as a standby of pg1/);
+    await eventually("pg4 streams from pg1", () => streamingFrom("pg4", "pg1"));
+    assert.deepEqual(others.map(startTime), before, "pg1, pg2 and pg3 were only reloaded");
+    const state = dev.outputs().replicationState as { main: { standbys: Record<string, { state: string }> } };
+    assert.equal(state.main.standbys.pg4.state, "streaming");
+    // back to two standbys; pg4 keeps its copy (nothing on a host is ever removed)
+    dev.editCluster((c) => (c.hosts = c.hosts.filter((h) => h.name !== "pg4")));
+    dev.up();
+    psql("pg1", "select pg_drop_replication_slot('pgr_pg4') from pg_replication_slots where slot_name = 'pgr_pg4' and not active");
+  });
+
+  it("rolls a restart-needing change: standbys one at a time, the leader last, one member always serving", async () => {
+    const reader = new Reader(["pg1", "pg2", "pg3"], password);
+    reader.start();
+    dev.editCluster((c) => (c.settings = { ...(c.settings ?? {}), max_connections: 120 }));
+    const raised = await dev.upAsync();
+    dev.editCluster((c) => (c.settings = { ...(c.settings ?? {}), max_connections: 100 }));
+    const lowered = await dev.upAsync();
+    const rounds = await reader.stop();
+    const order = (log: string) => [...log.matchAll(/pg-replication on (pg\d): restarting postgresql 15 main/g)].map((m) => m[1]);
+    assert.deepEqual(order(raised), ["pg2", "pg3", "pg1"], raised);
+    assert.match(lowered, /pg2: holding max_connections at 120 \(the leader's\) until the leader runs with 100/);
+    assert.deepEqual(order(lowered), ["pg1", "pg2", "pg3"], "lowered on the leader first, then the settle pass");
+    for (const m of ["pg1", "pg2", "pg3"]) assert.equal(psql(m, "show max_connections"), "100", m);
+    assert.ok(rounds.length > 20, `${rounds.length} rounds`);
+    const empty = rounds.filter((r) => r.answered.length === 0);
+    assert.deepEqual(empty, [], "at every round at least one member answered");
+    const r = dev.run(["preview", "--expect-no-changes"]);
+    assert.equal(r.code, 0, r.stdout);
+  });
+
+  it("switches over to pg2 under a writer, losing no committed write, and back", async () => {
+    for (const [from, to] of [
+      ["pg1", "pg2"],
+      ["pg2", "pg1"],
+    ]) {
+      const writer = new Writer(["pg1", "pg2", "pg3"], password);
+      writer.start();
+      await sleep(500);
+      dev.editCluster((c) => (c.leader = to));
+      const out = await dev.upAsync();
+      await sleep(500);
+      const acked = await writer.stop();
+      assert.match(out, new RegExp(`${from}: the leader is now ${to}`));
+      assert.match(out, new RegExp(`${to}: promoting ${to} to leader`));
+      assert.match(out, new RegExp(`${from}: a former leader of this cluster: rejoining ${to}`));
+      assert.ok(isPrimary(to) && !isPrimary(from), `${to} leads`);
+      const rows = new Set(psql(to, "select id from pgr_writes").split("\n").map(Number));
+      const lost = acked.filter((id) => !rows.has(id));
+      assert.ok(acked.length > 20, `${acked.length} writes acknowledged`);
+      assert.deepEqual(lost, [], `every acknowledged write is on ${to}`);
+      for (const m of ["pg1", "pg2", "pg3"].filter((x) => x !== to))
+        await eventually(`${m} streams from ${to}`, () => streamingFrom(m, to));
+      const r = dev.run(["preview", "--expect-no-changes"]);
+      assert.equal(r.code, 0, r.stdout);
+    }
+  });
+
+  it("fails over to pg2 with pg1's sshd and postgres stopped, then takes pg1 back", async () => {
+    const pg1 = sshOk("pg1", "sudo -n cat /var/lib/postgresql/15/main/postmaster.pid | head -1").trim();
+    sshOk("pg1", `sudo -n kill -9 ${pg1}`);
+    execSandbox("stop-sshd pg1");
+    dev.editCluster((c) => {
+      c.leader = "pg2";
+      c.hosts.find((h) => h.name === "pg1")!.down = true;
+    });
+    const started = Date.now();
+    const out = await dev.upAsync();
+    assert.ok(Date.now() - started < 120_000, "no waiting on the dead host");
+    assert.match(out, /pg2: promoting pg2 to leader/);
+    assert.ok(isPrimary("pg2"));
+    await eventually("pg3 streams from pg2", () => streamingFrom("pg3", "pg2"));
+
+    execSandbox("up");
+    dev.editCluster((c) => {
+      delete c.hosts.find((h) => h.name === "pg1")!.down;
+      c.leader = "pg1";
+    });
+    const back = await dev.upAsync();
+    assert.match(back, /pg1: (a former leader of this cluster|rebuilding as a standby)/);
+    assert.ok(isPrimary("pg1"), back);
+    for (const m of ["pg2", "pg3"]) await eventually(`${m} streams from pg1`, () => streamingFrom(m, "pg1"));
+  });
+
+  it("fails clearly when the leader stops during a rebuild, and converges on the next up", async () => {
+    psql(
+      "pg1",
+      "create table if not exists pgr_bulk as select g as id, repeat('x', 200) as pad from generate_series(1, 1500000) g; checkpoint",
+    );
+    sshOk("pg3", `sudo -n -u postgres touch ${MARKER}`);
+    dev.editCluster((c) => (c.hosts.find((h) => h.name === "pg3")!.rebuild = `test-${Date.now()}`));
+    const up = dev.project.runAsync(["up", "--yes", "--stack", dev.stack]);
+    await eventually("pg_basebackup runs on pg1", () => psql("pg1", "select count(*) from pg_stat_progress_basebackup") === "1", 60);
+    sshOk("pg1", "sudo -n pg_ctlcluster 15 main stop -m immediate");
+    const failed = await up;
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stdout, /pg3: pg_basebackup from pg1 \(10\.77\.0\.11:5432\) failed[^\n]*; the host is as it was before this step/);
+    assert.ok(hasMarker("pg3"), "pg3's own data directory is back");
+    const out = dev.up();
+    assert.match(out, /pg1: postgresql 15 main is down: starting it/);
+    assert.match(out, /pg3: standby of pg1 \(10\.77\.0\.11:5432\): rebuilt and streaming/);
+    assert.ok(!hasMarker("pg3"), "pg3 was rebuilt");
+    psql("pg1", "drop table pgr_bulk");
+  });
+});
+
+function execSandbox(what: string): void {
+  const [cmd, arg] = what.split(" ");
+  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+  const script = cmd === "up" ? "sandbox/up.sh" : "sandbox/stop-sshd.sh";
+  const r = spawnSync("bash", [script, ...(arg ? [arg] : [])], { cwd: require("node:path").resolve(__dirname, "../.."), encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${script}: ${r.stdout}${r.stderr}`);
+}

@@ -1,0 +1,131 @@
+// Load for the tests that change a cluster under its users: a writer that follows the leader and
+// remembers every insert the server acknowledged, and a reader that samples every member.
+import { Client } from "pg";
+import { host } from "./sandbox";
+
+function client(member: string, password: string): Client {
+  return new Client({
+    host: host(member).address,
+    port: 5432,
+    user: "pgr_admin",
+    password,
+    database: "postgres",
+    ssl: { rejectUnauthorized: false },
+    connectionTimeoutMillis: 2000,
+    query_timeout: 2000,
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Inserts ids 1, 2, 3… into pgr_writes on whichever member is the primary, until stopped. */
+export class Writer {
+  readonly acknowledged: number[] = [];
+  private stopped = false;
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly members: string[],
+    private readonly password: string,
+  ) {}
+
+  start(): void {
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<number[]> {
+    this.stopped = true;
+    await this.done;
+    return this.acknowledged;
+  }
+
+  private async primary(): Promise<Client | undefined> {
+    for (const m of this.members) {
+      const c = client(m, this.password);
+      c.on("error", () => undefined);
+      try {
+        await c.connect();
+        if ((await c.query("select pg_is_in_recovery() as r")).rows[0].r === false) return c;
+      } catch {
+        // not reachable, or not accepting connections: try the next
+      }
+      await c.end().catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  private async loop(): Promise<void> {
+    let next = 1;
+    let c: Client | undefined;
+    while (!this.stopped) {
+      c ??= await this.primary();
+      if (!c) {
+        await sleep(100);
+        continue;
+      }
+      try {
+        await c.query("insert into pgr_writes (id) values ($1)", [next]);
+        this.acknowledged.push(next++);
+        await sleep(10);
+      } catch {
+        await c.end().catch(() => undefined);
+        c = undefined;
+        next++; // an insert in doubt is never counted as acknowledged
+      }
+    }
+    await c?.end().catch(() => undefined);
+  }
+}
+
+/** Asks every member `select 1` every 100 ms; remembers how many answered at each round. */
+export class Reader {
+  readonly rounds: { at: number; answered: string[] }[] = [];
+  private stopped = false;
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly members: string[],
+    private readonly password: string,
+  ) {}
+
+  start(): void {
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<{ at: number; answered: string[] }[]> {
+    this.stopped = true;
+    await this.done;
+    return this.rounds;
+  }
+
+  private async loop(): Promise<void> {
+    const clients = new Map<string, Client>();
+    const ask = async (m: string): Promise<boolean> => {
+      try {
+        let c = clients.get(m);
+        if (!c) {
+          c = client(m, this.password);
+          c.on("error", () => undefined);
+          clients.set(m, c);
+          await c.connect();
+        }
+        await c.query("select 1");
+        return true;
+      } catch {
+        await clients
+          .get(m)
+          ?.end()
+          .catch(() => undefined);
+        clients.delete(m);
+        return false;
+      }
+    };
+    while (!this.stopped) {
+      const started = Date.now();
+      const answers = await Promise.all(this.members.map(ask));
+      this.rounds.push({ at: started, answered: this.members.filter((_, i) => answers[i]) });
+      await sleep(Math.max(0, 100 - (Date.now() - started)));
+    }
+    for (const c of clients.values()) await c.end().catch(() => undefined);
+  }
+}
