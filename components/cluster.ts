@@ -164,11 +164,13 @@ export class PostgresCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // a standby found stopped (or not a standby) at plan time gets its step run by this `up`
-    const unhealthy = (host: HostSpec) => {
-      const o = args.observations[host.name];
-      return !o.running ? "postgresql was not running" : !o.standby ? "not a standby" : undefined;
-    };
+    // a standby found stopped at plan time gets its step run by this `up`
+    const unhealthy = (host: HostSpec) => (args.observations[host.name].running ? undefined : "postgresql was not running");
+    // after a switchover the new leader may still hold values it kept as a standby: settle it first
+    const leaderSettled = hostStep(`${name}-${leader.name}-settle`, leaderConfiguration.ssh, leaderConfiguration.script, {
+      parent: this,
+      dependsOn: [promoted],
+    });
     const standbys = followers.map(
       (host) =>
         new Standby(
@@ -183,11 +185,11 @@ export class PostgresCluster extends pulumi.ComponentResource {
               observed: unhealthy(host),
             },
           },
-          { parent: this, dependsOn: [replication, promoted, configured.get(host.name)!] },
+          { parent: this, dependsOn: [replication, leaderSettled, configured.get(host.name)!] },
         ),
     );
     let settled: pulumi.Resource[] = [...standbys];
-    const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout];
+    const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout, leaderSettled.stdout];
     for (const host of followers) {
       // the same script once more, after the leader's step: lowers what a standby had to hold
       const c = configured.get(host.name)!;

@@ -76,7 +76,7 @@ describe("the dev stack through the engine", function () {
           await c.query(
             "select type, array_to_string(database, ',') as db, array_to_string(user_name, ',') as usr, coalesce(address, '') as addr, auth_method, error from pg_hba_file_rules order by line_number",
           )
-        ).rows.map((r) => [r.type, r.db, r.usr, r.addr, r.auth_method, r.error ?? ""].join(" ").trim()),
+        ).rows.map((r) => [r.type, r.db, r.usr, r.addr, r.auth_method, r.error ?? ""].filter(Boolean).join(" ")),
       );
       assert.deepEqual(rules.slice(0, 8), [
         "host all pgr_admin 10.77.0.254 scram-sha-256",
@@ -142,7 +142,14 @@ describe("the dev stack through the engine", function () {
     const r = dev.run(["preview", "--diff"]);
     assert.equal(r.code, 0, r.stderr);
     const { changed, lines } = parseDiff(r.stdout);
-    assert.deepEqual(changed, ["main-pg1-apply", "main-pg2-apply", "main-pg2-settle", "main-pg3-apply", "main-pg3-settle"]);
+    assert.deepEqual(changed, [
+      "main-pg1-apply",
+      "main-pg1-settle",
+      "main-pg2-apply",
+      "main-pg2-settle",
+      "main-pg3-apply",
+      "main-pg3-settle",
+    ]);
     assert.ok(lines.includes("+ work_mem = 8MB"), lines.join("\n"));
     assert.ok(
       lines.every((l) => /^[+-] work_mem = /.test(l)),
