@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 MOCHA := ./node_modules/.bin/mocha
 
-.PHONY: all deps toolchain toolchain-core sandbox sandbox-down lint typecheck test test-unit test-hosts test-engine demo bench
+.PHONY: all deps toolchain sandbox sandbox-down lint typecheck test test-unit test-hosts test-engine demo bench status
 
 all: test
 
@@ -14,10 +14,7 @@ node_modules/.installed: package.json package-lock.json scripts/node22.sh
 deps: node_modules/.installed
 
 toolchain: deps
-	$(ENV) bash toolchain/build.sh all
-
-toolchain-core: deps
-	$(ENV) bash toolchain/build.sh core
+	$(ENV) bash toolchain/build.sh
 
 sandbox:
 	bash sandbox/up.sh
@@ -37,13 +34,19 @@ test-unit: deps
 test-hosts: deps sandbox
 	$(ENV) $(MOCHA) --timeout 120000 'test/hosts/**/*.test.ts'
 
-test-engine: toolchain-core sandbox
-	$(ENV) pulumi version && pulumi plugin ls && $(MOCHA) --timeout 900000 'test/engine/**/*.test.ts'
+test-engine: toolchain sandbox
+	$(ENV) pulumi version && pulumi plugin ls && pulumi-language-nodejs -version && \
+	  $(MOCHA) --timeout 1800000 'test/engine/**/*.test.ts'
 
 test: lint typecheck test-unit test-hosts test-engine
 
 demo: deps sandbox
 	$(ENV) bash scripts/demo.sh
 
-bench: toolchain-core sandbox
+bench: toolchain sandbox
 	$(ENV) node -r ts-node/register/transpile-only bench/index.ts
+
+# make status STACK=dev: a stack's replication state as a table
+STACK ?= dev
+status: deps
+	$(ENV) PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} node -r ts-node/register/transpile-only scripts/status.ts $(STACK)
