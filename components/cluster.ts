@@ -112,10 +112,15 @@ export class PostgresCluster extends pulumi.ComponentResource {
       passfile: PASSFILE_PATH,
     };
     const demoted = followers.map((host) =>
-      hostStep(`${name}-${host.name}-demote`, sshOf(host), renderDemoteScript({ host: host.name, ...leaderAccess }), {
-        parent: this,
-        dependsOn: [leaderConfiguration],
-      }),
+      hostStep(
+        `${name}-${host.name}-demote`,
+        sshOf(host),
+        renderDemoteScript({ host: host.name, leaderName: leader.name, leaderSystemId: args.observations[leader.name].systemId }),
+        {
+          parent: this,
+          dependsOn: [leaderConfiguration],
+        },
+      ),
     );
     const promoted = hostStep(
       `${name}-lead`,

@@ -14,6 +14,8 @@ export interface HostObservation extends HostFacts {
   /** Whether PostgreSQL runs, and whether its data directory is a standby's (standby.signal). */
   running: boolean;
   standby: boolean;
+  /** The data directory's system identifier: members of one cluster share it. */
+  systemId: string;
 }
 
 export type HostObserver = (cluster: ClusterSpec, host: HostSpec, roles: string[]) => Promise<HostObservation>;
@@ -50,6 +52,7 @@ function probeScript(roles: string[]): string {
     `echo "roles=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${query} 2>/dev/null)"`,
     `if sudo -n -u postgres ${PG_BIN}/pg_ctl status -D ${DATA_DIR} >/dev/null 2>&1; then echo running=1; fi`,
     `if sudo -n test -e ${DATA_DIR}/standby.signal; then echo standby=1; fi`,
+    `sudo -n -u postgres ${PG_BIN}/pg_controldata -D ${DATA_DIR} 2>/dev/null | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print "system=" $2 }'`,
   ].join("; ");
 }
 
@@ -84,6 +87,7 @@ export const observeHostOverSsh: HostObserver = (cluster, host, roles) =>
         roles: (values.roles ?? "").split(",").filter(Boolean),
         running: values.running === "1",
         standby: values.standby === "1",
+        systemId: values.system ?? "",
       });
     });
   });

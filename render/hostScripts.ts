@@ -148,10 +148,13 @@ export interface HostConfigurationScript {
  * (from pg_controldata) until the leader has lowered them: the settle pass after the leader's
  * step lowers them then. A stopped server is started. Nothing changed: nothing is touched.
  */
-export function renderApplyHostConfig(s: HostConfigurationScript): string {
-  const minimums = Object.entries(STANDBY_MINIMUMS)
+const minimumsList = () =>
+  Object.entries(STANDBY_MINIMUMS)
     .map(([name, m]) => shellQuote(`${name}|${m.label}|${m.fallback}`))
     .join(" ");
+
+export function renderApplyHostConfig(s: HostConfigurationScript): string {
+  const minimums = minimumsList();
   return `${prelude(s.host, "configuration")}${CONFIGURATION_ROLLBACK}
 include=${shellQuote(INCLUDE_PATH)}
 tuning=${shellQuote(TUNING_PATH)}
@@ -246,7 +249,9 @@ export interface StandbyScript {
   observed?: string;
 }
 
-export const STANDBY_INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication-standby.conf`;
+// read after pg-replication.conf (include_dir reads in name order), so that what it holds wins
+export const STANDBY_INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication.standby.conf`;
+const OLD_STANDBY_INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication-standby.conf`;
 const REBUILD_STAMP = `/var/lib/postgresql/${PG_MAJOR}/.pg-replication-${PG_CLUSTER}.rebuild`;
 
 /** primary_conninfo: the password stays in the passfile (mode 0600), never in a setting or a log. */
@@ -325,6 +330,18 @@ done_token=$(cat "$stamp" 2>/dev/null || true)
 step="checking the leader"
 read_leader_system || die "cannot reach $leader for replication: $reason"
 own_system=$(as_postgres "$pgbin/pg_controldata" -D "$datadir" | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print $2 }')
+# a hot standby refuses to run below its leader: hold such settings at the leader's value
+rm -f ${shellQuote(OLD_STANDBY_INCLUDE_PATH)}
+for entry in ${minimumsList()}; do
+  IFS='|' read -r name label fallback <<<"$entry"
+  want=$(cat ${shellQuote(TUNING_PATH)} ${shellQuote(INCLUDE_PATH)} 2>/dev/null | awk -v n="$name" -F'[[:space:]]*=[[:space:]]*' '$1 == n { split($2, v, " "); w = v[1] } END { print w }')
+  want=\${want:-$fallback}
+  have=$(as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "SHOW $name" 2>/dev/null || true)
+  if [ -n "$have" ] && [ "$want" -lt "$have" ] 2>/dev/null; then
+    echo "$name = $have # held at the leader's value" >> "$tmp/standby"
+    say "holding $name at $have, the leader's (this member alone would run with $want)"
+  fi
+done
 
 if in_recovery && [ "$done_token" = "$token" ] && [ "$own_system" = "$leader_system" ]; then
   step="following $leader"
@@ -426,28 +443,22 @@ read_leader_system() {
 }
 
 /**
- * On every member but the leader: a member still running as a primary of this cluster (same
- * system identifier as the configured leader) is a former leader: it is stopped with a fast
+ * On every member but the leader: a member still running as a primary of this cluster (the
+ * system identifier the leader showed at plan time) is a former leader: it is stopped with a fast
  * shutdown, which sends every committed transaction to the standbys before it ends, so that the
  * new leader can be promoted without losing one. Anything else is left alone.
  */
-export function renderDemoteScript(s: LeaderScript): string {
+export function renderDemoteScript(s: { host: string; leaderName: string; leaderSystemId: string }): string {
   return `${prelude(s.host, `demote if a former leader (the leader is ${s.leaderName})`)}
-${leaderConnection(s)}
+leader=${shellQuote(s.leaderName)}
+leader_system=${shellQuote(s.leaderSystemId)}
 rollback() { :; }
 
 step="checking the member"
-if ! running || in_recovery; then
-  committed=yes
-  say "not a running primary: nothing to demote"
-  exit 0
-fi
-step="checking the leader"
-read_leader_system || die "cannot reach $leader for replication: $reason"
 own_system=$(as_postgres "$pgbin/pg_controldata" -D "$datadir" | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print $2 }')
-if [ "$own_system" != "$leader_system" ]; then
+if ! running || in_recovery || [ -z "$leader_system" ] || [ "$own_system" != "$leader_system" ]; then
   committed=yes
-  say "a primary of another cluster (system $own_system): left to the standby step"
+  say "not a running primary of this cluster: nothing to demote"
   exit 0
 fi
 step="stopping the former leader"

@@ -31,7 +31,6 @@ describe("warm standbys through the engine", function () {
   before(() => {
     dev.ensureUp();
     password = dev.secret("adminPassword");
-    psql("pg1", "create table if not exists pgr_writes (id bigint primary key)");
     for (const m of ["pg2", "pg3"]) sshOk(m, `sudo -n -u postgres touch ${MARKER}`);
   });
 
@@ -51,6 +50,8 @@ describe("warm standbys through the engine", function () {
   });
 
   it("adds a third standby, and only that host restarts", async () => {
+    // pg4 as a new host comes: a fresh Debian cluster
+    sshOk("pg4", "sudo -n pg_dropcluster 15 main --stop && sudo -n pg_createcluster 15 main --start >/dev/null");
     const others = ["pg1", "pg2", "pg3"];
     const before = others.map(startTime);
     dev.editCluster((c) => c.hosts.push({ name: "pg4", address: host("pg4").address }));
@@ -94,6 +95,7 @@ describe("warm standbys through the engine", function () {
       ["pg1", "pg2"],
       ["pg2", "pg1"],
     ]) {
+      psql(from, "drop table if exists pgr_writes; create table pgr_writes (id bigint primary key)");
       const writer = new Writer(["pg1", "pg2", "pg3"], password);
       writer.start();
       await sleep(500);

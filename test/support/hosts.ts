@@ -6,7 +6,7 @@ export const CONF_FILES = [
   "/etc/postgresql/15/main/pg_hba.conf",
   "/etc/postgresql/15/main/conf.d/pg-replication.conf",
   "/etc/postgresql/15/main/conf.d/pg-replication-tuning.conf",
-  "/etc/postgresql/15/main/conf.d/pg-replication-standby.conf",
+  "/etc/postgresql/15/main/conf.d/pg-replication.standby.conf",
   "/etc/postgresql/15/main/postgresql.conf",
 ];
 

@@ -18,24 +18,35 @@ function client(member: string, password: string): Client {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Inserts ids 1, 2, 3… into pgr_writes on whichever member is the primary, until stopped. */
-export class Writer {
-  readonly acknowledged: number[] = [];
-  private stopped = false;
+/** A loop over the members that runs in the background from start() until stop(). */
+abstract class Load<T> {
+  protected stopped = false;
   private done: Promise<void> | undefined;
 
   constructor(
-    private readonly members: string[],
-    private readonly password: string,
+    protected readonly members: string[],
+    protected readonly password: string,
   ) {}
 
   start(): void {
     this.done = this.loop();
   }
 
-  async stop(): Promise<number[]> {
+  async stop(): Promise<T> {
     this.stopped = true;
     await this.done;
+    return this.result();
+  }
+
+  protected abstract loop(): Promise<void>;
+  protected abstract result(): T;
+}
+
+/** Inserts ids 1, 2, 3… into pgr_writes on whichever member is the primary, until stopped. */
+export class Writer extends Load<number[]> {
+  readonly acknowledged: number[] = [];
+
+  protected result(): number[] {
     return this.acknowledged;
   }
 
@@ -54,7 +65,7 @@ export class Writer {
     return undefined;
   }
 
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     let next = 1;
     let c: Client | undefined;
     while (!this.stopped) {
@@ -77,28 +88,20 @@ export class Writer {
   }
 }
 
-/** Asks every member `select 1` every 100 ms; remembers how many answered at each round. */
-export class Reader {
-  readonly rounds: { at: number; answered: string[] }[] = [];
-  private stopped = false;
-  private done: Promise<void> | undefined;
+interface Round {
+  at: number;
+  answered: string[];
+}
 
-  constructor(
-    private readonly members: string[],
-    private readonly password: string,
-  ) {}
+/** Asks every member `select 1` every 100 ms; remembers which answered at each round. */
+export class Reader extends Load<Round[]> {
+  readonly rounds: Round[] = [];
 
-  start(): void {
-    this.done = this.loop();
-  }
-
-  async stop(): Promise<{ at: number; answered: string[] }[]> {
-    this.stopped = true;
-    await this.done;
+  protected result(): Round[] {
     return this.rounds;
   }
 
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     const clients = new Map<string, Client>();
     const ask = async (m: string): Promise<boolean> => {
       try {

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registered, reset, value } from "../support/mocks";
 import { setHostObserver } from "../../observe/hosts";
 
-setHostObserver(async (_c, h) => ({ memoryMiB: 2048, cpus: 2, roles: [], running: true, standby: h.name !== "pg1" }));
+setHostObserver(async (_c, h) => ({ memoryMiB: 2048, cpus: 2, roles: [], running: true, standby: h.name !== "pg1", systemId: "7431" }));
 
 const types = () => registered.map((r) => r.type);
 

@@ -17,7 +17,10 @@ describe("PostgresCluster", () => {
       sshPrivateKey: "PRIVATE KEY",
       hostKeys: { pg1: "ssh-ed25519 K1", pg2: "ssh-ed25519 K2", pg3: "ssh-ed25519 K3" },
       observations: Object.fromEntries(
-        ["pg1", "pg2", "pg3"].map((h) => [h, { memoryMiB: 4096, cpus: 2, roles: [], running: true, standby: h !== "pg1" }]),
+        ["pg1", "pg2", "pg3"].map((h) => [
+          h,
+          { memoryMiB: 4096, cpus: 2, roles: [], running: true, standby: h !== "pg1", systemId: "7431" },
+        ]),
       ),
       adminPassword: pulumi.secret("admin-pw"),
       replicationPassword: pulumi.secret("repl-pw"),

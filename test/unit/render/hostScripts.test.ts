@@ -97,15 +97,14 @@ describe("renderStandbyScript", () => {
 });
 
 describe("renderDemoteScript and renderPromoteScript", () => {
-  const access = { host: "pg1", leaderName: "pg2", leaderAddress: "10.77.0.12", port: 5432, replicationRole: "replicator", passfile: "/p" };
-
   it("are valid bash", () => {
-    bashSyntax(renderDemoteScript(access));
+    bashSyntax(renderDemoteScript({ host: "pg1", leaderName: "pg2", leaderSystemId: "7431" }));
     bashSyntax(renderPromoteScript({ host: "pg2", downAddresses: ["10.77.0.11"] }));
   });
 
   it("demote only a running primary of the same cluster, with a fast shutdown", () => {
-    const script = renderDemoteScript(access);
+    const script = renderDemoteScript({ host: "pg1", leaderName: "pg2", leaderSystemId: "7431" });
+    assert.match(script, /leader_system=7431/);
     assert.ok(script.indexOf('[ "$own_system" != "$leader_system" ]') < script.indexOf("stop -m fast"));
   });
 
