@@ -56,7 +56,7 @@ describe("host configuration over SSH (sandbox)", function () {
   it("applies the include and pg_hba block, restarting once for wal_level and friends", () => {
     for (const name of members) {
       const report = apply(name);
-      assert.match(report, /restarting postgresql 15 main \(primary\) for: .*listen_addresses/, `${name}: ${report}`);
+      assert.match(report, /restarting postgresql 15 main \((primary|standby)\) for: .*listen_addresses/, `${name}: ${report}`);
       assert.equal(psql(name, "show wal_level"), "replica");
       assert.equal(psql(name, "show wal_log_hints"), "on");
       assert.equal(psql(name, "show listen_addresses"), "*");
