@@ -37,8 +37,23 @@ export interface ClusterSpec {
   tuning: false | Record<string, SettingValue>;
 }
 
+export const MIGRATION_PHASES = ["sync", "cutover", "complete"] as const;
+export type MigrationPhase = (typeof MIGRATION_PHASES)[number];
+
+export interface MigrationSpec {
+  source: { address: string; port: number; database: string; user: string; sslmode: ClusterSpec["sslmode"] };
+  target: { cluster: string; database: string };
+  /** "schema.table"; empty: every table of the source database. */
+  tables: string[];
+  /** sync: publication, schema and subscription; cutover: the switch; complete: publication dropped. */
+  phase: MigrationPhase;
+  /** Added to every sequence copied at cutover. */
+  sequenceMargin: number;
+}
+
 export interface StackSpec {
   clusters: ClusterSpec[];
+  migration?: MigrationSpec;
 }
 
 export class ConfigError extends Error {
@@ -50,7 +65,9 @@ export class ConfigError extends Error {
 
 /** Keys that must hold Pulumi secrets (`pulumi config set --secret KEY ...`). */
 export const SECRET_KEYS = ["adminPassword", "replicationPassword"] as const;
-export const TOP_LEVEL_KEYS = ["clusters", ...SECRET_KEYS];
+/** Required only with a migration: the source user's password. */
+export const MIGRATION_SECRET_KEY = "sourcePassword";
+export const TOP_LEVEL_KEYS = ["clusters", "migration", ...SECRET_KEYS, MIGRATION_SECRET_KEY];
 
 /** The settings computed from each host's memory and CPUs (render/tuning.ts). */
 export const TUNED_SETTINGS = [
@@ -88,6 +105,10 @@ const CLUSTER_KEYS = ["name", "leader", "hosts", "port", "sslmode", "ssh", "admi
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
 const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath"];
 const CLIENT_KEYS = ["database", "user", "address"];
+const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin"];
+const SOURCE_KEYS = ["address", "port", "database", "user", "sslmode"];
+const TARGET_KEYS = ["cluster", "database"];
+const QUALIFIED_TABLE = /^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$/;
 
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const PG_NAME_MAX = 63;
@@ -336,8 +357,62 @@ function checkUnique(c: Checker, clusters: ClusterSpec[]): void {
   });
 }
 
+function parseMigration(c: Checker, raw: unknown, clusters: ClusterSpec[]): MigrationSpec | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const key = "migration";
+  if (!isObject(raw)) {
+    c.fail(key, "must be an object with source, target and phase");
+    return undefined;
+  }
+  c.knownKeys(raw, MIGRATION_KEYS, key);
+  const src = isObject(raw.source) ? raw.source : {};
+  if (!isObject(raw.source)) c.fail(`${key}.source`, "is required: {address, port, database, user, sslmode}");
+  else c.knownKeys(src, SOURCE_KEYS, `${key}.source`);
+  const address = c.string(src, "address", `${key}.source`);
+  if (address && isIP(address) === 0 && !HOSTNAME.test(address))
+    c.fail(`${key}.source.address`, `is neither an IP address nor a host name: ${JSON.stringify(address)}`);
+  const sslmode = c.string(src, "sslmode", `${key}.source`, "require");
+  if (!(SSLMODES as readonly string[]).includes(sslmode)) c.fail(`${key}.source.sslmode`, `must be one of ${SSLMODES.join(", ")}`);
+  const source = {
+    address,
+    port: c.port(src, "port", `${key}.source`, 5432),
+    database: c.string(src, "database", `${key}.source`),
+    user: c.string(src, "user", `${key}.source`),
+    sslmode: sslmode as ClusterSpec["sslmode"],
+  };
+  c.pgName(source.database, `${key}.source.database`);
+  c.pgName(source.user, `${key}.source.user`);
+  const tgt = isObject(raw.target) ? raw.target : {};
+  if (!isObject(raw.target)) c.fail(`${key}.target`, "is required: {cluster, database}");
+  else c.knownKeys(tgt, TARGET_KEYS, `${key}.target`);
+  const target = {
+    cluster: c.string(tgt, "cluster", `${key}.target`),
+    database: c.string(tgt, "database", `${key}.target`, source.database),
+  };
+  c.pgName(target.database, `${key}.target.database`);
+  if (target.cluster && !clusters.some((cl) => cl.name === target.cluster)) {
+    c.fail(
+      `${key}.target.cluster`,
+      `names no configured cluster: ${JSON.stringify(target.cluster)} (clusters: ${clusters.map((cl) => cl.name).join(", ")})`,
+    );
+  }
+  const tables = c.array(raw, "tables", key, false).map((t, i) => {
+    if (typeof t !== "string" || !QUALIFIED_TABLE.test(t))
+      c.fail(`${key}.tables[${i}]`, `must be schema.table in lower case, got ${JSON.stringify(t)}`);
+    return String(t);
+  });
+  const phase = c.string(raw, "phase", key, "sync");
+  if (!(MIGRATION_PHASES as readonly string[]).includes(phase))
+    c.fail(`${key}.phase`, `must be one of ${MIGRATION_PHASES.join(", ")} (got ${JSON.stringify(phase)})`);
+  const margin = raw.sequenceMargin ?? 0;
+  if (typeof margin !== "number" || !Number.isInteger(margin) || margin < 0)
+    c.fail(`${key}.sequenceMargin`, "must be a whole number, 0 or more");
+  return { source, target, tables, phase: phase as MigrationPhase, sequenceMargin: Number(margin) || 0 };
+}
+
 export interface RawStackConfig {
   clusters?: unknown;
+  migration?: unknown;
   /** Every key set under the `pg-replication:` namespace, to catch typos. */
   keys?: string[];
 }
@@ -353,7 +428,8 @@ export function parseStackConfig(raw: RawStackConfig, present: Record<string, bo
     const guess = nearest(k, TOP_LEVEL_KEYS);
     c.fail(k, `is not a known key${guess ? `; did you mean ${JSON.stringify(`${NAMESPACE}:${guess}`)}?` : ""}`);
   }
-  for (const key of SECRET_KEYS) {
+  const secrets: string[] = [...SECRET_KEYS, ...(raw.migration !== undefined && raw.migration !== null ? [MIGRATION_SECRET_KEY] : [])];
+  for (const key of secrets) {
     if (!present[key]) c.fail(key, `is required: pulumi config set --secret ${key} <value>`);
     else if (!secretKeys.has(key)) c.fail(key, `is stored in plaintext; it must be a secret: pulumi config set --secret ${key} <value>`);
   }
@@ -362,8 +438,10 @@ export function parseStackConfig(raw: RawStackConfig, present: Record<string, bo
   if (!Array.isArray(raw.clusters) || raw.clusters.length === 0) c.fail("clusters", "is required: a non-empty list of clusters");
   else clusters = raw.clusters.map((cl, i) => parseCluster(c, cl, `clusters[${i}]`));
   checkUnique(c, clusters);
+  checkControlCharacters(c, raw.migration, "migration");
+  const migration = parseMigration(c, raw.migration, clusters);
   if (c.problems.length > 0) throw new ConfigError(c.problems);
-  return { clusters };
+  return { clusters, ...(migration ? { migration } : {}) };
 }
 
 /** The host key for `address` in an OpenSSH known_hosts text ("addr[,addr] type key"), if any. */

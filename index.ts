@@ -2,7 +2,7 @@
 // PostgresCluster per configured cluster.
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, NAMESPACE, SECRET_KEYS, findHostKey, parseStackConfig } from "./config";
+import { ConfigError, MIGRATION_SECRET_KEY, NAMESPACE, SECRET_KEYS, findHostKey, parseStackConfig } from "./config";
 import { ADMIN_ROLE, PostgresCluster, REPLICATION_ROLE } from "./components/cluster";
 import { HostUnreachable, observeHost } from "./observe/hosts";
 
@@ -36,9 +36,14 @@ async function main() {
   const keys = Object.keys(pulumi.runtime.allConfig())
     .filter((k) => k.startsWith(`${NAMESPACE}:`))
     .map((k) => k.slice(NAMESPACE.length + 1));
-  const present = Object.fromEntries(SECRET_KEYS.map((k) => [k, pulumi.runtime.getConfig(`${NAMESPACE}:${k}`) !== undefined]));
-  const secretKeys = new Set(SECRET_KEYS.filter((k) => isConfigSecret(`${NAMESPACE}:${k}`)));
-  const spec = parseStackConfig({ clusters: config.getObject<unknown>("clusters"), keys }, present, secretKeys);
+  const secretNames = [...SECRET_KEYS, MIGRATION_SECRET_KEY];
+  const present = Object.fromEntries(secretNames.map((k) => [k, pulumi.runtime.getConfig(`${NAMESPACE}:${k}`) !== undefined]));
+  const secretKeys = new Set(secretNames.filter((k) => isConfigSecret(`${NAMESPACE}:${k}`)));
+  const spec = parseStackConfig(
+    { clusters: config.getObject<unknown>("clusters"), migration: config.getObject<unknown>("migration"), keys },
+    present,
+    secretKeys,
+  );
 
   const inputs = spec.clusters.map((cluster, i) => {
     const key = `clusters[${i}].ssh`;

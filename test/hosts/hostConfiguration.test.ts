@@ -1,4 +1,5 @@
-// The scripts HostConfiguration and AdminRole send, run over real SSH on the sandbox hosts.
+// The scripts HostConfiguration and AdminRole send, run over real SSH on sandbox host pg4, made a
+// fresh Debian cluster first (the engine suites own pg1-pg3; pg2 and pg3 are only clients here).
 import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
@@ -11,7 +12,9 @@ import { renderTuningConf } from "../../render/tuning";
 import { clusterSpec } from "../unit/fixtures";
 import { host, psql, ssh, sshOk } from "../support/sandbox";
 
-const members = ["pg1", "pg2", "pg3"];
+const HOST = "pg4";
+// the cluster the scripts are rendered for: pg4 and two others, so pg_hba lists three members
+const members = [HOST, "pg2", "pg3"];
 const roles = { admin: ADMIN_ROLE, replication: REPLICATION_ROLE };
 
 function spec(settings: Record<string, string | number> = {}) {
@@ -41,31 +44,20 @@ describe("host configuration over SSH (sandbox)", function () {
   this.timeout(120_000);
 
   before(() => {
-    for (const name of members) {
-      // start from Debian's own files, as a fresh host would be
-      sshOk(
-        name,
-        `sudo rm -f /etc/postgresql/15/main/conf.d/pg-replication.conf /etc/postgresql/15/main/conf.d/pg-replication-tuning.conf
-        if sudo test -e /etc/postgresql/15/main/pg_hba.conf.pg-replication.orig; then
-          sudo cp -p /etc/postgresql/15/main/pg_hba.conf.pg-replication.orig /etc/postgresql/15/main/pg_hba.conf; fi
-        sudo pg_ctlcluster 15 main restart -m fast`,
-      );
-    }
+    sshOk(HOST, "sudo -n pg_dropcluster 15 main --stop && sudo -n pg_createcluster 15 main --start >/dev/null");
   });
 
   it("applies the include and pg_hba block, restarting once for wal_level and friends", () => {
-    for (const name of members) {
-      const report = apply(name);
-      assert.match(report, /restarting postgresql 15 main \((primary|standby)\) for: .*listen_addresses/, `${name}: ${report}`);
-      assert.equal(psql(name, "show wal_level"), "replica");
-      assert.equal(psql(name, "show wal_log_hints"), "on");
-      assert.equal(psql(name, "show listen_addresses"), "*");
-    }
+    const report = apply(HOST);
+    assert.match(report, /restarting postgresql 15 main \(primary\) for: .*listen_addresses/, report);
+    assert.equal(psql(HOST, "show wal_level"), "replica");
+    assert.equal(psql(HOST, "show wal_log_hints"), "on");
+    assert.equal(psql(HOST, "show listen_addresses"), "*");
   });
 
   it("lists every member for replication and rejects the replication role elsewhere, in order", () => {
     const rules = psql(
-      "pg2",
+      HOST,
       "select line_number, type, array_to_string(database, ','), array_to_string(user_name, ','), coalesce(address, ''), auth_method, coalesce(error, '') from pg_hba_file_rules order by line_number",
     )
       .split("\n")
@@ -86,53 +78,53 @@ describe("host configuration over SSH (sandbox)", function () {
   });
 
   it("changes nothing on a rerun", () => {
-    const before = members.map(startTime);
-    for (const name of members) assert.match(apply(name).trim(), /^pg-replication on pg\d: configuration unchanged$/);
-    assert.deepEqual(members.map(startTime), before);
+    const before = startTime(HOST);
+    assert.match(apply(HOST).trim(), /^pg-replication on pg4: configuration unchanged$/);
+    assert.equal(startTime(HOST), before);
   });
 
   it("reloads, without a restart, for a setting that does not need one", () => {
-    const before = startTime("pg3");
-    assert.match(apply("pg3", { work_mem: "24MB" }), /^pg-replication on pg3: reloaded postgresql 15 main$/m);
-    assert.equal(psql("pg3", "show work_mem"), "24MB");
-    assert.equal(startTime("pg3"), before);
-    apply("pg3");
+    const before = startTime(HOST);
+    assert.match(apply(HOST, { work_mem: "24MB" }), /^pg-replication on pg4: reloaded postgresql 15 main$/m);
+    assert.equal(psql(HOST, "show work_mem"), "24MB");
+    assert.equal(startTime(HOST), before);
+    apply(HOST);
   });
 
   it("refuses a pg_hba block the server cannot parse, and restores the previous file", () => {
-    const hbaBefore = sshOk("pg3", "sudo md5sum /etc/postgresql/15/main/pg_hba.conf");
+    const hbaBefore = sshOk(HOST, "sudo md5sum /etc/postgresql/15/main/pg_hba.conf");
     const bad = renderHbaBlock(spec(), roles).replace("# END", "host all all 10.0.0.0/8 no-such-method\n# END");
-    const r = ssh("pg3", RUN_SCRIPT_AS_ROOT, script("pg3", {}, bad));
+    const r = ssh(HOST, RUN_SCRIPT_AS_ROOT, script(HOST, {}, bad));
     assert.notEqual(r.code, 0);
     assert.match(
       r.stderr,
-      /pg3: checking the new files with the server's own parser failed: the server refuses the new configuration: .*no-such-method/,
+      /pg4: checking the new files with the server's own parser failed: the server refuses the new configuration: .*no-such-method/,
     );
-    assert.equal(sshOk("pg3", "sudo md5sum /etc/postgresql/15/main/pg_hba.conf"), hbaBefore);
-    assert.match(apply("pg3").trim(), /configuration unchanged$/);
+    assert.equal(sshOk(HOST, "sudo md5sum /etc/postgresql/15/main/pg_hba.conf"), hbaBefore);
+    assert.match(apply(HOST).trim(), /configuration unchanged$/);
   });
 
   it("starts a stopped server", () => {
-    sshOk("pg2", "sudo pg_ctlcluster 15 main stop -m fast");
-    assert.match(apply("pg2"), /is down: starting it/);
-    assert.equal(psql("pg2", "select 1"), "1");
+    sshOk(HOST, "sudo pg_ctlcluster 15 main stop -m fast");
+    assert.match(apply(HOST), /is down: starting it/);
+    assert.equal(psql(HOST, "select 1"), "1");
   });
 
   describe("roles", () => {
     const adminPassword = randomBytes(12).toString("base64");
     const replicationPassword = randomBytes(12).toString("base64");
-    const leader = () => host("pg1").address;
+    const leader = () => host(HOST).address;
     // A client in the controller's place (10.77.0.254), over TLS as the provider connects.
     const fromController = (user: string, password: string, extra: object = {}) =>
       new Client({ host: leader(), port: 5432, user, password, database: "postgres", ssl: { rejectUnauthorized: false }, ...extra });
 
     before(() => {
-      sshOk("pg1", RUN_SQL_AS_POSTGRES, renderAdminRoleSql(ADMIN_ROLE, scramVerifier(ADMIN_ROLE, adminPassword)));
+      sshOk(HOST, RUN_SQL_AS_POSTGRES, renderAdminRoleSql(ADMIN_ROLE, scramVerifier(ADMIN_ROLE, adminPassword)));
       psql(
-        "pg1",
+        HOST,
         `drop role if exists ${REPLICATION_ROLE}; create role ${REPLICATION_ROLE} login replication password '${scramVerifier(REPLICATION_ROLE, replicationPassword)}'`,
       );
-      if (!psql("pg1", "select 1 from pg_database where datname = 'appdb'")) psql("pg1", "create database appdb");
+      if (!psql(HOST, "select 1 from pg_database where datname = 'appdb'")) psql(HOST, "create database appdb");
     });
 
     it("lets the controller log in as the admin role over TLS with its password", async () => {
@@ -154,8 +146,8 @@ describe("host configuration over SSH (sandbox)", function () {
     });
 
     it("bootstraps the admin role idempotently", () => {
-      sshOk("pg1", RUN_SQL_AS_POSTGRES, renderAdminRoleSql(ADMIN_ROLE, scramVerifier(ADMIN_ROLE, adminPassword)));
-      assert.equal(psql("pg1", `select count(*) from pg_roles where rolname = '${ADMIN_ROLE}'`), "1");
+      sshOk(HOST, RUN_SQL_AS_POSTGRES, renderAdminRoleSql(ADMIN_ROLE, scramVerifier(ADMIN_ROLE, adminPassword)));
+      assert.equal(psql(HOST, `select count(*) from pg_roles where rolname = '${ADMIN_ROLE}'`), "1");
     });
 
     // The password travels on stdin, never in a command line.
@@ -182,7 +174,7 @@ describe("host configuration over SSH (sandbox)", function () {
         assert.notEqual(r.code, 0, `${db} let the replication role in`);
         assert.match(r.stderr, /pg_hba\.conf rejects connection for host "10\.77\.0\.12", user "replicator", database "\w+"/);
       }
-      const local = ssh("pg1", `cd / && sudo -u postgres psql -X -U ${REPLICATION_ROLE} -d postgres -c "select 1"`);
+      const local = ssh(HOST, `cd / && sudo -u postgres psql -X -U ${REPLICATION_ROLE} -d postgres -c "select 1"`);
       assert.match(local.stderr, /pg_hba\.conf rejects connection/);
     });
 
