@@ -2,9 +2,11 @@
 // PostgresCluster per configured cluster.
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, MIGRATION_SECRET_KEY, NAMESPACE, SECRET_KEYS, findHostKey, parseStackConfig } from "./config";
+import { ConfigError, MIGRATION_SECRET_KEY, MigrationSpec, NAMESPACE, SECRET_KEYS, findHostKey, parseStackConfig } from "./config";
 import { ADMIN_ROLE, PostgresCluster, REPLICATION_ROLE } from "./components/cluster";
 import { HostUnreachable, observeHost } from "./observe/hosts";
+import { preflightSource } from "./observe/migration";
+import { Migration } from "./components/migration";
 
 // Internal to the SDK but stable: whether `pulumi config` holds a key as a secret.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
@@ -76,6 +78,12 @@ async function main() {
     ),
   );
 
+  const sourcePassword = spec.migration ? (pulumi.runtime.getConfig(`${NAMESPACE}:${MIGRATION_SECRET_KEY}`) ?? "") : "";
+  if (spec.migration && spec.migration.phase !== "complete") {
+    const problems = await preflightSource(spec.migration, sourcePassword);
+    if (problems.length > 0) throw new ConfigError(problems.map((p) => `${p}`));
+  }
+
   const clusters = inputs.map(
     ({ cluster, sshPrivateKey, hostKeys }, i) =>
       new PostgresCluster(cluster.name, {
@@ -89,9 +97,31 @@ async function main() {
   );
 
   const byName = <T>(f: (c: PostgresCluster) => T) => Object.fromEntries(clusters.map((c, i) => [spec.clusters[i].name, f(c)]));
+  const migration = spec.migration
+    ? migrate(spec.migration, clusters[spec.clusters.findIndex((c) => c.name === spec.migration!.target.cluster)], config)
+    : undefined;
   return {
     clusterState: byName((c) => ({ leader: c.leader, members: c.members, hosts: c.hostReports })),
     replicationState: byName((c) => c.replicationState),
     connectionStrings: byName((c) => ({ admin: c.adminConnectionString, replication: c.replicationConnectionString })),
+    ...(migration ? { migration: { phase: spec.migration!.phase, state: migration.state, cutoverReport: migration.cutoverReport } } : {}),
   };
+}
+
+function migrate(m: MigrationSpec, cluster: PostgresCluster, config: pulumi.Config): Migration {
+  return new Migration(
+    "migration",
+    {
+      spec: m,
+      sourcePassword: config.requireSecret(MIGRATION_SECRET_KEY),
+      targetLeader: cluster.leaderAccess,
+      targetAdmin: {
+        user: cluster.adminRoleName,
+        password: config.requireSecret("adminPassword"),
+        port: cluster.port,
+        sslmode: cluster.sslmode,
+      },
+    },
+    { dependsOn: [cluster] },
+  );
 }

@@ -12,7 +12,7 @@ import { AdminRole } from "./adminRole";
 import { HostConfiguration } from "./hostConfiguration";
 import { ReplicationRole } from "./replicationRole";
 import { Standby } from "./standby";
-import { hostStep } from "./connection";
+import { SshAccess, hostStep } from "./connection";
 
 export const ADMIN_ROLE = "pgr_admin";
 export const REPLICATION_ROLE = "replicator";
@@ -59,6 +59,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
   readonly replicationState: pulumi.Output<ReplicationState>;
   readonly adminConnectionString: pulumi.Output<string>;
   readonly replicationConnectionString: pulumi.Output<string>;
+  /** The leader as other components reach it (the migration's target). */
+  readonly leaderAccess: { name: string; address: string; ssh: SshAccess };
+  /** The admin role's name, once it exists. */
+  readonly adminRoleName: pulumi.Output<string>;
+  readonly port: number;
+  readonly sslmode: string;
 
   constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:cluster:PostgresCluster", name, {}, opts);
@@ -203,6 +209,10 @@ export class PostgresCluster extends pulumi.ComponentResource {
       done.push(settle.stdout);
     }
 
+    this.leaderAccess = { name: leader.name, address: leader.address, ssh: sshOf(leader) };
+    this.adminRoleName = admin.roleName;
+    this.port = spec.port;
+    this.sslmode = spec.sslmode;
     this.leader = pulumi.output(leader.name);
     this.members = pulumi.output(live.map((h) => h.name));
     this.hostReports = pulumi.all(

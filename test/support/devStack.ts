@@ -71,6 +71,14 @@ export class DevStack {
     fs.writeFileSync(file, edit(fs.readFileSync(file, "utf8")));
   }
 
+  /** Changes the stack file's config, as a person editing Pulumi.dev.yaml would. */
+  editConfig(edit: (config: Record<string, unknown>) => void): void {
+    const file = this.project.stackFile(this.stack);
+    const doc = load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    edit(doc.config);
+    fs.writeFileSync(file, dump(doc, { lineWidth: 200 }));
+  }
+
   /** Changes the first cluster of the stack file, as a person editing Pulumi.dev.yaml would. */
   editCluster(edit: (cluster: DevCluster) => void): void {
     const file = this.project.stackFile(this.stack);

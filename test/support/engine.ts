@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PROJECT_FILES = ["index.ts", "config.ts", "tsconfig.json", "package.json", "components", "render", "observe", "lib"];
+const PROJECT_FILES = ["index.ts", "config.ts", "tsconfig.json", "package.json", "components", "render", "observe", "lib", "migrate"];
 
 export interface Result {
   code: number;

@@ -116,4 +116,48 @@ describe("findHostKey", () => {
     (c.clients as Record<string, unknown>[])[0].user = "app\nhost all all 0.0.0.0/0 trust";
     assert.match(problems([c]).join("\n"), /clusters\[0\]\.clients\[0\]\.user: contains a control character/);
   });
+
+  it("reads a migration, with its defaults", () => {
+    const spec = parseStackConfig(
+      {
+        clusters: [rawCluster()],
+        migration: { source: { address: "10.77.0.10", database: "appdb", user: "migrator" }, target: { cluster: "main" } },
+      },
+      { ...present, sourcePassword: true },
+      new Set([...secrets, "sourcePassword"]),
+    );
+    assert.deepEqual(spec.migration, {
+      source: { address: "10.77.0.10", port: 5432, database: "appdb", user: "migrator", sslmode: "require" },
+      target: { cluster: "main", database: "appdb" },
+      tables: [],
+      phase: "sync",
+      sequenceMargin: 0,
+    });
+  });
+
+  it("names the keys of a bad migration", () => {
+    const found = problems([rawCluster()]).length;
+    assert.equal(found, 0);
+    try {
+      parseStackConfig(
+        {
+          clusters: [rawCluster()],
+          migration: {
+            source: { address: "x;y", database: "appdb", user: "m" },
+            target: { cluster: "main" },
+            tables: ["Public.T"],
+            phase: "done",
+          },
+        },
+        { ...present, sourcePassword: true },
+        new Set([...secrets, "sourcePassword"]),
+      );
+      assert.fail("accepted");
+    } catch (e) {
+      const p = (e as ConfigError).problems.join("\n");
+      assert.match(p, /migration\.source\.address: is neither/);
+      assert.match(p, /migration\.tables\[0\]: must be schema\.table/);
+      assert.match(p, /migration\.phase: must be one of sync, cutover, complete/);
+    }
+  });
 });

@@ -1,0 +1,144 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as postgresql from "@pulumi/postgresql";
+import { MigrationSpec } from "../config";
+import type { CutoverReport } from "../migrate/cutover";
+import { Endpoint, MigrationState, migrationNames, readMigrationState, sourceEndpoint } from "../observe/migration";
+import { passfileCommand } from "../render/hostScripts";
+import {
+  SOURCE_PASSFILE,
+  SourceAccess,
+  renderSchemaCopyScript,
+  renderSourcePassfile,
+  renderSubscriptionScript,
+} from "../render/migrationScripts";
+import { SshAccess, hostStep, sshConnection } from "./connection";
+
+export interface MigrationArgs {
+  spec: MigrationSpec;
+  sourcePassword: pulumi.Input<string>;
+  /** The target cluster's leader: where the schema copy and the subscription run. */
+  targetLeader: { name: string; address: string; ssh: SshAccess };
+  /** The target cluster's admin role, for the status and the cutover. */
+  targetAdmin: { user: pulumi.Input<string>; password: pulumi.Input<string>; port: number; sslmode: string };
+}
+
+/** The command the cutover step runs, relative to the project (so it is the same on every machine). */
+export const CUTOVER_COMMAND = "node -r ts-node/register/transpile-only migrate/cutover.ts";
+
+/**
+ * A database moved from an old server onto a cluster by logical replication, in the phase the
+ * stack names. sync: the roles and schema copied, a publication on the source, a subscription on
+ * the target's leader (created once, altered in place after). cutover: writes frozen on the
+ * source, drained, sequences copied, every table verified, the subscription dropped
+ * (migrate/cutover.ts). complete: the program lets go of the publication; the source stays
+ * read-only. Each phase's steps run once: a rerun changes nothing.
+ */
+export class Migration extends pulumi.ComponentResource {
+  readonly state: pulumi.Output<MigrationState>;
+  readonly cutoverReport: pulumi.Output<CutoverReport | undefined>;
+
+  constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pg-replication:migration:Migration", name, {}, opts);
+    const { spec } = args;
+    const names = migrationNames(spec);
+    const source: SourceAccess = { host: args.targetLeader.name, ...spec.source };
+    const ssh = args.targetLeader.ssh;
+
+    const passfile = new command.remote.Command(
+      `${name}-source-passfile`,
+      {
+        connection: sshConnection(ssh),
+        create: passfileCommand(SOURCE_PASSFILE),
+        stdin: pulumi.secret(pulumi.output(args.sourcePassword).apply((pw) => renderSourcePassfile(source, pw))),
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, additionalSecretOutputs: ["stdin"] },
+    );
+    const schema = hostStep(`${name}-schema`, ssh, renderSchemaCopyScript(source, spec.target.database), {
+      parent: this,
+      dependsOn: [passfile],
+    });
+
+    if (spec.phase !== "complete") {
+      const sourceProvider = new postgresql.Provider(
+        `${name}-source`,
+        {
+          host: spec.source.address,
+          port: spec.source.port,
+          username: spec.source.user,
+          password: pulumi.secret(args.sourcePassword),
+          database: spec.source.database,
+          sslmode: spec.source.sslmode,
+          superuser: true,
+          connectTimeout: 15,
+        },
+        { parent: this },
+      );
+      const publication = new postgresql.Publication(
+        `${name}-publication`,
+        {
+          name: names.publication,
+          database: spec.source.database,
+          ...(spec.tables.length > 0 ? { tables: spec.tables } : { allTables: true }),
+          publishParams: ["insert", "update", "delete", "truncate"],
+        },
+        // after the cutover the source is read-only: the publication stays there, an archive of what moved
+        { parent: this, provider: sourceProvider, retainOnDelete: true },
+      );
+      if (spec.phase === "sync") {
+        hostStep(
+          `${name}-subscription`,
+          ssh,
+          renderSubscriptionScript({
+            source,
+            targetDatabase: spec.target.database,
+            publication: names.publication,
+            subscription: names.subscription,
+          }),
+          { parent: this, dependsOn: [schema, publication], customTimeouts: { create: "1h", update: "1h" } },
+        );
+      }
+    }
+
+    const target: pulumi.Output<Endpoint> = pulumi.all([args.targetAdmin.user, args.targetAdmin.password]).apply(([user, password]) => ({
+      host: args.targetLeader.address,
+      port: args.targetAdmin.port,
+      database: spec.target.database,
+      user,
+      password,
+      sslmode: args.targetAdmin.sslmode,
+    }));
+    const sourceAt = pulumi.output(args.sourcePassword).apply((pw) => sourceEndpoint(spec, pw));
+
+    let cutover: command.local.Command | undefined;
+    if (spec.phase !== "sync") {
+      cutover = new command.local.Command(
+        `${name}-cutover`,
+        {
+          create: CUTOVER_COMMAND,
+          stdin: pulumi.secret(
+            pulumi
+              .all([sourceAt, target])
+              .apply(([s, t]) =>
+                JSON.stringify({ source: s, target: t, subscription: names.subscription, sequenceMargin: spec.sequenceMargin }),
+              ),
+          ),
+          addPreviousOutputInEnv: false,
+        },
+        { parent: this, dependsOn: [schema], additionalSecretOutputs: ["stdin"], customTimeouts: { create: "30m" } },
+      );
+    }
+    this.cutoverReport = cutover
+      ? pulumi.unsecret(
+          cutover.stdout.apply((out) => {
+            const line = out.split("\n").find((l) => l.startsWith("REPORT "));
+            return line ? (JSON.parse(line.slice("REPORT ".length)) as CutoverReport) : undefined;
+          }),
+        )
+      : pulumi.output(undefined);
+    const settled = cutover ? cutover.stdout : schema.stdout;
+    this.state = pulumi.unsecret(pulumi.all([sourceAt, target, settled]).apply(([s, t]) => readMigrationState(spec, s, t)));
+    this.registerOutputs({ state: this.state, cutoverReport: this.cutoverReport });
+  }
+}

@@ -1,0 +1,232 @@
+// The migration through the real engine: the sandbox's `old` host (prepared as the users could:
+// wal_level, a migration role, pg_hba lines) moved onto the dev stack's cluster under a live
+// writer: preflight, sync, cutover, complete, each rerun a no-op, nothing lost.
+import { strict as assert } from "node:assert";
+import { Client } from "pg";
+import { devStack } from "../support/devStack";
+import { host, psql, ssh, sshOk } from "../support/sandbox";
+
+const SOURCE_PASSWORD = "m1grat0r-source-pw";
+const APP_PASSWORD = "app-pw-2026";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function appClient(member: string): Client {
+  const c = new Client({
+    host: host(member).address,
+    port: 5432,
+    user: "app",
+    password: APP_PASSWORD,
+    database: "appdb",
+    ssl: { rejectUnauthorized: false },
+    connectionTimeoutMillis: 3000,
+  });
+  c.on("error", () => undefined);
+  return c;
+}
+
+/** The application: an order every 10 ms on whichever server takes writes, remembering each acknowledged id. */
+class App {
+  readonly onSource: number[] = [];
+  readonly onTarget: number[] = [];
+  private stopped = false;
+  private done?: Promise<void>;
+  start(): void {
+    this.done = (async () => {
+      let where: "old" | "pg1" = "old";
+      let c: Client | undefined;
+      while (!this.stopped) {
+        try {
+          if (!c) {
+            c = appClient(where);
+            await c.connect();
+          }
+          const r = await c.query("insert into orders (customer_id, amount) values (1, 10) returning id");
+          (where === "old" ? this.onSource : this.onTarget).push(Number(r.rows[0].id));
+        } catch (e) {
+          await c?.end().catch(() => undefined);
+          c = undefined;
+          // the source refusing writes is the cutover: the application moves to the new leader
+          if (
+            /read-only|terminating connection/.test((e as Error).message) &&
+            where === "old" &&
+            this.onSource.length > 0 &&
+            (await this.sourceFrozen())
+          )
+            where = "pg1";
+          await sleep(20);
+        }
+        await sleep(10);
+      }
+      await c?.end().catch(() => undefined);
+    })();
+  }
+  private async sourceFrozen(): Promise<boolean> {
+    return psql(
+      "old",
+      "select coalesce((select setconfig::text from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase where d.datname = 'appdb' and setrole = 0), '')",
+      "postgres",
+    ).includes("default_transaction_read_only=on");
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}
+
+describe("a migration from the old server onto the cluster", function () {
+  this.timeout(1_800_000);
+  const dev = devStack();
+  const app = new App();
+
+  before(() => {
+    dev.ensureUp();
+    // the old server, as its owners prepare it: logical WAL, a migration role, pg_hba lines
+    sshOk(
+      "old",
+      `printf '%s\\n' "listen_addresses = '*'" "wal_level = logical" | sudo -n tee /etc/postgresql/15/main/conf.d/migration.conf >/dev/null
+       if ! sudo -n grep -q 'pg-replication test' /etc/postgresql/15/main/pg_hba.conf; then
+         { printf '%s\\n' 'host all migrator 10.77.0.0/24 scram-sha-256 # pg-replication test' 'host appdb app 10.77.0.0/24 scram-sha-256 # pg-replication test'
+           sudo -n cat /etc/postgresql/15/main/pg_hba.conf; } > /tmp/pgr-hba && sudo -n install -o postgres -g postgres -m 640 /tmp/pgr-hba /etc/postgresql/15/main/pg_hba.conf
+       fi
+       sudo -n pg_ctlcluster 15 main restart`,
+    );
+    // leftovers of an earlier run: the subscription (its slot on the source) and both databases
+    if (psql("pg1", "select 1 from pg_database where datname = 'appdb'")) {
+      const mine = "from pg_subscription where subdbid = (select oid from pg_database where datname = current_database())";
+      psql(
+        "pg1",
+        [
+          `select format('alter subscription %I disable', subname) ${mine} \\gexec`,
+          `select format('alter subscription %I set (slot_name = none)', subname) ${mine} \\gexec`,
+          `select format('drop subscription %I', subname) ${mine} \\gexec`,
+        ].join("\n"),
+        "appdb",
+      );
+    }
+    psql("old", "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name like 'pgr\\_%'");
+    psql("old", "drop database if exists appdb");
+    psql("pg1", "drop database if exists appdb");
+    psql(
+      "old",
+      `do $$ begin
+         if not exists (select from pg_roles where rolname = 'migrator') then create role migrator login superuser replication; end if;
+         if not exists (select from pg_roles where rolname = 'app') then create role app login; end if;
+       end $$;
+       alter role migrator password '${SOURCE_PASSWORD}'; alter role app password '${APP_PASSWORD}';
+       create database appdb owner app`,
+    );
+    sshOk("old", "cd / && sudo -n -u postgres /usr/lib/postgresql/15/bin/pgbench -i -q -s 2 appdb >/dev/null 2>&1");
+    psql(
+      "old",
+      `alter table pgbench_accounts owner to app; alter table pgbench_branches owner to app; alter table pgbench_tellers owner to app; alter table pgbench_history owner to app;
+       create table customers (id serial primary key, name text not null);
+       create table orders (id bigint generated always as identity primary key, customer_id int not null references customers(id), amount numeric not null);
+       alter table customers owner to app; alter table orders owner to app;
+       insert into customers (name) select 'c' || g from generate_series(1, 1000) g;
+       insert into orders (customer_id, amount) select 1 + g % 1000, g from generate_series(1, 20000) g;`,
+      "appdb",
+    );
+    dev.editConfig((c) => {
+      c["pg-replication:migration"] = {
+        source: { address: host("old").address, database: "appdb", user: "migrator" },
+        target: { cluster: "main", database: "appdb" },
+        phase: "sync",
+        sequenceMargin: 1000,
+      };
+    });
+  });
+
+  after(async () => {
+    await app.stop();
+    dev.editConfig((c) => delete c["pg-replication:migration"]);
+    dev.up();
+  });
+
+  it("refuses a wrong source password at preview, naming the key and showing it nowhere", () => {
+    dev.project.setConfig("dev", "pg-replication:sourcePassword", "wrong-Pw-9731", true);
+    const r = dev.run(["preview"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout + r.stderr, /pg-replication:sourcePassword: the source refused it for user "migrator"/);
+    assert.doesNotMatch(r.stdout + r.stderr, /wrong-Pw-9731/);
+    assert.doesNotMatch(dev.ok(["stack", "export"]), /wrong-Pw-9731/);
+  });
+
+  it("refuses a table without a primary key at preview, naming it", () => {
+    dev.project.setConfig("dev", "pg-replication:sourcePassword", SOURCE_PASSWORD, true);
+    const r = dev.run(["preview"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout + r.stderr, /pg-replication:migration\.tables: public\.pgbench_history has no primary key or replica identity/);
+  });
+
+  it("syncs under a writer: roles, schema, publication, subscription; the standbys keep streaming", async () => {
+    psql("old", "alter table pgbench_history replica identity full", "appdb");
+    app.start();
+    await sleep(500);
+    const out = await dev.upAsync();
+    assert.match(out, /every table copied/);
+    const state = (dev.outputs().migration as { state: { tables: Record<string, string> } }).state;
+    assert.deepEqual(new Set(Object.values(state.tables)), new Set(["ready"]), JSON.stringify(state));
+    assert.equal(Object.keys(state.tables).length, 6);
+    assert.equal(psql("pg1", "select rolname from pg_roles where rolname = 'app'"), "app", "the application's role came along");
+    const repl = dev.outputs().replicationState as { main: { standbys: Record<string, { state: string }> } };
+    for (const s of ["pg2", "pg3"]) assert.equal(repl.main.standbys[s].state, "streaming");
+    for (const m of ["pg1", "pg2", "pg3"]) {
+      const argv = sshOk(m, "sudo -n cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '");
+      assert.ok(!argv.includes(SOURCE_PASSWORD), `no process on ${m} has the password in its arguments`);
+    }
+    assert.doesNotMatch(dev.ok(["stack", "export"]), new RegExp(SOURCE_PASSWORD));
+  });
+
+  it("previews no change when synced", () => {
+    const r = dev.run(["preview", "--expect-no-changes"]);
+    assert.equal(r.code, 0, r.stdout);
+  });
+
+  it("cuts over under the writer: 0 rows lost, sequences ahead, the target takes writes", async () => {
+    dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
+    const out = await dev.upAsync();
+    const report = (
+      dev.outputs().migration as {
+        cutoverReport: {
+          mismatches: string[];
+          tablesVerified: number;
+          rowsVerified: number;
+          sequencesSet: number;
+          writePauseSeconds: number;
+        };
+      }
+    ).cutoverReport;
+    assert.deepEqual(report.mismatches, [], out);
+    assert.equal(report.tablesVerified, 6);
+    assert.ok(report.rowsVerified > 200_000, `${report.rowsVerified} rows verified`);
+    assert.ok(report.sequencesSet >= 3, `${report.sequencesSet} sequences`);
+    for (let i = 0; i < 100 && app.onTarget.length < 10; i++) await sleep(100);
+    await app.stop();
+    assert.ok(
+      app.onSource.length > 10 && app.onTarget.length >= 10,
+      `${app.onSource.length} orders on the source, ${app.onTarget.length} on the target`,
+    );
+    const onTarget = new Set(psql("pg1", "select id from orders", "appdb").split("\n").map(Number));
+    assert.deepEqual(
+      app.onSource.filter((id) => !onTarget.has(id)),
+      [],
+      "every order the source acknowledged is on the target",
+    );
+    assert.ok(Math.min(...app.onTarget) > Math.max(...app.onSource), "the target's ids continue after the source's");
+    assert.match(
+      psql("old", "select setconfig::text from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase where d.datname = 'appdb'"),
+      /default_transaction_read_only=on/,
+    );
+    assert.equal(psql("pg1", "select count(*) from pg_subscription"), "0");
+  });
+
+  it("previews no change after the cutover, and completes", () => {
+    let r = dev.run(["preview", "--expect-no-changes"]);
+    assert.equal(r.code, 0, r.stdout);
+    dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "complete"));
+    dev.up();
+    r = dev.run(["preview", "--expect-no-changes"]);
+    assert.equal(r.code, 0, r.stdout);
+    assert.equal(ssh("old", "true").code, 0);
+  });
+});
