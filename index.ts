@@ -6,6 +6,7 @@ import { ConfigError, MIGRATION_SECRET_KEY, MigrationSpec, NAMESPACE, SECRET_KEY
 import { ADMIN_ROLE, PostgresCluster, REPLICATION_ROLE } from "./components/cluster";
 import { HostUnreachable, observeHost } from "./observe/hosts";
 import { preflightSource } from "./observe/migration";
+import { checkLogin } from "./observe/adminLogin";
 import { Migration } from "./components/migration";
 
 // Internal to the SDK but stable: whether `pulumi config` holds a key as a secret.
@@ -78,6 +79,15 @@ async function main() {
     ),
   );
 
+  // whether the admin role logs in on each leader now (a drifted password is repaired; adoption needs it)
+  const adminPassword = pulumi.runtime.getConfig(`${NAMESPACE}:adminPassword`) ?? "";
+  const adminLogins = await Promise.all(
+    spec.clusters.map((c) => {
+      const leader = c.hosts.find((h) => h.name === c.leader)!;
+      return checkLogin(leader.address, c.port, ADMIN_ROLE, adminPassword, c.sslmode);
+    }),
+  );
+
   const sourcePassword = spec.migration ? (pulumi.runtime.getConfig(`${NAMESPACE}:${MIGRATION_SECRET_KEY}`) ?? "") : "";
   if (spec.migration && spec.migration.phase !== "complete") {
     const problems = await preflightSource(spec.migration, sourcePassword);
@@ -91,6 +101,7 @@ async function main() {
         sshPrivateKey: pulumi.secret(sshPrivateKey),
         hostKeys,
         observations: observations[i],
+        adminLogin: adminLogins[i],
         adminPassword: config.requireSecret("adminPassword"),
         replicationPassword: config.requireSecret("replicationPassword"),
       }),

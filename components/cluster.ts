@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { ClusterSpec, HostSpec } from "../config";
-import { checkLogin } from "../observe/adminLogin";
+import { LoginCheck } from "../observe/adminLogin";
 import { HostObservation } from "../observe/hosts";
 import { ReplicationState, readReplicationState } from "../observe/replication";
 import { renderDemoteScript, renderPassfile, renderPromoteScript } from "../render/hostScripts";
@@ -31,8 +31,10 @@ export interface PostgresClusterArgs {
   observations: Record<string, HostObservation>;
   adminPassword: pulumi.Input<string>;
   replicationPassword: pulumi.Input<string>;
+  /** Whether the admin role logged in on the leader with its password at plan time. */
+  adminLogin: LoginCheck;
   /** How the cluster reads its servers (observe/): replaced in unit tests only. */
-  readers?: { login?: typeof checkLogin; replicationState?: typeof readReplicationState };
+  readers?: { replicationState?: typeof readReplicationState };
 }
 
 function url(user: string, password: string, host: string, port: number, database: string, sslmode: string): string {
@@ -139,11 +141,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: [leaderConfiguration, ...demoted] },
     );
 
-    const adminRepair = pulumi.output(args.adminPassword).apply(async (pw) => {
-      if (!args.observations[leader.name].roles.includes(ADMIN_ROLE)) return undefined;
-      const login = await (args.readers?.login ?? checkLogin)(leader.address, spec.port, ADMIN_ROLE, pw, spec.sslmode);
-      return login === "refused" ? `repair: ${ADMIN_ROLE} exists but refused its password at plan time; setting it again` : undefined;
-    });
+    // the admin role exists but refused its password at plan time: someone changed it; set it again
+    const adminRoleExists = args.observations[leader.name].roles.includes(ADMIN_ROLE);
+    const adminRepair =
+      adminRoleExists && args.adminLogin === "refused"
+        ? `repair: ${ADMIN_ROLE} exists but refused its password at plan time; setting it again`
+        : undefined;
     const admin = new AdminRole(
       `${name}-admin`,
       { ssh: sshOf(leader), roleName: ADMIN_ROLE, password: args.adminPassword, repairNote: adminRepair },
@@ -169,8 +172,9 @@ export class PostgresCluster extends pulumi.ComponentResource {
         provider,
         roleName: REPLICATION_ROLE,
         password: args.replicationPassword,
-        // a role the leader already has (an earlier stack, the users' own setup) is adopted, not re-created
-        adopt: args.observations[leader.name].roles.includes(REPLICATION_ROLE) ? REPLICATION_ROLE : undefined,
+        // a role the leader already has (an earlier stack, the users' own setup) is adopted, not
+        // re-created; importing reads it at preview, so only when the admin role logs in already
+        adopt: args.observations[leader.name].roles.includes(REPLICATION_ROLE) && args.adminLogin === "ok" ? REPLICATION_ROLE : undefined,
       },
       { parent: this },
     );

@@ -7,6 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { registered, reset, value } from "../support/mocks";
 import { setHostObserver } from "../../observe/hosts";
+import { setLoginChecker } from "../../observe/adminLogin";
+
+setLoginChecker(async () => "ok");
 
 setHostObserver(async (_c, h) => ({ memoryMiB: 2048, cpus: 2, roles: [], running: true, standby: h.name !== "pg1", systemId: "7431" }));
 

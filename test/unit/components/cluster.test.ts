@@ -24,6 +24,7 @@ describe("PostgresCluster", () => {
       ),
       adminPassword: pulumi.secret("admin-pw"),
       replicationPassword: pulumi.secret("repl-pw"),
+      adminLogin: "unreachable",
       readers: { replicationState: async (a) => ({ leader: a.leader, standbys: {} }) },
     });
     await value(cluster.adminConnectionString);
