@@ -33,7 +33,8 @@ export class AdminRole extends pulumi.ComponentResource {
       { connection: sshConnection(args.ssh), create: RUN_SQL_AS_POSTGRES, stdin: sql, addPreviousOutputInEnv: false },
       { parent: this, additionalSecretOutputs: ["stdin"] },
     );
-    this.roleName = pulumi.all([args.roleName, bootstrap.id]).apply(([role]) => role);
+    // known once the bootstrap has run (an id is known before an update finishes; stdout is not)
+    this.roleName = pulumi.all([args.roleName, bootstrap.stdout]).apply(([role]) => role);
     this.registerOutputs({ roleName: this.roleName });
   }
 }
