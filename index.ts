@@ -1,5 +1,6 @@
 // Reads the stack's configuration, looks at each host (memory, CPUs) and wires one
 // PostgresCluster per configured cluster.
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, MIGRATION_SECRET_KEY, MigrationSpec, NAMESPACE, SECRET_KEYS, findHostKey, parseStackConfig } from "./config";
@@ -7,6 +8,8 @@ import { ADMIN_ROLE, PostgresCluster, REPLICATION_ROLE } from "./components/clus
 import { HostUnreachable, observeHost } from "./observe/hosts";
 import { preflightSource } from "./observe/migration";
 import { checkLogin } from "./observe/adminLogin";
+import { renderPassfile } from "./render/hostScripts";
+import { scramVerifier } from "./render/scram";
 import { Migration } from "./components/migration";
 
 // Internal to the SDK but stable: whether `pulumi config` holds a key as a secret.
@@ -88,6 +91,13 @@ async function main() {
     }),
   );
 
+  const replicationPassword = pulumi.runtime.getConfig(`${NAMESPACE}:replicationPassword`) ?? "";
+  const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+  const expectedHashes = {
+    passfile: sha256(renderPassfile(REPLICATION_ROLE, replicationPassword)),
+    replicationVerifier: sha256(scramVerifier(REPLICATION_ROLE, replicationPassword)),
+  };
+
   const sourcePassword = spec.migration ? (pulumi.runtime.getConfig(`${NAMESPACE}:${MIGRATION_SECRET_KEY}`) ?? "") : "";
   if (spec.migration && spec.migration.phase !== "complete") {
     const problems = await preflightSource(spec.migration, sourcePassword);
@@ -102,6 +112,7 @@ async function main() {
         hostKeys,
         observations: observations[i],
         adminLogin: adminLogins[i],
+        expectedHashes,
         adminPassword: config.requireSecret("adminPassword"),
         replicationPassword: config.requireSecret("replicationPassword"),
       }),

@@ -13,6 +13,8 @@ export interface AdminRoleArgs {
    * the note changes the step's input, so `up` sets the password again.
    */
   repairNote?: pulumi.Input<string | undefined>;
+  /** Another role whose stored password drifted: set again from this step (peer authentication works regardless). */
+  repairRole?: { role: string; verifier: pulumi.Input<string> };
 }
 
 /**
@@ -26,8 +28,10 @@ export class AdminRole extends pulumi.ComponentResource {
   constructor(name: string, args: AdminRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:role:AdminRole", name, {}, opts);
     const sql = pulumi
-      .all([args.roleName, secretVerifier(args.roleName, args.password), args.repairNote])
-      .apply(([role, v, note]) => renderAdminRoleSql(role, v, note));
+      .all([args.roleName, secretVerifier(args.roleName, args.password), args.repairNote, args.repairRole?.verifier])
+      .apply(([role, v, note, other]) =>
+        renderAdminRoleSql(role, v, note, args.repairRole && other ? { role: args.repairRole.role, verifier: other } : undefined),
+      );
     const bootstrap = new command.remote.Command(
       `${name}-bootstrap`,
       { connection: sshConnection(args.ssh), create: RUN_SQL_AS_POSTGRES, stdin: sql, addPreviousOutputInEnv: false },

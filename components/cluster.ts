@@ -4,7 +4,8 @@ import { ClusterSpec, HostSpec } from "../config";
 import { LoginCheck } from "../observe/adminLogin";
 import { HostObservation } from "../observe/hosts";
 import { ReplicationState, readReplicationState } from "../observe/replication";
-import { renderDemoteScript, renderPassfile, renderPromoteScript } from "../render/hostScripts";
+import { PASSFILE_PATH, renderDemoteScript, renderPassfile, renderPromoteScript } from "../render/hostScripts";
+import { secretVerifier } from "./verifier";
 import { renderHbaBlock } from "../render/pgHba";
 import { renderPostgresqlConf } from "../render/postgresqlConf";
 import { renderTuningConf } from "../render/tuning";
@@ -16,7 +17,10 @@ import { SshAccess, hostStep } from "./connection";
 
 export const ADMIN_ROLE = "pgr_admin";
 export const REPLICATION_ROLE = "replicator";
-export const PASSFILE_PATH = "/var/lib/postgresql/.pg-replication.pgpass";
+
+// sha256 of nothing: the file or the role is absent, which is not drift (the first `up` creates it)
+const EMPTY_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const drifted = (observed: string, expected: string) => observed !== "" && observed !== EMPTY_HASH && observed !== expected;
 
 /** A member's physical replication slot on the leader. */
 export const slotName = (host: string) => `pgr_${host.replace(/-/g, "_")}`;
@@ -33,6 +37,8 @@ export interface PostgresClusterArgs {
   replicationPassword: pulumi.Input<string>;
   /** Whether the admin role logged in on the leader with its password at plan time. */
   adminLogin: LoginCheck;
+  /** What the replication secrets on the hosts should hash to (observe/hosts.ts compares). */
+  expectedHashes: { passfile: string; replicationVerifier: string };
   /** How the cluster reads its servers (observe/): replaced in unit tests only. */
   readers?: { replicationState?: typeof readReplicationState };
 }
@@ -99,6 +105,9 @@ export class PostgresCluster extends pulumi.ComponentResource {
           hbaBlock,
           passfile,
           passfilePath: PASSFILE_PATH,
+          passfileNote: drifted(args.observations[host.name].passfileHash, args.expectedHashes.passfile)
+            ? "observed at plan time: the passfile differs from the configured password"
+            : undefined,
         },
         { parent: this, dependsOn: after },
       );
@@ -147,9 +156,21 @@ export class PostgresCluster extends pulumi.ComponentResource {
       adminRoleExists && args.adminLogin === "refused"
         ? `repair: ${ADMIN_ROLE} exists but refused its password at plan time; setting it again`
         : undefined;
+    const verifierDrifted =
+      args.observations[leader.name].roles.includes(REPLICATION_ROLE) &&
+      drifted(args.observations[leader.name].replicationVerifierHash, args.expectedHashes.replicationVerifier);
     const admin = new AdminRole(
       `${name}-admin`,
-      { ssh: sshOf(leader), roleName: ADMIN_ROLE, password: args.adminPassword, repairNote: adminRepair },
+      {
+        ssh: sshOf(leader),
+        roleName: ADMIN_ROLE,
+        password: args.adminPassword,
+        repairNote:
+          adminRepair ?? (verifierDrifted ? `repair: ${REPLICATION_ROLE} has another password than the configured one` : undefined),
+        repairRole: verifierDrifted
+          ? { role: REPLICATION_ROLE, verifier: secretVerifier(REPLICATION_ROLE, args.replicationPassword) }
+          : undefined,
+      },
       { parent: this, dependsOn: [promoted] },
     );
     const provider = new postgresql.Provider(

@@ -16,6 +16,8 @@ export interface HostConfigurationArgs {
   /** The replication role's passfile line (a secret), so that the member can stream from any leader. */
   passfile: pulumi.Input<string>;
   passfilePath: string;
+  /** Set when the host's passfile differed from the configured password at plan time. */
+  passfileNote?: string;
 }
 
 /**
@@ -38,7 +40,7 @@ export class HostConfiguration extends pulumi.ComponentResource {
       `${name}-passfile`,
       {
         connection: sshConnection(args.ssh),
-        create: passfileCommand(args.passfilePath),
+        create: passfileCommand(args.passfilePath, args.passfileNote),
         stdin: pulumi.secret(args.passfile),
         addPreviousOutputInEnv: false,
       },

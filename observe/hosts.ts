@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { ClusterSpec, HostSpec } from "../config";
 import { DATA_DIR, PG_BIN } from "../render/postgresqlConf";
+import { PASSFILE_PATH } from "../render/hostScripts";
 import { shellQuote, sqlLiteral } from "../render/quote";
 import { HostFacts } from "../render/tuning";
 
@@ -16,6 +17,9 @@ export interface HostObservation extends HostFacts {
   standby: boolean;
   /** The data directory's system identifier: members of one cluster share it. */
   systemId: string;
+  /** sha256 of the replication passfile, and of the replication role's stored verifier ("" if none). */
+  passfileHash: string;
+  replicationVerifierHash: string;
 }
 
 export type HostObserver = (cluster: ClusterSpec, host: HostSpec, roles: string[]) => Promise<HostObservation>;
@@ -46,6 +50,7 @@ function sshArgs(cluster: ClusterSpec, host: HostSpec): string[] {
 /** The probe script: fixed text but for the role names, quoted for SQL and then for the shell. */
 function probeScript(roles: string[]): string {
   const query = shellQuote(`select string_agg(rolname, ',') from pg_roles where rolname in (${roles.map(sqlLiteral).join(", ")})`);
+  const verifier = shellQuote(`select rolpassword from pg_authid where rolname = ${sqlLiteral(roles[1] ?? "")}`);
   return [
     "awk '/^MemTotal:/ { print \"memory_kib=\" $2 }' /proc/meminfo",
     'echo "cpus=$(nproc)"',
@@ -53,6 +58,8 @@ function probeScript(roles: string[]): string {
     `if sudo -n -u postgres ${PG_BIN}/pg_ctl status -D ${DATA_DIR} >/dev/null 2>&1; then echo running=1; fi`,
     `if sudo -n test -e ${DATA_DIR}/standby.signal; then echo standby=1; fi`,
     `sudo -n -u postgres ${PG_BIN}/pg_controldata -D ${DATA_DIR} 2>/dev/null | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print "system=" $2 }'`,
+    `echo "passfile=$(sudo -n cat ${PASSFILE_PATH} 2>/dev/null | sha256sum | cut -c1-64)"`,
+    `echo "verifier=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${verifier} 2>/dev/null | tr -d '\n' | sha256sum | cut -c1-64)"`,
   ].join("; ");
 }
 
@@ -88,6 +95,8 @@ export const observeHostOverSsh: HostObserver = (cluster, host, roles) =>
         running: values.running === "1",
         standby: values.standby === "1",
         systemId: values.system ?? "",
+        passfileHash: values.passfile ?? "",
+        replicationVerifierHash: values.verifier ?? "",
       });
     });
   });

@@ -9,6 +9,8 @@ import { TUNING_PATH } from "./tuning";
 import { shellQuote, sqlIdent, sqlLiteral } from "./quote";
 
 export const HBA_PATH = `${CONF_DIR}/pg_hba.conf`;
+/** The replication role's passfile on every member (mode 0600, owner postgres). */
+export const PASSFILE_PATH = "/var/lib/postgresql/.pg-replication.pgpass";
 /** The command every script is sent to; the script itself is its stdin. */
 export const RUN_SCRIPT_AS_ROOT = "sudo -n bash -s";
 
@@ -520,10 +522,11 @@ say "the leader: promoted, on timeline $(sql -c "select timeline_id from pg_cont
 `;
 }
 
-/** The SSH command that writes the replication passfile from stdin (mode 0600, owner postgres). */
-export function passfileCommand(path: string): string {
+/** The SSH command that writes a passfile from stdin (mode 0600, owner postgres); `note` says why it runs again. */
+export function passfileCommand(path: string, note?: string): string {
   const p = shellQuote(path);
-  return `sudo -n sh -c 'umask 077 && cat > ${p}.new && chown postgres:postgres ${p}.new && mv -f ${p}.new ${p}'`;
+  const command = `sudo -n sh -c 'umask 077 && cat > ${p}.new && chown postgres:postgres ${p}.new && mv -f ${p}.new ${p}'`;
+  return note ? `${command} # ${note.replace(/[^A-Za-z0-9 ,.:-]/g, "")}` : command;
 }
 
 /** A .pgpass line that lets `role` in for replication, whatever the leader. */
@@ -539,11 +542,13 @@ export const RUN_SQL_AS_POSTGRES = "cd / && sudo -n -u postgres psql -X -q -v ON
  * SQL that creates or updates the superuser role the postgresql provider logs in with.
  * `verifier` is a SCRAM verifier, never the password; the SQL travels on stdin, not argv.
  */
-export function renderAdminRoleSql(role: string, verifier: string, note?: string): string {
+export function renderAdminRoleSql(role: string, verifier: string, note?: string, repairRole?: { role: string; verifier: string }): string {
   return [
     ...(note ? [`-- ${note.replace(/\n/g, " ")}`] : []),
     `SELECT format('CREATE ROLE %I', ${sqlLiteral(role)}) WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${sqlLiteral(role)}) \\gexec`,
     `ALTER ROLE ${sqlIdent(role)} WITH LOGIN SUPERUSER PASSWORD ${sqlLiteral(verifier)};`,
+    // a role whose stored verifier drifted from the configured password gets it back
+    ...(repairRole ? [`ALTER ROLE ${sqlIdent(repairRole.role)} PASSWORD ${sqlLiteral(repairRole.verifier)};`] : []),
     "",
   ].join("\n");
 }

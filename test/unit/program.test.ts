@@ -11,7 +11,16 @@ import { setLoginChecker } from "../../observe/adminLogin";
 
 setLoginChecker(async () => "ok");
 
-setHostObserver(async (_c, h) => ({ memoryMiB: 2048, cpus: 2, roles: [], running: true, standby: h.name !== "pg1", systemId: "7431" }));
+setHostObserver(async (_c, h) => ({
+  memoryMiB: 2048,
+  cpus: 2,
+  roles: [],
+  running: true,
+  standby: h.name !== "pg1",
+  systemId: "7431",
+  passfileHash: "",
+  replicationVerifierHash: "",
+}));
 
 const types = () => registered.map((r) => r.type);
 

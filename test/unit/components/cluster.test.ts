@@ -19,12 +19,22 @@ describe("PostgresCluster", () => {
       observations: Object.fromEntries(
         ["pg1", "pg2", "pg3"].map((h) => [
           h,
-          { memoryMiB: 4096, cpus: 2, roles: [], running: true, standby: h !== "pg1", systemId: "7431" },
+          {
+            memoryMiB: 4096,
+            cpus: 2,
+            roles: [],
+            running: true,
+            standby: h !== "pg1",
+            systemId: "7431",
+            passfileHash: "",
+            replicationVerifierHash: "",
+          },
         ]),
       ),
       adminPassword: pulumi.secret("admin-pw"),
       replicationPassword: pulumi.secret("repl-pw"),
       adminLogin: "unreachable",
+      expectedHashes: { passfile: "p", replicationVerifier: "v" },
       readers: { replicationState: async (a) => ({ leader: a.leader, standbys: {} }) },
     });
     await value(cluster.adminConnectionString);
