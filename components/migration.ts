@@ -60,6 +60,7 @@ export class Migration extends pulumi.ComponentResource {
       dependsOn: [passfile],
     });
 
+    let subscription: command.remote.Command | undefined;
     if (spec.phase !== "complete") {
       const sourceProvider = new postgresql.Provider(
         `${name}-source`,
@@ -87,7 +88,7 @@ export class Migration extends pulumi.ComponentResource {
         { parent: this, provider: sourceProvider, retainOnDelete: true },
       );
       if (spec.phase === "sync") {
-        hostStep(
+        subscription = hostStep(
           `${name}-subscription`,
           ssh,
           renderSubscriptionScript({
@@ -137,7 +138,8 @@ export class Migration extends pulumi.ComponentResource {
           }),
         )
       : pulumi.output(undefined);
-    const settled = cutover ? cutover.stdout : schema.stdout;
+    // the state is read once this phase's last step has run
+    const settled = cutover ? cutover.stdout : subscription ? subscription.stdout : schema.stdout;
     this.state = pulumi.unsecret(pulumi.all([sourceAt, target, settled]).apply(([s, t]) => readMigrationState(spec, s, t)));
     this.registerOutputs({ state: this.state, cutoverReport: this.cutoverReport });
   }
