@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the sandbox stack brought up by the real engine: a leader streaming to two
-# standbys, its outputs, the replication state, then a preview that must show no change.
+# standbys, its outputs, the replication state, a preview that must show no change; then the
+# migration of the old server's database onto it (scripts/demo-migration.sh).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PGR_ROOT"
@@ -19,3 +20,6 @@ node -r ts-node/register/transpile-only scripts/status.ts dev
 echo
 echo "== a second preview: it must report no change"
 pulumi preview --stack dev --non-interactive --expect-no-changes
+
+echo
+bash scripts/demo-migration.sh

@@ -4,8 +4,8 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { Client } from "pg";
 import { devStack } from "../support/devStack";
+import { OrderWriter } from "../support/load";
 import { host, psql, ssh, sshOk } from "../support/sandbox";
 
 const SOURCE_PASSWORD = "m1grat0r-source-pw";
@@ -13,73 +13,10 @@ const APP_PASSWORD = "app-pw-2026";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOT = path.resolve(__dirname, "../..");
 
-function appClient(member: string): Client {
-  const c = new Client({
-    host: host(member).address,
-    port: 5432,
-    user: "app",
-    password: APP_PASSWORD,
-    database: "appdb",
-    ssl: { rejectUnauthorized: false },
-    connectionTimeoutMillis: 3000,
-  });
-  c.on("error", () => undefined);
-  return c;
-}
-
-/** The application: an order every 10 ms on whichever server takes writes, remembering each acknowledged id. */
-class App {
-  readonly onSource: number[] = [];
-  readonly onTarget: number[] = [];
-  private stopped = false;
-  private done?: Promise<void>;
-  start(): void {
-    this.done = (async () => {
-      let where: "old" | "pg1" = "old";
-      let c: Client | undefined;
-      while (!this.stopped) {
-        try {
-          if (!c) {
-            c = appClient(where);
-            await c.connect();
-          }
-          const r = await c.query("insert into orders (customer_id, amount) values (1, 10) returning id");
-          (where === "old" ? this.onSource : this.onTarget).push(Number(r.rows[0].id));
-        } catch (e) {
-          await c?.end().catch(() => undefined);
-          c = undefined;
-          // the source refusing writes is the cutover: the application moves to the new leader
-          if (
-            /read-only|terminating connection/.test((e as Error).message) &&
-            where === "old" &&
-            this.onSource.length > 0 &&
-            (await this.sourceFrozen())
-          )
-            where = "pg1";
-          await sleep(20);
-        }
-        await sleep(10);
-      }
-      await c?.end().catch(() => undefined);
-    })();
-  }
-  private async sourceFrozen(): Promise<boolean> {
-    return psql(
-      "old",
-      "select coalesce((select setconfig::text from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase where d.datname = 'appdb' and setrole = 0), '')",
-      "postgres",
-    ).includes("default_transaction_read_only=on");
-  }
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.done;
-  }
-}
-
 describe("a migration from the old server onto the cluster", function () {
   this.timeout(1_800_000);
   const dev = devStack();
-  const app = new App();
+  const app = new OrderWriter(APP_PASSWORD);
 
   before(() => {
     dev.ensureUp();

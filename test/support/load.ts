@@ -1,7 +1,7 @@
 // Load for the tests that change a cluster under its users: a writer that follows the leader and
 // remembers every insert the server acknowledged, and a reader that samples every member.
 import { Client } from "pg";
-import { host } from "./sandbox";
+import { host, psql } from "./sandbox";
 
 function client(member: string, password: string): Client {
   return new Client({
@@ -130,5 +130,72 @@ export class Reader extends Load<Round[]> {
       await sleep(Math.max(0, 100 - (Date.now() - started)));
     }
     for (const c of clients.values()) await c.end().catch(() => undefined);
+  }
+}
+
+function appClient(member: string, password: string): Client {
+  const c = new Client({
+    host: host(member).address,
+    port: 5432,
+    user: "app",
+    password,
+    database: "appdb",
+    ssl: { rejectUnauthorized: false },
+    connectionTimeoutMillis: 3000,
+  });
+  c.on("error", () => undefined);
+  return c;
+}
+
+/**
+ * The application of a migration: an order every 10 ms into `appdb` on the old server, then, once
+ * the old server refuses writes (the cutover), on the new leader pg1; remembers each acknowledged id.
+ */
+export class OrderWriter {
+  readonly onSource: number[] = [];
+  readonly onTarget: number[] = [];
+  private stopped = false;
+  private done?: Promise<void>;
+  constructor(private readonly password: string) {}
+  start(): void {
+    this.done = (async () => {
+      let where: "old" | "pg1" = "old";
+      let c: Client | undefined;
+      while (!this.stopped) {
+        try {
+          if (!c) {
+            c = appClient(where, this.password);
+            await c.connect();
+          }
+          const r = await c.query("insert into orders (customer_id, amount) values (1, 10) returning id");
+          (where === "old" ? this.onSource : this.onTarget).push(Number(r.rows[0].id));
+        } catch (e) {
+          await c?.end().catch(() => undefined);
+          c = undefined;
+          // the source refusing writes is the cutover: the application moves to the new leader
+          if (
+            /read-only|terminating connection/.test((e as Error).message) &&
+            where === "old" &&
+            this.onSource.length > 0 &&
+            (await this.sourceFrozen())
+          )
+            where = "pg1";
+          await sleep(20);
+        }
+        await sleep(10);
+      }
+      await c?.end().catch(() => undefined);
+    })();
+  }
+  private async sourceFrozen(): Promise<boolean> {
+    return psql(
+      "old",
+      "select coalesce((select setconfig::text from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase where d.datname = 'appdb' and setrole = 0), '')",
+      "postgres",
+    ).includes("default_transaction_read_only=on");
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
   }
 }
