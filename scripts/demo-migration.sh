@@ -26,18 +26,22 @@ SQL
 config=$(mktemp --suffix=.yaml)
 writes=$(mktemp)
 trap 'rm -f "$config" "$writes"; [ -z "${writer:-}" ] || kill "$writer" 2>/dev/null || true' EXIT
-cp Pulumi.dev.yaml "$config"
-cat >> "$config" << 'YAML'
-  pg-replication:migration:
-    source: { address: 10.77.0.10, database: appdb, user: migrator }
-    target: { cluster: main, database: appdb }
-    phase: sync
-    sequenceMargin: 1000
-YAML
+# the migration, added to a copy of the stack's config as a person would write it
+node -e '
+  const yaml = require("js-yaml"), fs = require("fs");
+  const doc = yaml.load(fs.readFileSync("Pulumi.dev.yaml", "utf8"));
+  doc.config["pg-replication:migration"] = {
+    source: { address: "10.77.0.10", database: "appdb", user: "migrator" },
+    target: { cluster: "main", database: "appdb" },
+    phase: "sync",
+    sequenceMargin: 1000,
+  };
+  fs.writeFileSync(process.argv[1], yaml.dump(doc, { lineWidth: 200 }));
+' "$config"
 printf '%s' "${PGR_OLD_MIGRATOR_PASSWORD:-m1grat0r-source-pw}" |
   pulumi config set --secret pg-replication:sourcePassword --config-file "$config" --stack dev --non-interactive
 up() { pulumi up --yes --stack dev --non-interactive --config-file "$config"; }
-phase() { sed -i "s/^    phase: .*/    phase: $1/" "$config"; }
+phase() { sed -i "s/^\( *\)phase: .*/\1phase: $1/" "$config"; }
 
 echo "== a writer: an order every 10 ms on the old server"
 node -r ts-node/register/transpile-only scripts/demo-writer.ts "$writes" &
@@ -61,14 +65,20 @@ pulumi preview --stack dev --non-interactive --config-file "$config" --expect-no
 echo
 echo "== migration summary"
 report=$(pulumi stack output migration --json --stack dev)
-node -e '
+PGR_OLD_APP_PASSWORD=${PGR_OLD_APP_PASSWORD:-app-pw-2026} node -e '
   const m = JSON.parse(process.argv[1]), w = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
   const r = m.cutoverReport;
+  const { Client } = require("pg");
+  const c = new Client({ host: "10.77.0.11", user: "app", password: process.env.PGR_OLD_APP_PASSWORD, database: "appdb", ssl: { rejectUnauthorized: false } });
+  c.connect().then(() => c.query("select count(*)::int as n from orders where id = any($1::bigint[])", [w.onSource])).then((res) => {
+  console.log(`rows lost          ${w.onSource.length - res.rows[0].n} of the ${w.onSource.length} orders the old server acknowledged`);
   console.log(`write pause        ${r.writePauseSeconds.toFixed(3)} s`);
   console.log(`tables verified    ${r.tablesVerified} (${r.rowsVerified} rows, exact count and checksum), mismatches: ${r.mismatches.length}`);
   console.log(`sequences set      ${r.sequencesSet}`);
   console.log(`sessions ended     ${r.sessionsEnded}; still on the source: ${r.connectionsLeftOnSource.join(", ") || "none"}`);
   console.log(`writer             ${w.onSource.length} orders on the old server, then ${w.onTarget.length} on the new leader`);
+  return c.end();
+  });
 ' "$report" "$writes"
 echo
 node -r ts-node/register/transpile-only scripts/status.ts dev
