@@ -1,10 +1,13 @@
 // make bench: what the engine and the hosts cost, and how a standby built by `pulumi up`
 // compares with a raw pg_basebackup of the same leader, in the same run. Prints tables; asserts
 // nothing (timings belong here, not in tests). BENCH_SCALES="50 200" sets the pgbench scales.
+import { execFileSync, spawn } from "node:child_process";
+import * as path from "node:path";
 import { devStack } from "../test/support/devStack";
 import { psql, sshOk } from "../test/support/sandbox";
 
 const ROUNDS = 3;
+const ROOT = path.resolve(__dirname, "..");
 const rows: [string, number[]][] = [];
 
 function time(fn: () => void): number {
@@ -65,9 +68,68 @@ for (const scale of scales) {
 }
 psql("pg1", "drop database if exists bench");
 
+// The migration at pgbench scale 50: initial sync by `pulumi up` (phase sync) against pg_dump -Fd
+// -j2 | pg_restore -j2 of the same database in the same run; then the cutover's write pause under
+// a pgbench write load on the old server.
+const MIGRATION_SCALE = Number(process.env.BENCH_MIGRATION_SCALE ?? 50);
+const migrationRows: string[][] = [];
+{
+  const appPassword = "app-pw-2026";
+  process.stderr.write(`bench: the old server at pgbench scale ${MIGRATION_SCALE}\n`);
+  psql("pg1", "drop database if exists appdb");
+  psql("pg1", "drop database if exists bench_restore");
+  execFileSync("bash", [path.join(ROOT, "sandbox/old-server.sh"), "--scale", String(MIGRATION_SCALE)], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const size = psql("old", "select pg_size_pretty(pg_database_size('appdb'))");
+  dev.project.setConfig("dev", "pg-replication:sourcePassword", "m1grat0r-source-pw", true);
+  dev.editConfig((c) => {
+    c["pg-replication:migration"] = {
+      source: { address: "10.77.0.10", database: "appdb", user: "migrator" },
+      target: { cluster: "main" },
+      phase: "sync",
+    };
+  });
+  const sync = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
+  const dumpRestore = time(() =>
+    sshOk(
+      "pg1",
+      `cd / && sudo -n rm -rf /var/tmp/bench-dump && sudo -n -u postgres psql -X -q -c 'create database bench_restore' &&
+       sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_dump -Fd -j2 -d "host=10.77.0.10 dbname=appdb user=migrator passfile=/var/lib/postgresql/.pg-replication-source.pgpass" -f /var/tmp/bench-dump &&
+       sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_restore -j2 --no-owner -d bench_restore /var/tmp/bench-dump && sudo -n rm -rf /var/tmp/bench-dump`,
+    ),
+  );
+  psql("pg1", "drop database bench_restore");
+  migrationRows.push([`initial sync (pulumi up, phase sync), scale ${MIGRATION_SCALE}, ${size}`, sync.toFixed(2)]);
+  migrationRows.push([`pg_dump -Fd -j2 | pg_restore -j2 of the same database`, dumpRestore.toFixed(2)]);
+  migrationRows.push(["ratio sync / dump+restore", (sync / dumpRestore).toFixed(2)]);
+
+  process.stderr.write("bench: cutover under pgbench -c 2 on the old server\n");
+  const load = spawn("/usr/lib/postgresql/15/bin/pgbench", ["-n", "-c", "2", "-T", "120", "-h", "10.77.0.10", "-U", "app", "appdb"], {
+    env: { ...process.env, PGPASSWORD: appPassword, PGSSLMODE: "require" },
+    stdio: "ignore",
+  });
+  execFileSync("sleep", ["3"]);
+  dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
+  const cut = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
+  load.kill("SIGTERM");
+  const report = (dev.outputs().migration as { cutoverReport: { writePauseSeconds: number; rowsVerified: number; mismatches: string[] } })
+    .cutoverReport;
+  migrationRows.push(["cutover write pause under pgbench write load", report.writePauseSeconds.toFixed(3)]);
+  migrationRows.push([
+    `pulumi up of the cutover (verifies ${report.rowsVerified} rows, ${report.mismatches.length} mismatches)`,
+    cut.toFixed(2),
+  ]);
+  dev.editConfig((c) => delete c["pg-replication:migration"]);
+  dev.ok(["up", "--yes", "--skip-preview"]);
+}
+
 table();
 console.log("\nnew standby (pg3 rebuilt from pg1): `pulumi up` until streaming vs a raw pg_basebackup, same run");
 const head = ["scale", "cluster size", "raw s", "pulumi up s", "overhead s", "ratio"];
 const all = [head, ...standbyRows];
 const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
 for (const r of all) console.log(r.map((c, i) => c.padStart(widths[i])).join("  "));
+console.log("\nmigration (old server to the dev stack's cluster), same run");
+const mw = Math.max(...migrationRows.map(([l]) => l.length));
+for (const [label, v] of migrationRows) console.log(`${label.padEnd(mw)}  ${v.padStart(8)}`);
