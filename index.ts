@@ -3,9 +3,18 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, MIGRATION_SECRET_KEY, MigrationSpec, NAMESPACE, SECRET_KEYS, findHostKey, parseStackConfig } from "./config";
+import {
+  ClusterSpec,
+  ConfigError,
+  MIGRATION_SECRET_KEY,
+  MigrationSpec,
+  NAMESPACE,
+  SECRET_KEYS,
+  findHostKey,
+  parseStackConfig,
+} from "./config";
 import { ADMIN_ROLE, PostgresCluster, REPLICATION_ROLE } from "./components/cluster";
-import { HostUnreachable, observeHost } from "./observe/hosts";
+import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
 import { preflightSource } from "./observe/migration";
 import { checkLogin } from "./observe/adminLogin";
 import { renderPassfile } from "./render/hostScripts";
@@ -82,6 +91,10 @@ async function main() {
     ),
   );
 
+  // a leader that is a stale former primary (others moved on to a newer timeline) would lose their writes
+  const stale = spec.clusters.flatMap((c, i) => staleLeader(c, observations[i], i));
+  if (stale.length > 0) throw new ConfigError(stale);
+
   // whether the admin role logs in on each leader now (a drifted password is repaired; adoption needs it)
   const adminPassword = pulumi.runtime.getConfig(`${NAMESPACE}:adminPassword`) ?? "";
   const adminLogins = await Promise.all(
@@ -128,6 +141,24 @@ async function main() {
     connectionStrings: byName((c) => ({ admin: c.adminConnectionString, replication: c.replicationConnectionString })),
     ...(migration ? { migration: { phase: spec.migration!.phase, state: migration.state, cutoverReport: migration.cutoverReport } } : {}),
   };
+}
+
+function staleLeader(c: ClusterSpec, seen: Record<string, HostObservation>, i: number): string[] {
+  const leader = seen[c.leader];
+  if (!leader || leader.standby || !leader.running) return [];
+  const ahead = c.hosts.filter(
+    (h) =>
+      !h.down &&
+      h.name !== c.leader &&
+      seen[h.name]?.running &&
+      !seen[h.name].standby &&
+      seen[h.name].systemId === leader.systemId &&
+      seen[h.name].timeline > leader.timeline,
+  );
+  return ahead.map(
+    (h) =>
+      `${NAMESPACE}:clusters[${i}].leader: ${c.leader} is a primary on timeline ${leader.timeline}, behind ${h.name} on timeline ${seen[h.name].timeline} (promoted while ${c.leader} was away): keep ${h.name} the leader until ${c.leader} has rejoined it as a standby, then switch over`,
+  );
 }
 
 function migrate(m: MigrationSpec, cluster: PostgresCluster, config: pulumi.Config): Migration {

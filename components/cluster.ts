@@ -203,7 +203,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     // a standby found stopped at plan time gets its step run by this `up`
     const unhealthy = (host: HostSpec) => (args.observations[host.name].running ? undefined : "postgresql was not running");
     // after a switchover the new leader may still hold values it kept as a standby: settle it first
-    const leaderSettled = hostStep(`${name}-${leader.name}-settle`, leaderConfiguration.ssh, leaderConfiguration.script, {
+    const leaderSettled = hostStep(`${name}-${leader.name}-settle`, leaderConfiguration.ssh, leaderConfiguration.settleScript, {
       parent: this,
       dependsOn: [promoted],
     });
@@ -229,7 +229,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     for (const host of followers) {
       // the same script once more, after the leader's step: lowers what a standby had to hold
       const c = configured.get(host.name)!;
-      const settle = hostStep(`${name}-${host.name}-settle`, c.ssh, c.script, { parent: this, dependsOn: settled });
+      const settle = hostStep(`${name}-${host.name}-settle`, c.ssh, c.settleScript, { parent: this, dependsOn: settled });
       settled = [settle];
       done.push(settle.stdout);
     }

@@ -28,14 +28,20 @@ export class HostConfiguration extends pulumi.ComponentResource {
   /** What the last apply did: "configuration unchanged", "reloaded …" or "restarting … for: …". */
   readonly report: pulumi.Output<string>;
   readonly script: pulumi.Output<string>;
+  /** The same, for the settle pass after the leader's step. */
+  readonly settleScript: pulumi.Output<string>;
   readonly ssh: SshAccess;
 
   constructor(name: string, args: HostConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:host:HostConfiguration", name, {}, opts);
     this.ssh = args.ssh;
-    this.script = pulumi
-      .all([args.postgresqlConf, args.tuningConf, args.hbaBlock])
-      .apply(([postgresqlConf, tuningConf, hbaBlock]) => renderApplyHostConfig({ host: args.host, postgresqlConf, tuningConf, hbaBlock }));
+    const files = pulumi.all([args.postgresqlConf, args.tuningConf, args.hbaBlock]);
+    this.script = files.apply(([postgresqlConf, tuningConf, hbaBlock]) =>
+      renderApplyHostConfig({ host: args.host, postgresqlConf, tuningConf, hbaBlock }),
+    );
+    this.settleScript = files.apply(([postgresqlConf, tuningConf, hbaBlock]) =>
+      renderApplyHostConfig({ host: args.host, postgresqlConf, tuningConf, hbaBlock, settle: true }),
+    );
     const passfile = new command.remote.Command(
       `${name}-passfile`,
       {

@@ -17,6 +17,8 @@ export interface HostObservation extends HostFacts {
   standby: boolean;
   /** The data directory's system identifier: members of one cluster share it. */
   systemId: string;
+  /** The timeline of its latest checkpoint (a standby's may lag behind its leader's). */
+  timeline: number;
   /** sha256 of the replication passfile, and of the replication role's stored verifier ("" if none). */
   passfileHash: string;
   replicationVerifierHash: string;
@@ -57,7 +59,7 @@ function probeScript(roles: string[]): string {
     `echo "roles=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${query} 2>/dev/null)"`,
     `if sudo -n -u postgres ${PG_BIN}/pg_ctl status -D ${DATA_DIR} >/dev/null 2>&1; then echo running=1; fi`,
     `if sudo -n test -e ${DATA_DIR}/standby.signal; then echo standby=1; fi`,
-    `sudo -n -u postgres ${PG_BIN}/pg_controldata -D ${DATA_DIR} 2>/dev/null | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print "system=" $2 }'`,
+    `sudo -n -u postgres ${PG_BIN}/pg_controldata -D ${DATA_DIR} 2>/dev/null | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print "system=" $2 } $1 == "Latest checkpoint'"'"'s TimeLineID" { print "timeline=" $2 }'`,
     `echo "passfile=$(sudo -n cat ${PASSFILE_PATH} 2>/dev/null | sha256sum | cut -c1-64)"`,
     `echo "verifier=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${verifier} 2>/dev/null | tr -d '\n' | sha256sum | cut -c1-64)"`,
   ].join("; ");
@@ -95,6 +97,7 @@ export const observeHostOverSsh: HostObserver = (cluster, host, roles) =>
         running: values.running === "1",
         standby: values.standby === "1",
         systemId: values.system ?? "",
+        timeline: Number(values.timeline ?? 0),
         passfileHash: values.passfile ?? "",
         replicationVerifierHash: values.verifier ?? "",
       });

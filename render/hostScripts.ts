@@ -140,6 +140,8 @@ export interface HostConfigurationScript {
   postgresqlConf: string;
   tuningConf: string;
   hbaBlock: string;
+  /** The pass after the leader's step: a standby first catches up with a leader that restarted. */
+  settle?: boolean;
 }
 
 /**
@@ -157,7 +159,7 @@ const minimumsList = () =>
 
 export function renderApplyHostConfig(s: HostConfigurationScript): string {
   const minimums = minimumsList();
-  return `${prelude(s.host, "configuration")}${CONFIGURATION_ROLLBACK}
+  return `${prelude(s.host, s.settle ? "configuration, settle pass" : "configuration")}${CONFIGURATION_ROLLBACK}
 include=${shellQuote(INCLUDE_PATH)}
 tuning=${shellQuote(TUNING_PATH)}
 hba=${shellQuote(HBA_PATH)}
@@ -175,6 +177,15 @@ else
 fi
 
 step="preparing the files"
+if in_recovery && [ ${s.settle ? "yes" : "no"} = yes ]; then
+  # after the leader's step: its new values reach this standby's pg_control once it has replayed
+  # what the leader wrote at its restart
+  wait_streaming 60 || true
+  for _ in $(seq 300); do
+    [ "$(sql -c "select coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), true)")" = t ] && break
+    sleep 0.1
+  done
+fi
 if in_recovery; then
   # a standby refuses to run below its leader: hold such settings at the leader's value for now
   control=$(as_postgres "$pgbin/pg_controldata" -D "$datadir")

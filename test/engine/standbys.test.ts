@@ -136,12 +136,22 @@ describe("warm standbys through the engine", function () {
     } finally {
       execSandbox("up");
     }
+    // pg1 is back (the sandbox restarts its postgres: a primary on the old timeline)
     dev.editCluster((c) => {
       delete c.hosts.find((h) => h.name === "pg1")!.down;
       c.leader = "pg1";
     });
+    const refused = dev.run(["preview"]);
+    assert.notEqual(refused.code, 0, "making the stale pg1 the leader again would lose pg2's writes");
+    assert.match(refused.stdout + refused.stderr, /clusters\[0\]\.leader: pg1 is a primary on timeline \d+, behind pg2 on timeline \d+/);
+    dev.editCluster((c) => (c.leader = "pg2"));
+    const rejoined = await dev.upAsync();
+    assert.match(rejoined, /pg1: the leader is now pg2/, "the stale pg1 is stopped first");
+    assert.match(rejoined, /pg1: (a former leader of this cluster|rebuilding as a standby)/);
+    await eventually("pg1 streams from pg2", () => streamingFrom("pg1", "pg2"));
+    dev.editCluster((c) => (c.leader = "pg1"));
     const back = await dev.upAsync();
-    assert.match(back, /pg1: (a former leader of this cluster|rebuilding as a standby)/);
+    assert.match(back, /pg1: promoting pg1 to leader/);
     assert.ok(isPrimary("pg1"), back);
     for (const m of ["pg2", "pg3"]) await eventually(`${m} streams from pg1`, () => streamingFrom(m, "pg1"));
   });

@@ -20,6 +20,7 @@ setHostObserver(async (_c, h) => ({
   systemId: "7431",
   passfileHash: "",
   replicationVerifierHash: "",
+  timeline: 1,
 }));
 
 const types = () => registered.map((r) => r.type);

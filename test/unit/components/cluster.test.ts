@@ -28,6 +28,7 @@ describe("PostgresCluster", () => {
             systemId: "7431",
             passfileHash: "",
             replicationVerifierHash: "",
+            timeline: 1,
           },
         ]),
       ),
