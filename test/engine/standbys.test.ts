@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import { devStack } from "../support/devStack";
 import { startTime } from "../support/hosts";
 import { Reader, Writer } from "../support/load";
-import { host, psql, ssh, sshOk } from "../support/sandbox";
+import { host, psql, sshOk } from "../support/sandbox";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
