@@ -30,7 +30,7 @@ const keyPath = path.join(dir, "id");
 const knownHostsPath = path.join(dir, "known_hosts");
 fs.writeFileSync(keyPath, "PRIVATE KEY");
 
-function configure(knownHosts: string, plaintextAdmin = false): void {
+function configure(knownHosts: string, plaintextAdmin = false, extra: object[] = []): void {
   fs.writeFileSync(knownHostsPath, knownHosts);
   const cluster = {
     name: "prog",
@@ -44,7 +44,7 @@ function configure(knownHosts: string, plaintextAdmin = false): void {
   };
   pulumi.runtime.setAllConfig(
     {
-      "pg-replication:clusters": JSON.stringify([cluster]),
+      "pg-replication:clusters": JSON.stringify([cluster, ...extra]),
       "pg-replication:adminPassword": "a-pw",
       "pg-replication:replicationPassword": "r-pw",
     },
@@ -72,6 +72,29 @@ describe("index.ts", () => {
     });
     assert.equal(types().filter((t) => t === "pg-replication:cluster:PostgresCluster").length, 1);
     assert.equal(types().filter((t) => t === "pg-replication:host:HostConfiguration").length, 2);
+  });
+
+  it("configures several clusters differently in one stack, each on its own hosts only", async () => {
+    reset();
+    const other = {
+      name: "reports",
+      leader: "r1",
+      hosts: [{ name: "r1", address: "10.77.0.21" }],
+      ssh: { user: "deploy", privateKeyPath: keyPath, knownHostsPath },
+      adminAddresses: ["10.77.0.254/32"],
+      settings: { work_mem: "256MB" },
+      tuning: false,
+    };
+    configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n10.77.0.21 ssh-ed25519 K3\n", false, [other]);
+    const state = (await runProgram()).clusterState as Record<string, { hosts: pulumi.Output<unknown> }>;
+    assert.deepEqual(Object.keys(state), ["prog", "reports"]);
+    await Promise.all([value(state.prog.hosts), value(state.reports.hosts)]);
+    const applies = registered.filter((r) => r.name.endsWith("-apply"));
+    const stdinOf = (name: string) => JSON.stringify(applies.find((r) => r.name === name)?.inputs.stdin);
+    assert.deepEqual(applies.map((r) => r.name).sort(), ["prog-pg1-apply", "prog-pg2-apply", "reports-r1-apply"]);
+    assert.match(stdinOf("reports-r1-apply"), /work_mem = 256MB/);
+    assert.match(stdinOf("reports-r1-apply"), /Disabled: clusters\[\]\.tuning is false/);
+    assert.doesNotMatch(stdinOf("prog-pg1-apply"), /work_mem = 256MB/);
   });
 
   it("names the host whose key is missing from known_hosts, before creating anything", async () => {
