@@ -428,7 +428,9 @@ wait_streaming 120 || die "the new standby does not stream from $leader"
 drop_own_stale_slots
 echo "$token" > "$stamp"
 committed=yes
-rm -rf "$prev"
+# the old copy can be large: remove it in the background, detached from this SSH session
+mv "$prev" "$prev.removing.$$"
+setsid rm -rf "$prev.removing.$$" </dev/null >/dev/null 2>&1 &
 say "standby of $leader: rebuilt and streaming"
 `;
 }
