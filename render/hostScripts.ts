@@ -411,9 +411,12 @@ moved=yes
 install -d -o postgres -g postgres -m 700 "$datadir"
 
 step="pg_basebackup from $leader"
-# a slot left by an earlier attempt holds WAL from its own start: replace it
+# a slot left by an earlier attempt holds WAL from its own start: replace it, and reserve WAL
+# from now on before the copy starts (pg_basebackup's own -C creates it later, and a checkpoint in
+# between, say another standby's copy, can recycle a segment the copy still needs)
 as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "DROP_REPLICATION_SLOT $slot" >/dev/null 2>&1 || true
-if ! as_postgres "$pgbin/pg_basebackup" -d "$conn" -D "$datadir" -X stream -C -S "$slot" -c fast -P -v 2>&1 |
+ensure_slot || die "cannot create slot $slot on $leader: $reason"
+if ! as_postgres "$pgbin/pg_basebackup" -d "$conn" -D "$datadir" -X stream -S "$slot" -c fast -P -v 2>&1 |
     tr '\\r' '\\n' | awk '/kB \\(/ { if (++n % 20 != 1) next } { print; fflush() }'; then
   die "pg_basebackup from $leader failed (see above)"
 fi
