@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 MOCHA := ./node_modules/.bin/mocha
 
-.PHONY: all deps toolchain sandbox sandbox-down lint typecheck test test-unit test-hosts test-engine demo bench status
+.PHONY: all deps toolchain sandbox sandbox-down lint typecheck test test-unit test-hosts test-engine demo bench status pr-preview
 
 all: test
 
@@ -50,3 +50,7 @@ bench: toolchain sandbox
 STACK ?= dev
 status: deps
 	$(ENV) PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} node -r ts-node/register/transpile-only scripts/status.ts $(STACK)
+
+# make pr-preview [STACKS="dev staging"]: the Markdown report of every stack's preview, for a pull request
+pr-preview: toolchain
+	$(ENV) PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} node -r ts-node/register/transpile-only report/prPreview.ts

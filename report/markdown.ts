@@ -1,0 +1,179 @@
+// The pull-request report, from the previews' engine events: per stack the counts, then each
+// changed resource with its property diff (a rendered script or file shows its changed lines,
+// not the whole text; secrets stay "[secret]"), and first of all what can cost data or
+// availability. Pure: report/prPreview.ts feeds it.
+import { diffLines } from "diff";
+
+export interface ResourceChange {
+  op: string;
+  type: string;
+  name: string;
+  diffs: string[];
+  oldInputs: Record<string, unknown>;
+  newInputs: Record<string, unknown>;
+}
+
+export interface StackPreview {
+  stack: string;
+  error?: string;
+  counts: Record<string, number>;
+  changes: ResourceChange[];
+}
+
+/** PostgreSQL 15 settings whose pg_settings.context is postmaster: changing one restarts the server. */
+export const POSTMASTER_SETTINGS = new Set([
+  "archive_mode",
+  "autovacuum_freeze_max_age",
+  "autovacuum_max_workers",
+  "autovacuum_multixact_freeze_max_age",
+  "bonjour",
+  "bonjour_name",
+  "cluster_name",
+  "config_file",
+  "data_directory",
+  "data_sync_retry",
+  "dynamic_shared_memory_type",
+  "event_source",
+  "external_pid_file",
+  "hba_file",
+  "hot_standby",
+  "huge_pages",
+  "huge_page_size",
+  "ident_file",
+  "jit_provider",
+  "listen_addresses",
+  "logging_collector",
+  "max_connections",
+  "max_files_per_process",
+  "max_locks_per_transaction",
+  "max_logical_replication_workers",
+  "max_pred_locks_per_transaction",
+  "max_prepared_transactions",
+  "max_replication_slots",
+  "max_wal_senders",
+  "max_worker_processes",
+  "min_dynamic_shared_memory",
+  "old_snapshot_threshold",
+  "port",
+  "recovery_prefetch",
+  "reserved_connections",
+  "shared_buffers",
+  "shared_memory_type",
+  "shared_preload_libraries",
+  "superuser_reserved_connections",
+  "track_activity_query_size",
+  "track_commit_timestamp",
+  "unix_socket_directories",
+  "unix_socket_group",
+  "unix_socket_permissions",
+  "wal_buffers",
+  "wal_decode_buffer_size",
+  "wal_level",
+  "wal_log_hints",
+]);
+
+const DATA_BEARING = /postgresql:index\/(role|database|publication|subscription|schema):/i;
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** A property's value as text, with secrets hidden. */
+export function show(value: unknown): string {
+  if (value === undefined) return "";
+  if (typeof value === "string") return value;
+  const json = JSON.stringify(value, null, 2);
+  return json.includes(SECRET_SIG) ? "[secret]" : json;
+}
+
+/** The lines a change adds and removes, each prefixed "+ " or "- ". */
+export function changedLines(before: unknown, after: unknown): string[] {
+  const a = show(before);
+  const b = show(after);
+  if (a === "[secret]" || b === "[secret]") return JSON.stringify(before) === JSON.stringify(after) ? [] : ["~ [secret]"];
+  const out: string[] = [];
+  for (const part of diffLines(a, b)) {
+    if (!part.added && !part.removed) continue;
+    for (const line of part.value.replace(/\n$/, "").split("\n")) out.push(`${part.added ? "+" : "-"} ${line}`);
+  }
+  return out;
+}
+
+const settingOf = (line: string) => /^[+-] ([a-z_][a-z0-9_]*) = /.exec(line)?.[1];
+
+/** The operations in a stack's preview that can cost data or availability, one line each. */
+export function attention(p: StackPreview): string[] {
+  const found: string[] = [];
+  for (const c of p.changes) {
+    const where = `\`${p.stack}\` ${c.name}`;
+    if ((c.op === "delete" || c.op.includes("replace")) && DATA_BEARING.test(c.type))
+      found.push(`${where}: ${c.op} of a ${c.type.split(":").pop()}`);
+    if (c.type !== "command:remote:Command" && c.type !== "command:local:Command") continue;
+    const lines = changedLines(c.oldInputs.stdin, c.newInputs.stdin);
+    if (c.name.endsWith("-follow") && lines.some((l) => /^[+-] token=/.test(l)))
+      found.push(`${where}: standby rebuild (its data directory is replaced by a copy of the leader)`);
+    if (c.name.endsWith("-lead") && c.op !== "create" && lines.some((l) => /^[+-] # pg-replication: the leader on /.test(l))) {
+      found.push(`${where}: leader change (the old leader is stopped, this one promoted)`);
+    }
+    if (c.name.endsWith("-cutover") && c.op === "create")
+      found.push(`${where}: migration cutover (writes on the source are frozen, then it stays read-only)`);
+    if (c.name.endsWith("-subscription") && c.op === "delete") found.push(`${where}: migration phase change (the subscription step ends)`);
+    if (c.name.endsWith("-apply")) {
+      const restart = [...new Set(lines.map(settingOf).filter((s): s is string => !!s && POSTMASTER_SETTINGS.has(s)))];
+      if (restart.length > 0)
+        found.push(`${where}: PostgreSQL restart for ${restart.join(", ")} (rolled: standbys first, the leader last)`);
+    }
+  }
+  return found;
+}
+
+function counts(p: StackPreview): string {
+  const order = ["create", "update", "replace", "delete", "same"];
+  const n = (k: string) =>
+    Object.entries(p.counts)
+      .filter(([op]) => op === k || (k === "replace" && op.includes("replace")))
+      .reduce((a, [, v]) => a + v, 0);
+  return order.map((k) => `${n(k)} ${k}`).join(", ");
+}
+
+function details(p: StackPreview): string {
+  const blocks = p.changes
+    .filter((c) => c.op !== "same" && c.op !== "read")
+    .map((c) => {
+      const props = c.diffs.length > 0 ? c.diffs : Object.keys({ ...c.oldInputs, ...c.newInputs });
+      const body = props
+        .map((k) => {
+          const lines = changedLines(c.oldInputs[k], c.newInputs[k]);
+          return lines.length > 0 ? `${k}:\n${lines.join("\n")}` : "";
+        })
+        .filter(Boolean)
+        .join("\n");
+      return `<details><summary><code>${c.op}</code> ${c.name} (${c.type})</summary>\n\n\`\`\`diff\n${body || "(no property diff)"}\n\`\`\`\n</details>`;
+    });
+  return blocks.join("\n");
+}
+
+/**
+ * The Markdown comment. The risk list and the counts come first, so that trimming a long report
+ * to `limit` characters (a forge's comment limit) never drops them.
+ */
+export function renderReport(previews: StackPreview[], limit = 65_000): string {
+  const risks = previews.flatMap((p) => attention(p));
+  const head = [
+    "## pg-replication preview",
+    "",
+    "### Needs attention",
+    ...(risks.length > 0 ? risks.map((r) => `- ${r}`) : ["- nothing that can cost data or availability"]),
+    "",
+    "| stack | result |",
+    "| --- | --- |",
+    ...previews.map(
+      (p) => `| \`${p.stack}\` | ${p.error ? `**preview failed**: ${p.error.split("\n")[0].replace(/\|/g, "\\|")}` : counts(p)} |`,
+    ),
+    "",
+  ].join("\n");
+  const body = previews
+    .map((p) => `### \`${p.stack}\`\n\n${p.error ? `Preview failed:\n\n\`\`\`\n${p.error}\n\`\`\`` : details(p) || "No changes."}`)
+    .join("\n\n");
+  const full = `${head}\n${body}\n`;
+  if (full.length <= limit) return full;
+  const note = "\n\n… (trimmed to the comment limit: run `make pr-preview` for the whole report)\n";
+  return full.slice(0, Math.max(head.length, limit - note.length)) + note;
+}

@@ -1,0 +1,74 @@
+// make pr-preview [STACKS="dev staging"]: previews each stack of this repository with the
+// Automation API and prints the Markdown report for a pull-request comment. Exits 1 when a
+// preview failed (the report says which stack and why). Each preview is bounded in time.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
+import { ResourceChange, StackPreview, renderReport } from "./markdown";
+
+const ROOT = path.resolve(__dirname, "..");
+const TIMEOUT_MS = Number(process.env.PGR_PREVIEW_TIMEOUT_MS ?? 300_000);
+
+function stacksOfRepo(): string[] {
+  return fs
+    .readdirSync(ROOT)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => !!s)
+    .sort();
+}
+
+const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
+
+async function previewStack(stackName: string): Promise<StackPreview> {
+  const result: StackPreview = { stack: stackName, counts: {}, changes: [] };
+  const errors: string[] = [];
+  try {
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: ROOT });
+    const onEvent = (e: EngineEvent) => {
+      const m = e.resourcePreEvent?.metadata;
+      if (m && m.type !== "pulumi:pulumi:Stack") {
+        const change: ResourceChange = {
+          op: m.op,
+          type: m.type,
+          name: nameOf(m.urn),
+          diffs: m.diffs ?? [],
+          oldInputs: (m.old?.inputs ?? {}) as Record<string, unknown>,
+          newInputs: (m.new?.inputs ?? {}) as Record<string, unknown>,
+        };
+        if (m.op !== "same") result.changes.push(change);
+      }
+      const d = e.diagnosticEvent;
+      if (d && d.severity === "error" && !/^update failed|preview failed/.test(d.message.trim())) errors.push(d.message.trim());
+    };
+    const preview = stack.preview({ onEvent });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void stack.cancel().catch(() => undefined);
+        reject(new Error(`no answer within ${TIMEOUT_MS / 1000} s (are the stack's hosts reachable?)`));
+      }, TIMEOUT_MS);
+    });
+    const r = await Promise.race([preview, timeout]).finally(() => clearTimeout(timer));
+    result.counts = r.changeSummary as Record<string, number>;
+  } catch (e) {
+    result.error =
+      errors.length > 0
+        ? errors.join("\n")
+        : ((e as Error).message.split("\n").find((l) => /error:/.test(l)) ?? (e as Error).message).trim();
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const wanted = (process.env.STACKS ?? "").split(/\s+/).filter(Boolean);
+  const stacks = wanted.length > 0 ? wanted : stacksOfRepo();
+  const previews: StackPreview[] = [];
+  for (const s of stacks) {
+    process.stderr.write(`pr-preview: ${s}\n`);
+    previews.push(await previewStack(s));
+  }
+  process.stdout.write(renderReport(previews));
+  if (previews.some((p) => p.error)) process.exitCode = 1;
+}
+
+void main();

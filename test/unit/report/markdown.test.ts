@@ -1,0 +1,89 @@
+import { strict as assert } from "node:assert";
+import { StackPreview, attention, changedLines, renderReport } from "../../../report/markdown";
+
+const script = (lines: string[]) => lines.join("\n") + "\n";
+
+function preview(changes: StackPreview["changes"], extra: Partial<StackPreview> = {}): StackPreview {
+  return { stack: "staging", counts: { update: changes.length, same: 20 }, changes, ...extra };
+}
+
+const apply = (before: string[], after: string[]) => ({
+  op: "update",
+  type: "command:remote:Command",
+  name: "main-pg2-apply",
+  diffs: ["stdin"],
+  oldInputs: { stdin: script(before) },
+  newInputs: { stdin: script(after) },
+});
+
+describe("the pull-request report", () => {
+  it("shows a rendered script's changed lines, not the whole text", () => {
+    assert.deepEqual(changedLines(script(["a = 1", "work_mem = 4MB", "b = 2"]), script(["a = 1", "work_mem = 8MB", "b = 2"])), [
+      "- work_mem = 4MB",
+      "+ work_mem = 8MB",
+    ]);
+  });
+
+  it("never shows a secret", () => {
+    const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "hunter2" };
+    assert.deepEqual(changedLines(secret, { ...secret, value: "hunter3" }), ["~ [secret]"]);
+    assert.doesNotMatch(
+      renderReport([
+        preview([{ ...apply([], []), diffs: ["stdin"], oldInputs: { stdin: secret }, newInputs: { stdin: { ...secret, value: "x" } } }]),
+      ]),
+      /hunter/,
+    );
+  });
+
+  it("lists a restart for a postmaster setting, and not for a reloadable one", () => {
+    assert.deepEqual(attention(preview([apply(["work_mem = 4MB"], ["work_mem = 8MB"])])), []);
+    assert.match(
+      attention(preview([apply(["max_connections = 100"], ["max_connections = 200"])]))[0],
+      /main-pg2-apply: PostgreSQL restart for max_connections/,
+    );
+  });
+
+  it("lists a replaced role, a standby rebuild and a leader change", () => {
+    const risks = attention(
+      preview([
+        { op: "replace", type: "postgresql:index/role:Role", name: "main-replication", diffs: ["name"], oldInputs: {}, newInputs: {} },
+        {
+          op: "update",
+          type: "command:remote:Command",
+          name: "main-pg3-follow",
+          diffs: ["stdin"],
+          oldInputs: { stdin: "token=''\n" },
+          newInputs: { stdin: "token=2026-11-27\n" },
+        },
+        {
+          op: "update",
+          type: "command:remote:Command",
+          name: "main-lead",
+          diffs: ["stdin"],
+          oldInputs: { stdin: "# pg-replication: the leader on pg1\n" },
+          newInputs: { stdin: "# pg-replication: the leader on pg2\n" },
+        },
+      ]),
+    );
+    assert.equal(risks.length, 3, risks.join("\n"));
+    assert.match(risks.join("\n"), /replace of a Role[\s\S]*standby rebuild[\s\S]*leader change/);
+  });
+
+  it("puts the risks and the counts first, so that trimming keeps them", () => {
+    const quiet = Array.from({ length: 400 }, (_, i) => ({
+      ...apply([`work_mem = ${i}MB`], [`work_mem = ${i + 1}MB`]),
+      name: `main-h${i}-apply`,
+    }));
+    const big = preview([apply(["max_connections = 100"], ["max_connections = 101"]), ...quiet]);
+    const report = renderReport([big], 5_000);
+    assert.ok(report.length <= 5_000);
+    assert.match(report, /### Needs attention\n- `staging` main-pg2-apply: PostgreSQL restart/);
+    assert.match(report, /\| `staging` \| 401 update/);
+    assert.match(report, /trimmed to the comment limit/);
+  });
+
+  it("says which stack failed and why", () => {
+    const report = renderReport([preview([], { error: "pg-replication:adminPassword: is required" })]);
+    assert.match(report, /\| `staging` \| \*\*preview failed\*\*: pg-replication:adminPassword: is required \|/);
+  });
+});
