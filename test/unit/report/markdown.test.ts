@@ -78,7 +78,7 @@ describe("the pull-request report", () => {
     const report = renderReport([big], 5_000);
     assert.ok(report.length <= 5_000);
     assert.match(report, /### Needs attention\n- `staging` main-pg2-apply: PostgreSQL restart/);
-    assert.match(report, /\| `staging` \| 401 update/);
+    assert.match(report, /\| `staging` \| 0 create, 401 update, 0 replace, 0 delete, 20 same \|/);
     assert.match(report, /trimmed to the comment limit/);
   });
 
