@@ -52,5 +52,7 @@ status: deps
 	$(ENV) PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} node -r ts-node/register/transpile-only scripts/status.ts $(STACK)
 
 # make pr-preview [STACKS="dev staging"]: the Markdown report of every stack's preview, for a pull request
-pr-preview: toolchain
-	$(ENV) PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} node -r ts-node/register/transpile-only report/prPreview.ts
+# (stdout is the report alone: the toolchain's lines go to stderr)
+pr-preview: deps
+	@$(ENV) bash toolchain/build.sh >&2 && \
+	  PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} node -r ts-node/register/transpile-only report/prPreview.ts

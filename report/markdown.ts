@@ -150,6 +150,16 @@ function details(p: StackPreview): string {
   return blocks.join("\n");
 }
 
+/** An error's first lines, on one table row. */
+const firstLines = (error: string) =>
+  error
+    .split("\n")
+    .map((l) => l.trim().replace(/^- /, ""))
+    .filter(Boolean)
+    .slice(0, 4)
+    .join(" ")
+    .replace(/\|/g, "\\|");
+
 /**
  * The Markdown comment. The risk list and the counts come first, so that trimming a long report
  * to `limit` characters (a forge's comment limit) never drops them.
@@ -164,9 +174,7 @@ export function renderReport(previews: StackPreview[], limit = 65_000): string {
     "",
     "| stack | result |",
     "| --- | --- |",
-    ...previews.map(
-      (p) => `| \`${p.stack}\` | ${p.error ? `**preview failed**: ${p.error.split("\n")[0].replace(/\|/g, "\\|")}` : counts(p)} |`,
-    ),
+    ...previews.map((p) => `| \`${p.stack}\` | ${p.error ? `**preview failed**: ${firstLines(p.error)}` : counts(p)} |`),
     "",
   ].join("\n");
   const body = previews

@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { ResourceChange, StackPreview, renderReport } from "./markdown";
 
-const ROOT = path.resolve(__dirname, "..");
+// the project to preview: this repository, or PGR_PREVIEW_DIR (a copy of it, for the tests)
+const ROOT = process.env.PGR_PREVIEW_DIR ?? path.resolve(__dirname, "..");
 const TIMEOUT_MS = Number(process.env.PGR_PREVIEW_TIMEOUT_MS ?? 300_000);
 
 function stacksOfRepo(): string[] {
@@ -23,7 +24,8 @@ async function previewStack(stackName: string): Promise<StackPreview> {
   const result: StackPreview = { stack: stackName, counts: {}, changes: [] };
   const errors: string[] = [];
   try {
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir: ROOT });
+    // a stack never deployed in this backend is previewed as new: everything it would create
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: ROOT });
     const onEvent = (e: EngineEvent) => {
       const m = e.resourcePreEvent?.metadata;
       if (m && m.type !== "pulumi:pulumi:Stack") {

@@ -2,6 +2,9 @@
 // checked with a client, a preview with no change, one setting changed and reviewed, a password
 // changed in place, destroy, and up again with nothing on a host lost.
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { computeTuning } from "../../render/tuning";
 import { devStack } from "../support/devStack";
@@ -9,6 +12,7 @@ import { startTime } from "../support/hosts";
 import { host, psql, ssh, sshOk } from "../support/sandbox";
 
 const members = ["pg1", "pg2", "pg3"];
+const ROOT = path.resolve(__dirname, "../..");
 const PASSFILE = "/var/lib/postgresql/.pg-replication.pgpass";
 
 /** The resources a `preview --diff` would change, and the lines it adds or removes in them. */
@@ -157,6 +161,26 @@ describe("the dev stack through the engine", function () {
     );
     for (const secret of [dev.secret("adminPassword"), dev.secret("replicationPassword")])
       assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
+  });
+
+  it("reports the change for a pull request, and a restart-needing one under 'needs attention'", () => {
+    const report = () =>
+      execFileSync("node", ["-r", "ts-node/register/transpile-only", path.join(ROOT, "report/prPreview.ts")], {
+        cwd: ROOT,
+        env: { ...dev.project.env, PGR_PREVIEW_DIR: dev.project.dir, STACKS: "dev" },
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+    const quiet = report();
+    assert.match(quiet, /### Needs attention\n- nothing that can cost data or availability/);
+    assert.match(quiet, /\| `dev` \| 0 create, 6 update, 0 replace, 0 delete, \d+ same \|/);
+    assert.match(quiet, /main-pg2-apply[\s\S]*\+ work_mem = 8MB/);
+    for (const secret of [dev.secret("adminPassword"), dev.secret("replicationPassword")]) assert.ok(!quiet.includes(secret));
+    const text = fs.readFileSync(dev.project.stackFile("dev"), "utf8");
+    dev.editCluster((c) => (c.settings = { ...(c.settings ?? {}), max_connections: 110 }));
+    const loud = report();
+    fs.writeFileSync(dev.project.stackFile("dev"), text);
+    for (const m of members) assert.match(loud, new RegExp(`- \`dev\` main-${m}-apply: PostgreSQL restart for max_connections`));
   });
 
   it("applies it with a reload: no member restarts", () => {

@@ -15,7 +15,7 @@ export interface Result {
 
 export class EngineProject {
   readonly dir: string;
-  private readonly env: NodeJS.ProcessEnv;
+  readonly env: NodeJS.ProcessEnv;
 
   /** A copy of the program (index.ts) under project `name`, with its own file backend. */
   constructor(name: string, passphrase = "engine-test") {
