@@ -3,17 +3,20 @@
 import { Client } from "pg";
 import { host, psql } from "./sandbox";
 
-function client(member: string, password: string): Client {
-  return new Client({
+/** A client of `member` over TLS, as an application connects; errors surface on its queries. */
+function client(member: string, password: string, user = "pgr_admin", database = "postgres"): Client {
+  const c = new Client({
     host: host(member).address,
     port: 5432,
-    user: "pgr_admin",
+    user,
     password,
-    database: "postgres",
+    database,
     ssl: { rejectUnauthorized: false },
-    connectionTimeoutMillis: 2000,
-    query_timeout: 2000,
+    connectionTimeoutMillis: 3000,
+    query_timeout: 3000,
   });
+  c.on("error", () => undefined);
+  return c;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,7 +56,6 @@ export class Writer extends Load<number[]> {
   private async primary(): Promise<Client | undefined> {
     for (const m of this.members) {
       const c = client(m, this.password);
-      c.on("error", () => undefined);
       try {
         await c.connect();
         if ((await c.query("select pg_is_in_recovery() as r")).rows[0].r === false) return c;
@@ -108,7 +110,6 @@ export class Reader extends Load<Round[]> {
         let c = clients.get(m);
         if (!c) {
           c = client(m, this.password);
-          c.on("error", () => undefined);
           clients.set(m, c);
           await c.connect();
         }
@@ -133,20 +134,6 @@ export class Reader extends Load<Round[]> {
   }
 }
 
-function appClient(member: string, password: string): Client {
-  const c = new Client({
-    host: host(member).address,
-    port: 5432,
-    user: "app",
-    password,
-    database: "appdb",
-    ssl: { rejectUnauthorized: false },
-    connectionTimeoutMillis: 3000,
-  });
-  c.on("error", () => undefined);
-  return c;
-}
-
 /**
  * The application of a migration: an order every 10 ms into `appdb` on the old server, then, once
  * the old server refuses writes (the cutover), on the new leader pg1; remembers each acknowledged id.
@@ -164,7 +151,7 @@ export class OrderWriter {
       while (!this.stopped) {
         try {
           if (!c) {
-            c = appClient(where, this.password);
+            c = client(where, this.password, "app", "appdb");
             await c.connect();
           }
           const r = await c.query("insert into orders (customer_id, amount) values (1, 10) returning id");
