@@ -114,7 +114,7 @@ async function main() {
   const sourcePassword = spec.migration ? (pulumi.runtime.getConfig(`${NAMESPACE}:${MIGRATION_SECRET_KEY}`) ?? "") : "";
   if (spec.migration && spec.migration.phase !== "complete") {
     const problems = await preflightSource(spec.migration, sourcePassword);
-    if (problems.length > 0) throw new ConfigError(problems.map((p) => `${p}`));
+    if (problems.length > 0) throw new ConfigError(problems);
   }
 
   const clusters = inputs.map(

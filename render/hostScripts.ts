@@ -98,6 +98,13 @@ restore_files() {
     if [ -e "$f.pg-replication.prev" ]; then mv -f "$f.pg-replication.prev" "$f"; else rm -f "$f"; fi
   done
 }
+# configured NAME FALLBACK FILE...: the value the files give a setting (the last one wins)
+configured() {
+  local name=$1 fallback=$2 value
+  shift 2
+  value=$(cat "$@" 2>/dev/null | awk -v n="$name" -F'[[:space:]]*=[[:space:]]*' '$1 == n { split($2, v, " "); w = v[1] } END { print w }')
+  echo "\${value:-$fallback}"
+}
 wait_streaming() { # seconds
   for _ in $(seq $(($1 * 10))); do
     [ "$(sql -c "select status from pg_stat_wal_receiver" 2>/dev/null)" = streaming ] && return 0
@@ -191,8 +198,7 @@ if in_recovery; then
   control=$(as_postgres "$pgbin/pg_controldata" -D "$datadir")
   for entry in ${minimums}; do
     IFS='|' read -r name label fallback <<<"$entry"
-    want=$(cat "$tmp/tuning" "$tmp/conf" | awk -v n="$name" -F'[[:space:]]*=[[:space:]]*' '$1 == n { v = $2 } END { print v }')
-    want=\${want:-$fallback}
+    want=$(configured "$name" "$fallback" "$tmp/tuning" "$tmp/conf")
     leader=$(printf '%s\\n' "$control" | awk -F':[[:space:]]*' -v l="$label" '$1 == l { print $2 }')
     if [ -n "$leader" ] && [ "$want" -lt "$leader" ] 2>/dev/null; then
       echo "$name = $leader # held at the leader's value until the leader runs with $want" >> "$tmp/conf"
@@ -347,8 +353,7 @@ own_system=$(as_postgres "$pgbin/pg_controldata" -D "$datadir" | awk -F':[[:spac
 rm -f ${shellQuote(OLD_STANDBY_INCLUDE_PATH)}
 for entry in ${minimumsList()}; do
   IFS='|' read -r name label fallback <<<"$entry"
-  want=$(cat ${shellQuote(TUNING_PATH)} ${shellQuote(INCLUDE_PATH)} 2>/dev/null | awk -v n="$name" -F'[[:space:]]*=[[:space:]]*' '$1 == n { split($2, v, " "); w = v[1] } END { print w }')
-  want=\${want:-$fallback}
+  want=$(configured "$name" "$fallback" ${shellQuote(TUNING_PATH)} ${shellQuote(INCLUDE_PATH)})
   have=$(as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "SHOW $name" 2>/dev/null || true)
   if [ -n "$have" ] && [ "$want" -lt "$have" ] 2>/dev/null; then
     echo "$name = $have # held at the leader's value" >> "$tmp/standby"
