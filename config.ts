@@ -37,7 +37,7 @@ export interface ClusterSpec {
   tuning: false | Record<string, SettingValue>;
 }
 
-export const MIGRATION_PHASES = ["sync", "cutover", "complete"] as const;
+export const MIGRATION_PHASES = ["sync", "cutover", "revert", "complete"] as const;
 export type MigrationPhase = (typeof MIGRATION_PHASES)[number];
 
 export interface MigrationSpec {
@@ -47,8 +47,10 @@ export interface MigrationSpec {
   tables: string[];
   /** sync: publication, schema and subscription; cutover: the switch; complete: publication dropped. */
   phase: MigrationPhase;
-  /** Added to every sequence copied at cutover. */
+  /** Added to every sequence copied at cutover (and at a revert). */
   sequenceMargin: number;
+  /** Keep a way back after the cutover: the source follows the target until complete (or revert). */
+  wayBack: boolean;
 }
 
 export interface StackSpec {
@@ -105,7 +107,7 @@ const CLUSTER_KEYS = ["name", "leader", "hosts", "port", "sslmode", "ssh", "admi
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
 const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath"];
 const CLIENT_KEYS = ["database", "user", "address"];
-const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin"];
+const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin", "wayBack"];
 const SOURCE_KEYS = ["address", "port", "database", "user", "sslmode"];
 const TARGET_KEYS = ["cluster", "database"];
 const QUALIFIED_TABLE = /^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$/;
@@ -407,7 +409,11 @@ function parseMigration(c: Checker, raw: unknown, clusters: ClusterSpec[]): Migr
   const margin = raw.sequenceMargin ?? 0;
   if (typeof margin !== "number" || !Number.isInteger(margin) || margin < 0)
     c.fail(`${key}.sequenceMargin`, "must be a whole number, 0 or more");
-  return { source, target, tables, phase: phase as MigrationPhase, sequenceMargin: Number(margin) || 0 };
+  const wayBack = raw.wayBack ?? false;
+  if (typeof wayBack !== "boolean") c.fail(`${key}.wayBack`, "must be true or false");
+  if (phase === "revert" && wayBack !== true)
+    c.fail(`${key}.phase`, "revert takes the way back, which needs migration.wayBack: true from before the cutover");
+  return { source, target, tables, phase: phase as MigrationPhase, sequenceMargin: Number(margin) || 0, wayBack: wayBack === true };
 }
 
 export interface RawStackConfig {
@@ -441,7 +447,18 @@ export function parseStackConfig(raw: RawStackConfig, present: Record<string, bo
   checkControlCharacters(c, raw.migration, "migration");
   const migration = parseMigration(c, raw.migration, clusters);
   if (c.problems.length > 0) throw new ConfigError(c.problems);
-  return { clusters, ...(migration ? { migration } : {}) };
+  return { clusters: migration?.wayBack ? withWayBackClient(clusters, migration) : clusters, ...(migration ? { migration } : {}) };
+}
+
+/** The role the source logs in with to follow the target after a cutover (migrate/wayBack.ts). */
+export const WAY_BACK_ROLE = "pgr_wayback";
+
+/** With a way back, the target cluster's pg_hba admits the source for that role and database alone. */
+function withWayBackClient(clusters: ClusterSpec[], m: MigrationSpec): ClusterSpec[] {
+  const ip = isIP(m.source.address);
+  const address = ip === 4 ? `${m.source.address}/32` : ip === 6 ? `${m.source.address}/128` : m.source.address;
+  const client = { database: m.target.database, user: WAY_BACK_ROLE, address };
+  return clusters.map((cl) => (cl.name === m.target.cluster ? { ...cl, clients: [...cl.clients, client] } : cl));
 }
 
 /** The host key for `address` in an OpenSSH known_hosts text ("addr[,addr] type key"), if any. */

@@ -112,7 +112,8 @@ async function main() {
   };
 
   const sourcePassword = spec.migration ? (pulumi.runtime.getConfig(`${NAMESPACE}:${MIGRATION_SECRET_KEY}`) ?? "") : "";
-  if (spec.migration && spec.migration.phase !== "complete") {
+  // the source publishes only until the cutover: after it, a revert or complete needs none of this
+  if (spec.migration && (spec.migration.phase === "sync" || spec.migration.phase === "cutover")) {
     const problems = await preflightSource(spec.migration, sourcePassword);
     if (problems.length > 0) throw new ConfigError(problems);
   }
@@ -139,7 +140,16 @@ async function main() {
     clusterState: byName((c) => ({ leader: c.leader, members: c.members, hosts: c.hostReports })),
     replicationState: byName((c) => c.replicationState),
     connectionStrings: byName((c) => ({ admin: c.adminConnectionString, replication: c.replicationConnectionString })),
-    ...(migration ? { migration: { phase: spec.migration!.phase, state: migration.state, cutoverReport: migration.cutoverReport } } : {}),
+    ...(migration
+      ? {
+          migration: {
+            phase: spec.migration!.phase,
+            state: migration.state,
+            cutoverReport: migration.cutoverReport,
+            revertReport: migration.revertReport,
+          },
+        }
+      : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import * as command from "@pulumi/command";
 import * as postgresql from "@pulumi/postgresql";
 import { MigrationSpec } from "../config";
 import type { CutoverReport } from "../migrate/cutover";
+import type { RevertReport, WayBackNames } from "../migrate/wayBack";
 import { Endpoint, MigrationState, migrationNames, readMigrationState, sourceEndpoint } from "../observe/migration";
 import { passfileCommand } from "../render/hostScripts";
 import {
@@ -23,20 +24,26 @@ export interface MigrationArgs {
   targetAdmin: { user: pulumi.Input<string>; password: pulumi.Input<string>; port: number; sslmode: string };
 }
 
-/** The command the cutover step runs, relative to the project (so it is the same on every machine). */
-export const CUTOVER_COMMAND = "node -r ts-node/register/transpile-only migrate/cutover.ts";
+/** The commands the local steps run, relative to the project (so they are the same on every machine). */
+const NODE = "node -r ts-node/register/transpile-only";
+export const CUTOVER_COMMAND = `${NODE} migrate/cutover.ts`;
+export const REVERT_COMMAND = `${NODE} migrate/wayBack.ts revert`;
+export const CLOSE_WAY_BACK_COMMAND = `${NODE} migrate/wayBack.ts close`;
 
 /**
  * A database moved from an old server onto a cluster by logical replication, in the phase the
  * stack names. sync: the roles and schema copied, a publication on the source, a subscription on
  * the target's leader (created once, altered in place after). cutover: writes frozen on the
  * source, drained, sequences copied, every table verified, the subscription dropped
- * (migrate/cutover.ts). complete: the program lets go of the publication; the source stays
- * read-only. Each phase's steps run once: a rerun changes nothing.
+ * (migrate/cutover.ts); with a way back, the source follows the target from then on. revert:
+ * the application moved back onto the source (migrate/wayBack.ts). complete: the program lets
+ * go of the publication and closes the way back; the source stays read-only. Each phase's steps
+ * run once: a rerun changes nothing.
  */
 export class Migration extends pulumi.ComponentResource {
   readonly state: pulumi.Output<MigrationState>;
   readonly cutoverReport: pulumi.Output<CutoverReport | undefined>;
+  readonly revertReport: pulumi.Output<RevertReport | undefined>;
 
   constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:migration:Migration", name, {}, opts);
@@ -112,35 +119,56 @@ export class Migration extends pulumi.ComponentResource {
     }));
     const sourceAt = pulumi.output(args.sourcePassword).apply((pw) => sourceEndpoint(spec, pw));
 
-    let cutover: command.local.Command | undefined;
-    if (spec.phase !== "sync") {
-      cutover = new command.local.Command(
-        `${name}-cutover`,
+    const wayBack: WayBackNames | undefined = spec.wayBack
+      ? {
+          subscription: names.wayBack,
+          targetAddress: args.targetLeader.address,
+          targetPort: args.targetAdmin.port,
+          targetSslmode: args.targetAdmin.sslmode,
+        }
+      : undefined;
+    const localStep = (step: string, create: string, input: (s: Endpoint, t: Endpoint) => object, after: pulumi.Resource[]) =>
+      new command.local.Command(
+        `${name}-${step}`,
         {
-          create: CUTOVER_COMMAND,
-          stdin: pulumi.secret(
-            pulumi
-              .all([sourceAt, target])
-              .apply(([s, t]) =>
-                JSON.stringify({ source: s, target: t, subscription: names.subscription, sequenceMargin: spec.sequenceMargin }),
-              ),
-          ),
+          create,
+          stdin: pulumi.secret(pulumi.all([sourceAt, target]).apply(([s, t]) => JSON.stringify({ source: s, target: t, ...input(s, t) }))),
           addPreviousOutputInEnv: false,
         },
-        { parent: this, dependsOn: [schema], additionalSecretOutputs: ["stdin"], customTimeouts: { create: "30m" } },
+        { parent: this, dependsOn: after, additionalSecretOutputs: ["stdin"], customTimeouts: { create: "30m" } },
       );
-    }
-    this.cutoverReport = cutover
-      ? pulumi.unsecret(
-          cutover.stdout.apply((out) => {
-            const line = out.split("\n").find((l) => l.startsWith("REPORT "));
-            return line ? (JSON.parse(line.slice("REPORT ".length)) as CutoverReport) : undefined;
-          }),
-        )
-      : pulumi.output(undefined);
+    const report = <T>(c: command.local.Command | undefined) =>
+      c
+        ? pulumi.unsecret(
+            c.stdout.apply((out) => {
+              const line = out.split("\n").find((l) => l.startsWith("REPORT "));
+              return line ? (JSON.parse(line.slice("REPORT ".length)) as T) : undefined;
+            }),
+          )
+        : pulumi.output(undefined);
+
+    const cutover =
+      spec.phase === "sync"
+        ? undefined
+        : localStep(
+            "cutover",
+            CUTOVER_COMMAND,
+            () => ({ subscription: names.subscription, sequenceMargin: spec.sequenceMargin, ...(wayBack ? { wayBack } : {}) }),
+            [schema],
+          );
+    const revert =
+      spec.phase === "revert" && cutover
+        ? localStep("revert", REVERT_COMMAND, () => ({ wayBack, sequenceMargin: spec.sequenceMargin }), [cutover])
+        : undefined;
+    const closed =
+      spec.phase === "complete" && wayBack && cutover
+        ? localStep("close-way-back", CLOSE_WAY_BACK_COMMAND, () => ({ wayBack, sequenceMargin: spec.sequenceMargin }), [cutover])
+        : undefined;
+    this.cutoverReport = report<CutoverReport>(cutover);
+    this.revertReport = report<RevertReport>(revert);
     // the state is read once this phase's last step has run
-    const settled = cutover ? cutover.stdout : subscription ? subscription.stdout : schema.stdout;
+    const settled = (revert ?? closed ?? cutover ?? subscription ?? schema).stdout;
     this.state = pulumi.unsecret(pulumi.all([sourceAt, target, settled]).apply(([s, t]) => readMigrationState(spec, s, t)));
-    this.registerOutputs({ state: this.state, cutoverReport: this.cutoverReport });
+    this.registerOutputs({ state: this.state, cutoverReport: this.cutoverReport, revertReport: this.revertReport });
   }
 }

@@ -26,9 +26,9 @@ export function clientConfig(e: Endpoint, applicationName: string): ClientConfig
 }
 
 /** The names the migration gives its publication, slot and subscription. */
-export function migrationNames(m: MigrationSpec): { publication: string; subscription: string } {
+export function migrationNames(m: MigrationSpec): { publication: string; subscription: string; wayBack: string } {
   const base = `pgr_${m.source.database.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}`.slice(0, 50);
-  return { publication: `${base}_pub`, subscription: `${base}_sub` };
+  return { publication: `${base}_pub`, subscription: `${base}_sub`, wayBack: `${base}_back` };
 }
 
 export function sourceEndpoint(m: MigrationSpec, password: string): Endpoint {
@@ -117,6 +117,8 @@ export interface MigrationState {
   tables: Record<string, string>;
   lagBytes: number | null;
   lagSeconds: number | null;
+  /** With a way back open: how far the source is behind the target, measured on the target. */
+  wayBackLagBytes?: number | null;
   error?: string;
 }
 
@@ -156,6 +158,13 @@ export async function readMigrationState(m: MigrationSpec, source: Endpoint, tar
         state.lagBytes = Number(lag.bytes);
         state.lagSeconds = lag.seconds === null ? null : Number(lag.seconds);
       }
+    }
+    if (m.wayBack && (m.phase === "cutover" || m.phase === "revert")) {
+      const back = await t.query(
+        "select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 as bytes from pg_replication_slots where slot_name = $1",
+        [migrationNames(m).wayBack],
+      );
+      state.wayBackLagBytes = back.rowCount ? Number(back.rows[0].bytes) : null;
     }
   } catch (e) {
     state.error = (e as Error).message.replace(source.password, "[secret]").replace(target.password, "[secret]");

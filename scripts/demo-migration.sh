@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo, second part: the old server's database moved onto the dev stack's cluster under a live
-# writer (sync, cutover, complete), then a summary: write pause, rows verified, nothing lost.
+# writer (sync, cutover with a way back, complete), then a summary: write pause, rows verified, nothing lost.
 # The migration's config goes in a copy of Pulumi.dev.yaml (--config-file): the repository's
 # stack file is not changed.
 set -euo pipefail
@@ -35,6 +35,7 @@ node -e '
     target: { cluster: "main", database: "appdb" },
     phase: "sync",
     sequenceMargin: 1000,
+    wayBack: true,
   };
   fs.writeFileSync(process.argv[1], yaml.dump(doc, { lineWidth: 200 }));
 ' "$config"
@@ -57,9 +58,13 @@ sleep 1
 kill -TERM "$writer"
 wait "$writer" || true
 writer=
-echo "== phase complete"
+echo "== the way back: the old server follows the new leader until complete"
+node -r ts-node/register/transpile-only scripts/demo-wayback.ts "$writes"
+echo "== phase complete (the way back is closed)"
 phase complete
 up
+left=$(ssh_pg1 "cd / && sudo -n -u postgres psql -X -A -t -d postgres -c \"select count(*) from pg_replication_slots where slot_name = 'pgr_appdb_back'\"")
+[ "$left" = 0 ] || { echo "demo: the way back's slot is still on pg1 after complete" >&2; exit 1; }
 pulumi preview --stack dev --non-interactive --config-file "$config" --expect-no-changes > /dev/null
 
 echo

@@ -1,11 +1,12 @@
 // The migration through the real engine: the sandbox's `old` host (prepared as the users could:
 // wal_level, a migration role, pg_hba lines) moved onto the dev stack's cluster under a live
-// writer: preflight, sync, cutover, complete, each rerun a no-op, nothing lost.
+// writer: preflight, sync, cutover, the way back (writes on the target followed by the source,
+// then the application moved back), complete; each rerun a no-op, nothing lost.
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { devStack } from "../support/devStack";
-import { OrderWriter } from "../support/load";
+import { OrderWriter, insertOrder } from "../support/load";
 import { host, psql, ssh, sshOk } from "../support/sandbox";
 
 const SOURCE_PASSWORD = "m1grat0r-source-pw";
@@ -43,6 +44,7 @@ describe("a migration from the old server onto the cluster", function () {
         target: { cluster: "main", database: "appdb" },
         phase: "sync",
         sequenceMargin: 1000,
+        wayBack: true,
       };
     });
   });
@@ -132,12 +134,52 @@ describe("a migration from the old server onto the cluster", function () {
     assert.equal(psql("pg1", "select count(*) from pg_subscription"), "0");
   });
 
-  it("previews no change after the cutover, and completes", () => {
-    let r = dev.run(["preview", "--expect-no-changes"]);
+  const orderIds = (member: string) => new Set(psql(member, "select id from orders", "appdb").split("\n").map(Number));
+  const waitForSource = async (ids: number[]) => {
+    for (let i = 0; i < 100 && ids.some((id) => !orderIds("old").has(id)); i++) await sleep(100);
+    return ids.filter((id) => !orderIds("old").has(id));
+  };
+
+  it("keeps the way back open: the read-only source follows every write on the target", async () => {
+    assert.deepEqual(await waitForSource(app.onTarget), [], "every order the target acknowledged reached the source");
+    const refused = await insertOrder("old", APP_PASSWORD);
+    assert.match(String(refused), /read-only transaction/, "the application cannot write on the source");
+    const state = (dev.outputs().migration as { state: { wayBackLagBytes: number | null } }).state;
+    assert.equal(typeof state.wayBackLagBytes, "number", JSON.stringify(state));
+    const r = dev.run(["preview", "--expect-no-changes"]);
     assert.equal(r.code, 0, r.stdout);
+  });
+
+  it("takes the way back: the application moves back onto the source with every row", async () => {
+    const later: number[] = [];
+    for (let i = 0; i < 5; i++) later.push(Number(await insertOrder("pg1", APP_PASSWORD)));
+    dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "revert"));
+    const out = await dev.upAsync();
+    const report = (dev.outputs().migration as { revertReport: { mismatches: string[]; tablesVerified: number; sourceWritable: boolean } })
+      .revertReport;
+    process.stderr.write(`      revert report: ${JSON.stringify(report)}\n`);
+    assert.deepEqual(report.mismatches, [], out);
+    assert.equal(report.tablesVerified, 6);
+    assert.deepEqual(await waitForSource([...app.onTarget, ...later]), [], "nothing written on the target is missing on the source");
+    const back = await insertOrder("old", APP_PASSWORD);
+    assert.equal(typeof back, "number", `the source takes the application's writes again: ${back}`);
+    assert.ok(Number(back) > Math.max(...later), "the source's ids continue after the target's");
+    assert.match(String(await insertOrder("pg1", APP_PASSWORD)), /read-only transaction/, "the target refuses the application now");
+    assert.equal(psql("old", "select count(*) from pg_subscription"), "0");
+    assert.equal(
+      psql("pg1", "select count(*) from pg_replication_slots where slot_name = 'pgr_appdb_back'"),
+      "0",
+      "the way back's slot is gone",
+    );
+    assert.equal(psql("pg1", "select count(*) from pg_roles where rolname = 'pgr_wayback'"), "0");
+    const r = dev.run(["preview", "--expect-no-changes"]);
+    assert.equal(r.code, 0, r.stdout);
+  });
+
+  it("completes, and a rerun changes nothing", () => {
     dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "complete"));
     dev.up();
-    r = dev.run(["preview", "--expect-no-changes"]);
+    const r = dev.run(["preview", "--expect-no-changes"]);
     assert.equal(r.code, 0, r.stdout);
     assert.equal(ssh("old", "true").code, 0);
   });

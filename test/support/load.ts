@@ -186,3 +186,17 @@ export class OrderWriter {
     await this.done;
   }
 }
+
+/** One order inserted as the application on `member`: its id, or the server's refusal. */
+export async function insertOrder(member: string, password: string): Promise<number | string> {
+  const c = client(member, password, "app", "appdb");
+  try {
+    await c.connect();
+    const r = await c.query("insert into orders (customer_id, amount) values (1, 10) returning id");
+    return Number(r.rows[0].id);
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}

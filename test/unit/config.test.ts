@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, findHostKey, parseStackConfig } from "../../config";
+import { ConfigError, RawStackConfig, findHostKey, parseStackConfig } from "../../config";
 import { rawCluster } from "./fixtures";
 
 const present = { adminPassword: true, replicationPassword: true };
@@ -132,7 +132,19 @@ describe("findHostKey", () => {
       tables: [],
       phase: "sync",
       sequenceMargin: 0,
+      wayBack: false,
     });
+  });
+
+  it("admits the source to the target database for the way back, and only then", () => {
+    const raw = (wayBack: boolean, phase = "cutover") => ({
+      clusters: [rawCluster()],
+      migration: { source: { address: "10.77.0.10", database: "appdb", user: "migrator" }, target: { cluster: "main" }, phase, wayBack },
+    });
+    const parse = (r: RawStackConfig) => parseStackConfig(r, { ...present, sourcePassword: true }, new Set([...secrets, "sourcePassword"]));
+    assert.deepEqual(parse(raw(true)).clusters[0].clients.at(-1), { database: "appdb", user: "pgr_wayback", address: "10.77.0.10/32" });
+    assert.ok(!parse(raw(false)).clusters[0].clients.some((c) => c.user === "pgr_wayback"));
+    assert.throws(() => parse(raw(false, "revert")), /pg-replication:migration\.phase: revert takes the way back/);
   });
 
   it("names the keys of a bad migration", () => {
@@ -157,7 +169,7 @@ describe("findHostKey", () => {
       const p = (e as ConfigError).problems.join("\n");
       assert.match(p, /migration\.source\.address: is neither/);
       assert.match(p, /migration\.tables\[0\]: must be schema\.table/);
-      assert.match(p, /migration\.phase: must be one of sync, cutover, complete/);
+      assert.match(p, /migration\.phase: must be one of sync, cutover, revert, complete/);
     }
   });
 });

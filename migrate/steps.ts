@@ -1,0 +1,143 @@
+// The steps a cutover and its way back share: both move the application from one database to
+// another that a subscription keeps equal, and both must stop writes, wait until the subscriber
+// has everything, carry the sequences over and prove the two sides equal before switching.
+import { Client } from "pg";
+import { Endpoint, clientConfig } from "../observe/migration";
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const ident = (...parts: string[]) => parts.map((p) => `"${p.replace(/"/g, '""')}"`).join(".");
+
+export function sayer(what: string): (line: string) => void {
+  return (line) => process.stdout.write(`${what}: ${line}\n`);
+}
+
+export async function connect(e: Endpoint, what: string): Promise<Client> {
+  const c = new Client(clientConfig(e, "pg-replication cutover"));
+  c.on("error", () => undefined);
+  try {
+    await c.connect();
+  } catch (err) {
+    throw new Error(`cannot connect to the ${what} (${e.host}:${e.port}/${e.database}): ${(err as Error).message}`);
+  }
+  // the database may be frozen already (a way back): this session's own statements must write
+  await c.query("set default_transaction_read_only = off");
+  return c;
+}
+
+/** New sessions of the database start read-only; returns the server time the freeze took effect. */
+export async function freeze(c: Client, db: string): Promise<Date> {
+  await c.query(`alter database ${ident(db)} set default_transaction_read_only = on`);
+  return (await c.query("select clock_timestamp() as t")).rows[0].t as Date;
+}
+
+export async function unfreeze(c: Client, db: string): Promise<void> {
+  await c.query(`alter database ${ident(db)} reset default_transaction_read_only`);
+}
+
+/** Ends the non-superuser sessions opened on the database before `since`; returns how many. */
+export async function endSessions(c: Client, db: string, since: Date): Promise<number> {
+  let ended = 0;
+  for (let i = 0; i < 2000; i++) {
+    const r = await c.query(
+      `select pg_terminate_backend(a.pid) from pg_stat_activity a join pg_roles r on r.oid = a.usesysid
+        where a.datname = $1 and a.backend_type = 'client backend' and a.pid <> pg_backend_pid()
+          and not r.rolsuper and a.backend_start < $2`,
+      [db, since],
+    );
+    ended += r.rowCount ?? 0;
+    if ((r.rowCount ?? 0) === 0) break;
+    await sleep(5);
+  }
+  return ended;
+}
+
+/** Waits until the slot's subscriber has confirmed everything the publisher wrote until now. */
+export async function drain(publisher: Client, slot: string): Promise<string> {
+  const lsn = (await publisher.query("select pg_current_wal_lsn()::text as l")).rows[0].l as string;
+  for (let i = 0; ; i++) {
+    const r = await publisher.query("select confirmed_flush_lsn >= $2::pg_lsn as done from pg_replication_slots where slot_name = $1", [
+      slot,
+      lsn,
+    ]);
+    if (r.rowCount === 0) throw new Error(`no replication slot ${slot} on the publisher`);
+    if (r.rows[0].done) return lsn;
+    if (i > 6000) throw new Error(`the subscription did not confirm ${lsn} within 60 s`);
+    await sleep(10);
+  }
+}
+
+/** Every sequence of `to` set past `from`'s last value, plus the margin; returns how many. */
+export async function copySequences(from: Client, to: Client, margin: number): Promise<number> {
+  const seqs = (await from.query("select schemaname, sequencename, last_value::text as v from pg_sequences where last_value is not null"))
+    .rows as { schemaname: string; sequencename: string; v: string }[];
+  for (const s of seqs) {
+    await to.query(
+      "select setval($1::regclass, greatest($2::bigint + $3::bigint, (select last_value from pg_sequences where schemaname = $4 and sequencename = $5)), true)",
+      [ident(s.schemaname, s.sequencename), s.v, margin, s.schemaname, s.sequencename],
+    );
+  }
+  return seqs.length;
+}
+
+/** The tables a subscription (on `subscriber`) replicates, in order. */
+export async function subscribedTables(subscriber: Client, subscription: string): Promise<{ schema: string; name: string }[]> {
+  return (
+    await subscriber.query(
+      `select n.nspname as schema, c.relname as name from pg_subscription_rel r join pg_subscription s on s.oid = r.srsubid
+         join pg_class c on c.oid = r.srrelid join pg_namespace n on n.oid = c.relnamespace where s.subname = $1 order by 1, 2`,
+      [subscription],
+    )
+  ).rows as { schema: string; name: string }[];
+}
+
+/** Count and checksum of every row of a table: equal on both sides means the same rows. */
+async function fingerprint(c: Client, table: string): Promise<{ rows: number; sum: string }> {
+  const r = await c.query(`select count(*)::bigint as rows, coalesce(sum(hashtext(t::text)::bigint), 0)::text as sum from ${table} t`);
+  return { rows: Number(r.rows[0].rows), sum: String(r.rows[0].sum) };
+}
+
+/** Exact count and checksum of every table on both sides; returns the rows seen and the differences. */
+export async function verify(
+  a: Client,
+  b: Client,
+  tables: { schema: string; name: string }[],
+): Promise<{ rows: number; mismatches: string[] }> {
+  const mismatches: string[] = [];
+  let rows = 0;
+  for (const t of tables) {
+    const [x, y] = await Promise.all([fingerprint(a, ident(t.schema, t.name)), fingerprint(b, ident(t.schema, t.name))]);
+    rows += x.rows;
+    if (x.rows !== y.rows || x.sum !== y.sum)
+      mismatches.push(`${t.schema}.${t.name}: ${x.rows} rows (sum ${x.sum}) against ${y.rows} rows (sum ${y.sum})`);
+  }
+  return { rows, mismatches };
+}
+
+/** The client sessions still on a database, as user@address (application). */
+export async function sessionsOn(c: Client, db: string): Promise<string[]> {
+  return (
+    await c.query(
+      `select coalesce(usename, '?') || '@' || coalesce(host(client_addr), 'local') || ' (' || coalesce(nullif(application_name, ''), 'no name') || ')' as who
+         from pg_stat_activity where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid()`,
+      [db],
+    )
+  ).rows.map((r) => String(r.who));
+}
+
+/** Reads the JSON input on stdin, runs `job`, prints `REPORT {json}`; an error is one line on stderr, passwords hidden. */
+export async function runJob<I extends { source: Endpoint; target: Endpoint }>(
+  what: string,
+  job: (input: I) => Promise<unknown>,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const input = JSON.parse(Buffer.concat(chunks).toString("utf8")) as I;
+  try {
+    process.stdout.write(`REPORT ${JSON.stringify(await job(input))}\n`);
+  } catch (e) {
+    let msg = (e as Error).message;
+    for (const secret of [input.source.password, input.target.password]) if (secret) msg = msg.split(secret).join("[secret]");
+    process.stderr.write(`${what} failed: ${msg}\n`);
+    process.exitCode = 1;
+  }
+}

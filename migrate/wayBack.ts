@@ -1,0 +1,197 @@
+// The way back after a cutover. At the cutover, before the forward subscription is dropped, the
+// target gets a publication of the migrated tables, a slot and a login role for the source, and
+// the source a subscription to it (disabled until the switch, created without a copy): from the
+// switch on, every write the application makes on the target reaches the old server too.
+// `revert` moves the application back (freeze the target, drain, sequences, verify, drop the
+// reverse subscription, unfreeze the source); `close` lets the way back go (the complete phase).
+// The reverse subscription's password is made here, at random, and lives only in the target's
+// SCRAM verifier and the source's pg_subscription (readable by its superusers alone): the old
+// server is not ours to place a passfile on.
+import { randomBytes } from "node:crypto";
+import type { Client } from "pg";
+import { WAY_BACK_ROLE } from "../config";
+import { Endpoint } from "../observe/migration";
+import { scramVerifier } from "../render/scram";
+import {
+  connect,
+  copySequences,
+  drain,
+  endSessions,
+  freeze,
+  ident,
+  runJob,
+  sayer,
+  sessionsOn,
+  subscribedTables,
+  unfreeze,
+  verify,
+} from "./steps";
+
+export interface WayBackNames {
+  /** The publication on the target, the slot on the target and the subscription on the source share it. */
+  subscription: string;
+  /** Where the source reaches the target's leader. */
+  targetAddress: string;
+  targetPort: number;
+  targetSslmode: string;
+}
+
+export interface WayBackInput {
+  source: Endpoint;
+  target: Endpoint;
+  wayBack: WayBackNames;
+  sequenceMargin: number;
+}
+
+export interface RevertReport {
+  writePauseSeconds: number;
+  sessionsEnded: number;
+  drainedTo: string;
+  tablesVerified: number;
+  rowsVerified: number;
+  sequencesSet: number;
+  mismatches: string[];
+  connectionsLeftOnTarget: string[];
+  sourceWritable: boolean;
+}
+
+const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+const conninfoValue = (v: string | number) => `'${String(v).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+
+/** Called by the cutover with both sides frozen and verified; `tables` are the migrated ones. */
+export async function openWayBack(
+  src: Client,
+  tgt: Client,
+  input: { target: Endpoint; wayBack: WayBackNames },
+  tables: { schema: string; name: string }[],
+): Promise<void> {
+  const w = input.wayBack;
+  const password = randomBytes(24).toString("base64url");
+  await closeWayBack(src, tgt, w);
+  await tgt.query(`create role ${ident(WAY_BACK_ROLE)} login replication password ${lit(scramVerifier(WAY_BACK_ROLE, password))}`);
+  await tgt.query(`create publication ${ident(w.subscription)} for table ${tables.map((t) => ident(t.schema, t.name)).join(", ")}`);
+  await tgt.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [w.subscription]);
+  const sslmode = ["disable", "require", "verify-ca", "verify-full"].includes(w.targetSslmode) ? w.targetSslmode : "prefer";
+  const conninfo = [
+    `host=${conninfoValue(w.targetAddress)}`,
+    `port=${conninfoValue(w.targetPort)}`,
+    `dbname=${conninfoValue(input.target.database)}`,
+    `user=${conninfoValue(WAY_BACK_ROLE)}`,
+    `password=${conninfoValue(password)}`,
+    `sslmode=${conninfoValue(sslmode)}`,
+    `application_name=${conninfoValue(w.subscription)}`,
+  ].join(" ");
+  // connect = true: the source logs in to the target now, so a pg_hba or network problem fails
+  // the cutover while nothing is dropped yet
+  try {
+    await src.query(
+      `create subscription ${ident(w.subscription)} connection ${lit(conninfo)} publication ${ident(w.subscription)}
+         with (connect = true, create_slot = false, slot_name = ${lit(w.subscription)}, copy_data = false, enabled = false)`,
+    );
+  } catch (e) {
+    throw new Error(`the source cannot subscribe to the target for the way back: ${(e as Error).message.split(password).join("[secret]")}`);
+  }
+}
+
+/** Drops the reverse subscription, its slot, the publication and the role; each only if present. */
+export async function closeWayBack(src: Client | undefined, tgt: Client, w: WayBackNames): Promise<void> {
+  const sub = ident(w.subscription);
+  if (src && (await src.query("select 1 from pg_subscription where subname = $1", [w.subscription])).rowCount) {
+    await src.query(`alter subscription ${sub} disable`);
+    await src.query(`alter subscription ${sub} set (slot_name = none)`);
+    await src.query(`drop subscription ${sub}`);
+  }
+  for (let i = 0; i < 100; i++) {
+    const r = await tgt.query("select active from pg_replication_slots where slot_name = $1", [w.subscription]);
+    if (r.rowCount === 0) break;
+    if (!r.rows[0].active) {
+      await tgt.query("select pg_drop_replication_slot($1)", [w.subscription]);
+      break;
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  await tgt.query(`drop publication if exists ${sub}`);
+  await tgt.query(`drop role if exists ${ident(WAY_BACK_ROLE)}`);
+}
+
+/** Moves the application back onto the source; the target ends read-only, no longer followed. */
+export async function revert(input: WayBackInput): Promise<RevertReport> {
+  const say = sayer("revert");
+  const src = await connect(input.source, "source");
+  const tgt = await connect(input.target, "target");
+  const [sdb, tdb] = [input.source.database, input.target.database];
+  const w = input.wayBack;
+  let frozen = false;
+  try {
+    const sub = await src.query("select subenabled from pg_subscription where subname = $1", [w.subscription]);
+    if (sub.rowCount === 0) throw new Error(`no subscription ${w.subscription} on the source: the way back was not opened at the cutover`);
+
+    const since = await freeze(tgt, tdb);
+    frozen = true;
+    const frozeAt = Date.now();
+    const ended = await endSessions(tgt, tdb, since);
+    say(`target database read-only; ${ended} application sessions ended`);
+    const lsn = await drain(tgt, w.subscription);
+    say(`drained: the source has every change up to ${lsn}`);
+    const sequences = await copySequences(tgt, src, input.sequenceMargin);
+    const tables = await subscribedTables(src, w.subscription);
+    const { rows, mismatches } = await verify(tgt, src, tables);
+    say(`${sequences} sequences set; ${tables.length} tables verified, ${rows} rows, ${mismatches.length} mismatches`);
+    if (mismatches.length > 0)
+      throw new Error(`verification failed (target against source), nothing dropped:\n  ${mismatches.join("\n  ")}`);
+    const left = await sessionsOn(tgt, tdb);
+    await closeWayBack(src, tgt, w);
+    await unfreeze(src, sdb);
+    const pause = (Date.now() - frozeAt) / 1000;
+    say(`way back taken: writes go to the source again (write pause ${pause.toFixed(3)} s)`);
+    return {
+      writePauseSeconds: pause,
+      sessionsEnded: ended,
+      drainedTo: lsn,
+      tablesVerified: tables.length,
+      rowsVerified: rows,
+      sequencesSet: sequences,
+      mismatches,
+      connectionsLeftOnTarget: left,
+      sourceWritable: true,
+    };
+  } catch (e) {
+    if (frozen) {
+      await unfreeze(tgt, tdb).catch(() => undefined);
+      say("nothing dropped: the target is writable again, the source still follows it");
+    }
+    throw e;
+  } finally {
+    await src.end().catch(() => undefined);
+    await tgt.end().catch(() => undefined);
+  }
+}
+
+/** The complete phase: the way back is let go (its slot would otherwise hold the target's WAL forever). */
+export async function close(input: WayBackInput): Promise<{ wayBackClosed: true }> {
+  const say = sayer("complete");
+  // a source already switched off must not keep the target's slot alive: the target side goes anyway
+  const src = await connect(input.source, "source").catch((e: Error) => {
+    say(`${e.message}; closing the target's side only`);
+    return undefined;
+  });
+  const tgt = await connect(input.target, "target");
+  try {
+    await closeWayBack(src, tgt, input.wayBack);
+    say(`way back closed: ${src ? "no subscription on the source, " : ""}no slot on the target`);
+    return { wayBackClosed: true };
+  } finally {
+    await src?.end().catch(() => undefined);
+    await tgt.end().catch(() => undefined);
+  }
+}
+
+if (require.main === module) {
+  const action = process.argv[2];
+  if (action === "revert") void runJob<WayBackInput>("revert", revert);
+  else if (action === "close") void runJob<WayBackInput>("closing the way back", close);
+  else {
+    process.stderr.write(`usage: wayBack.ts revert|close (JSON input on stdin)\n`);
+    process.exitCode = 2;
+  }
+}
