@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 MOCHA := ./node_modules/.bin/mocha
 
-.PHONY: all deps toolchain sandbox sandbox-down lint typecheck test test-unit test-hosts test-engine demo bench status pr-preview
+.PHONY: all deps toolchain sandbox sandbox-down lint typecheck test test-unit test-hosts test-engine demo bench status pr-preview promote
 
 all: test
 
@@ -56,3 +56,10 @@ status: deps
 pr-preview: deps
 	@$(ENV) bash toolchain/build.sh >&2 && \
 	  PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} node -r ts-node/register/transpile-only report/prPreview.ts
+
+# make promote FROM=sandbox-staging TO=sandbox-production: what ran on FROM (at this commit,
+# healthy) goes to TO, with the policy pack (promote/promote.ts)
+promote: deps
+	@$(ENV) bash toolchain/build.sh >&2 && \
+	  PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} FROM=$(FROM) TO=$(TO) \
+	  node -r ts-node/register/transpile-only promote/promote.ts

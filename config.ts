@@ -26,6 +26,8 @@ export interface ClientSpec {
 export interface ClusterSpec {
   name: string;
   leader: string;
+  /** Set for the target of a migration with a way back: its leader decodes WAL for the source. */
+  logicalDecoding?: boolean;
   hosts: HostSpec[];
   port: number;
   sslmode: "disable" | "require" | "verify-ca" | "verify-full";
@@ -56,6 +58,8 @@ export interface MigrationSpec {
 export interface StackSpec {
   clusters: ClusterSpec[];
   migration?: MigrationSpec;
+  /** Pulumi's `protect` on every data-bearing resource (lib/dataBearing.ts): production sets it. */
+  protect: boolean;
 }
 
 export class ConfigError extends Error {
@@ -69,7 +73,7 @@ export class ConfigError extends Error {
 export const SECRET_KEYS = ["adminPassword", "replicationPassword"] as const;
 /** Required only with a migration: the source user's password. */
 export const MIGRATION_SECRET_KEY = "sourcePassword";
-export const TOP_LEVEL_KEYS = ["clusters", "migration", ...SECRET_KEYS, MIGRATION_SECRET_KEY];
+export const TOP_LEVEL_KEYS = ["clusters", "migration", "protect", ...SECRET_KEYS, MIGRATION_SECRET_KEY];
 
 /** The settings computed from each host's memory and CPUs (render/tuning.ts). */
 export const TUNED_SETTINGS = [
@@ -419,6 +423,7 @@ function parseMigration(c: Checker, raw: unknown, clusters: ClusterSpec[]): Migr
 export interface RawStackConfig {
   clusters?: unknown;
   migration?: unknown;
+  protect?: unknown;
   /** Every key set under the `pg-replication:` namespace, to catch typos. */
   keys?: string[];
 }
@@ -446,19 +451,27 @@ export function parseStackConfig(raw: RawStackConfig, present: Record<string, bo
   checkUnique(c, clusters);
   checkControlCharacters(c, raw.migration, "migration");
   const migration = parseMigration(c, raw.migration, clusters);
+  if (raw.protect !== undefined && typeof raw.protect !== "boolean") c.fail("protect", "must be true or false");
   if (c.problems.length > 0) throw new ConfigError(c.problems);
-  return { clusters: migration?.wayBack ? withWayBackClient(clusters, migration) : clusters, ...(migration ? { migration } : {}) };
+  return {
+    clusters: migration?.wayBack ? withWayBackClient(clusters, migration) : clusters,
+    ...(migration ? { migration } : {}),
+    protect: raw.protect === true,
+  };
 }
 
 /** The role the source logs in with to follow the target after a cutover (migrate/wayBack.ts). */
 export const WAY_BACK_ROLE = "pgr_wayback";
 
-/** With a way back, the target cluster's pg_hba admits the source for that role and database alone. */
+/**
+ * With a way back, the target cluster's pg_hba admits the source for that role and database
+ * alone, and its WAL carries what logical decoding needs (wal_level logical: one restart).
+ */
 function withWayBackClient(clusters: ClusterSpec[], m: MigrationSpec): ClusterSpec[] {
   const ip = isIP(m.source.address);
   const address = ip === 4 ? `${m.source.address}/32` : ip === 6 ? `${m.source.address}/128` : m.source.address;
   const client = { database: m.target.database, user: WAY_BACK_ROLE, address };
-  return clusters.map((cl) => (cl.name === m.target.cluster ? { ...cl, clients: [...cl.clients, client] } : cl));
+  return clusters.map((cl) => (cl.name === m.target.cluster ? { ...cl, logicalDecoding: true, clients: [...cl.clients, client] } : cl));
 }
 
 /** The host key for `address` in an OpenSSH known_hosts text ("addr[,addr] type key"), if any. */

@@ -20,6 +20,7 @@ import { checkLogin } from "./observe/adminLogin";
 import { renderPassfile } from "./render/hostScripts";
 import { scramVerifier } from "./render/scram";
 import { Migration } from "./components/migration";
+import { PROTECTED_TYPES } from "./lib/dataBearing";
 
 // Internal to the SDK but stable: whether `pulumi config` holds a key as a secret.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
@@ -55,7 +56,12 @@ async function main() {
   const present = Object.fromEntries(secretNames.map((k) => [k, pulumi.runtime.getConfig(`${NAMESPACE}:${k}`) !== undefined]));
   const secretKeys = new Set(secretNames.filter((k) => isConfigSecret(`${NAMESPACE}:${k}`)));
   const spec = parseStackConfig(
-    { clusters: config.getObject<unknown>("clusters"), migration: config.getObject<unknown>("migration"), keys },
+    {
+      clusters: config.getObject<unknown>("clusters"),
+      migration: config.getObject<unknown>("migration"),
+      protect: config.getObject<unknown>("protect"),
+      keys,
+    },
     present,
     secretKeys,
   );
@@ -118,6 +124,11 @@ async function main() {
     if (problems.length > 0) throw new ConfigError(problems);
   }
 
+  if (spec.protect) {
+    pulumi.runtime.registerStackTransformation((a) =>
+      PROTECTED_TYPES.includes(a.type) ? { props: a.props, opts: pulumi.mergeOptions(a.opts, { protect: true }) } : undefined,
+    );
+  }
   const clusters = inputs.map(
     ({ cluster, sshPrivateKey, hostKeys }, i) =>
       new PostgresCluster(cluster.name, {

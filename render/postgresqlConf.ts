@@ -14,7 +14,7 @@ export function replicationSettings(cluster: ClusterSpec): Record<string, Settin
     listen_addresses: "*",
     port: cluster.port,
     password_encryption: "scram-sha-256",
-    wal_level: "replica",
+    wal_level: cluster.logicalDecoding ? "logical" : "replica",
     max_connections: 100,
     max_wal_senders: 10,
     max_prepared_transactions: 0,

@@ -3,6 +3,8 @@
 // not the whole text; secrets stay "[secret]"), and first of all what can cost data or
 // availability. Pure: report/prPreview.ts feeds it.
 import { diffLines } from "diff";
+import { isDataBearing } from "../lib/dataBearing";
+import { STANDBY_MINIMUMS } from "../render/hostScripts";
 
 export interface ResourceChange {
   op: string;
@@ -18,6 +20,10 @@ export interface StackPreview {
   error?: string;
   counts: Record<string, number>;
   changes: ResourceChange[];
+  /** Policy pack findings, one line each: "[level] policy (resource): message". */
+  policies?: string[];
+  /** The unchanged resources' inputs, for what a change is compared with (a leader's settings). */
+  unchanged?: ResourceChange[];
 }
 
 /** PostgreSQL 15 settings whose pg_settings.context is postmaster: changing one restarts the server. */
@@ -72,7 +78,6 @@ export const POSTMASTER_SETTINGS = new Set([
   "wal_log_hints",
 ]);
 
-const DATA_BEARING = /postgresql:index\/(role|database|publication|subscription|schema):/i;
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** A property's value as text, with secrets hidden. */
@@ -103,7 +108,7 @@ export function attention(p: StackPreview): string[] {
   const found: string[] = [];
   for (const c of p.changes) {
     const where = `\`${p.stack}\` ${c.name}`;
-    if ((c.op === "delete" || c.op.includes("replace")) && DATA_BEARING.test(c.type))
+    if ((c.op === "delete" || c.op.includes("replace")) && isDataBearing(c.type))
       found.push(`${where}: ${c.op} of a ${c.type.split(":").pop()}`);
     if (c.type !== "command:remote:Command" && c.type !== "command:local:Command") continue;
     const lines = changedLines(c.oldInputs.stdin, c.newInputs.stdin);
@@ -115,10 +120,46 @@ export function attention(p: StackPreview): string[] {
     if (c.name.endsWith("-cutover") && c.op === "create")
       found.push(`${where}: migration cutover (writes on the source are frozen, then it stays read-only)`);
     if (c.name.endsWith("-subscription") && c.op === "delete") found.push(`${where}: migration phase change (the subscription step ends)`);
+    if (c.name.endsWith("-revert") && c.op === "create")
+      found.push(`${where}: migration revert (writes on the target are frozen, the application goes back to the source)`);
     if (c.name.endsWith("-apply")) {
       const restart = [...new Set(lines.map(settingOf).filter((s): s is string => !!s && POSTMASTER_SETTINGS.has(s)))];
       if (restart.length > 0)
         found.push(`${where}: PostgreSQL restart for ${restart.join(", ")} (rolled: standbys first, the leader last)`);
+    }
+  }
+  return [...found, ...standbysBelowLeader(p)];
+}
+
+/** The value each `name = value` line of a rendered conf sets last (a later line wins, as in PostgreSQL). */
+function settingsIn(script: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of String(script ?? "").matchAll(/^\s*([a-z_]+)\s*=\s*'?(\d+)'?\s*(#.*)?$/gm))
+    if (m[1] in STANDBY_MINIMUMS) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+/**
+ * A standby whose configured setting would fall below its leader's (max_connections and the
+ * like): a hot standby refuses to start that way. Read from each member's host configuration
+ * step; the leader is the member with the cluster's `-lead` step. Listed when either changes.
+ */
+function standbysBelowLeader(p: StackPreview): string[] {
+  const all = [...p.changes.filter((c) => c.op !== "delete"), ...(p.unchanged ?? [])];
+  const found: string[] = [];
+  for (const lead of all.filter((c) => c.name.endsWith("-lead"))) {
+    const cluster = lead.name.slice(0, -"lead".length);
+    const leader = /^# pg-replication: the leader on (\S+)$/m.exec(String(lead.newInputs.stdin ?? ""))?.[1];
+    const leaderApply = all.find((c) => c.name === `${cluster}${leader}-apply`);
+    if (!leaderApply) continue;
+    const leaderSettings = settingsIn(leaderApply.newInputs.stdin);
+    for (const member of all.filter((c) => c.name.startsWith(cluster) && c.name.endsWith("-apply") && c !== leaderApply)) {
+      if (!p.changes.includes(member) && !p.changes.includes(leaderApply)) continue;
+      for (const [name, value] of Object.entries(settingsIn(member.newInputs.stdin)))
+        if (leaderSettings[name] !== undefined && value < leaderSettings[name])
+          found.push(
+            `\`${p.stack}\` ${member.name.slice(0, -"-apply".length)}: ${name} ${value} is below the leader's ${leaderSettings[name]} (a hot standby refuses to start; the program holds it at the leader's)`,
+          );
     }
   }
   return found;
@@ -160,6 +201,11 @@ const firstLines = (error: string) =>
     .join(" ")
     .replace(/\|/g, "\\|");
 
+function policySection(previews: StackPreview[]): string[] {
+  const lines = previews.flatMap((p) => (p.policies ?? []).map((l) => `- \`${p.stack}\` ${l}`));
+  return lines.length > 0 ? ["### Policy findings", ...lines, ""] : [];
+}
+
 /**
  * The Markdown comment. The risk list and the counts come first, so that trimming a long report
  * to `limit` characters (a forge's comment limit) never drops them.
@@ -172,6 +218,7 @@ export function renderReport(previews: StackPreview[], limit = 65_000): string {
     "### Needs attention",
     ...(risks.length > 0 ? risks.map((r) => `- ${r}`) : ["- nothing that can cost data or availability"]),
     "",
+    ...policySection(previews),
     "| stack | result |",
     "| --- | --- |",
     ...previews.map((p) => `| \`${p.stack}\` | ${p.error ? `**preview failed**: ${firstLines(p.error)}` : counts(p)} |`),

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
+import { policyOptions } from "../lib/policyOptions";
 import { ResourceChange, StackPreview, renderReport } from "./markdown";
 
 // the project to preview: this repository, or PGR_PREVIEW_DIR (a copy of it, for the tests)
@@ -21,7 +22,7 @@ function stacksOfRepo(): string[] {
 const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
 
 async function previewStack(stackName: string): Promise<StackPreview> {
-  const result: StackPreview = { stack: stackName, counts: {}, changes: [] };
+  const result: StackPreview = { stack: stackName, counts: {}, changes: [], policies: [], unchanged: [] };
   const errors: string[] = [];
   try {
     // a stack never deployed in this backend is previewed as new: everything it would create
@@ -38,11 +39,17 @@ async function previewStack(stackName: string): Promise<StackPreview> {
           newInputs: (m.new?.inputs ?? {}) as Record<string, unknown>,
         };
         if (m.op !== "same") result.changes.push(change);
+        else result.unchanged?.push(change);
       }
+      const p = e.policyEvent;
+      if (p)
+        result.policies?.push(
+          `[${p.enforcementLevel}] ${p.policyName}${p.resourceUrn ? ` (${nameOf(p.resourceUrn)})` : ""}: ${p.message.trim().split("\n").pop()}`,
+        );
       const d = e.diagnosticEvent;
       if (d && d.severity === "error" && !/^update failed|preview failed/.test(d.message.trim())) errors.push(d.message.trim());
     };
-    const preview = stack.preview({ onEvent });
+    const preview = stack.preview({ onEvent, ...policyOptions(stackName) });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

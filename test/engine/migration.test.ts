@@ -136,8 +136,14 @@ describe("a migration from the old server onto the cluster", function () {
 
   const orderIds = (member: string) => new Set(psql(member, "select id from orders", "appdb").split("\n").map(Number));
   const waitForSource = async (ids: number[]) => {
-    for (let i = 0; i < 100 && ids.some((id) => !orderIds("old").has(id)); i++) await sleep(100);
-    return ids.filter((id) => !orderIds("old").has(id));
+    let missing = ids;
+    for (let i = 0; i < 100; i++) {
+      const onSource = orderIds("old");
+      missing = ids.filter((id) => !onSource.has(id));
+      if (missing.length === 0) break;
+      await sleep(200);
+    }
+    return missing;
   };
 
   it("keeps the way back open: the read-only source follows every write on the target", async () => {

@@ -143,7 +143,9 @@ describe("findHostKey", () => {
     });
     const parse = (r: RawStackConfig) => parseStackConfig(r, { ...present, sourcePassword: true }, new Set([...secrets, "sourcePassword"]));
     assert.deepEqual(parse(raw(true)).clusters[0].clients.at(-1), { database: "appdb", user: "pgr_wayback", address: "10.77.0.10/32" });
+    assert.equal(parse(raw(true)).clusters[0].logicalDecoding, true);
     assert.ok(!parse(raw(false)).clusters[0].clients.some((c) => c.user === "pgr_wayback"));
+    assert.equal(parse(raw(false)).clusters[0].logicalDecoding, undefined);
     assert.throws(() => parse(raw(false, "revert")), /pg-replication:migration\.phase: revert takes the way back/);
   });
 

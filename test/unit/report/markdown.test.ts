@@ -69,6 +69,29 @@ describe("the pull-request report", () => {
     assert.match(risks.join("\n"), /replace of a Role[\s\S]*standby rebuild[\s\S]*leader change/);
   });
 
+  it("lists a standby setting below its leader's, and nothing when it is not", () => {
+    const lead = {
+      op: "same",
+      type: "command:remote:Command",
+      name: "main-lead",
+      diffs: [],
+      oldInputs: {},
+      newInputs: { stdin: script(["# pg-replication: the leader on pg1"]) },
+    };
+    const leaderApply = { ...apply([], ["max_connections = 200"]), op: "same", name: "main-pg1-apply" };
+    const below = apply(["max_connections = 200"], ["max_connections = 100"]);
+    const found = attention(preview([below], { unchanged: [lead, leaderApply] }));
+    assert.deepEqual(found.length, 2, found.join("\n"));
+    assert.match(found[1], /`staging` main-pg2: max_connections 100 is below the leader's 200/);
+    const fine = attention(preview([apply(["max_connections = 200"], ["max_connections = 300"])], { unchanged: [lead, leaderApply] }));
+    assert.ok(!fine.some((l) => /below the leader/.test(l)), fine.join("\n"));
+  });
+
+  it("lists the policy findings under their own heading", () => {
+    const text = renderReport([preview([], { policies: ["[mandatory] client-sslmode-require (main): sslmode prefer"] })]);
+    assert.match(text, /### Policy findings\n- `staging` \[mandatory\] client-sslmode-require \(main\): sslmode prefer/);
+  });
+
   it("puts the risks and the counts first, so that trimming keeps them", () => {
     const quiet = Array.from({ length: 400 }, (_, i) => ({
       ...apply([`work_mem = ${i}MB`], [`work_mem = ${i + 1}MB`]),

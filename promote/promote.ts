@@ -1,0 +1,123 @@
+// make promote FROM=staging TO=production: what ran on FROM goes to TO, and only that.
+// 1. FROM's last update succeeded at this very commit (its update history), from a clean checkout;
+// 2. FROM is healthy now: every standby streaming (read live on each leader), lag under
+//    PGR_MAX_LAG_BYTES, no migration in the middle of its cutover;
+// 3. prints the configuration TO differs in, beyond hosts, addresses and secrets;
+// 4. previews TO with the policy pack (mandatory on production): a delete or replace of a
+//    data-bearing resource stops here unless ALLOW_DATA_LOSS=1;
+// 5. updates TO with the policy pack, then previews it again: it must show no change.
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { ConfigMap, EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { readReplicationState } from "../observe/replication";
+import { policyOptions } from "../lib/policyOptions";
+import { configDifferences, dataLoss, healthProblems, historyProblem, migrationProblem } from "./gates";
+
+const ROOT = process.env.PGR_PROJECT_DIR ?? path.resolve(__dirname, "..");
+const say = (line: string) => process.stdout.write(`promote: ${line}\n`);
+
+class Refused extends Error {}
+
+function plainConfig(c: ConfigMap): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(c)) {
+    if (v.secret) continue;
+    try {
+      out[k] = JSON.parse(v.value);
+    } catch {
+      out[k] = v.value;
+    }
+  }
+  return out;
+}
+
+async function healthOf(from: Stack): Promise<string[]> {
+  const outputs = await from.outputs();
+  const clusters = (outputs.clusterState?.value ?? {}) as Record<string, { leader: string; members: string[] }>;
+  const urls = (outputs.connectionStrings?.value ?? {}) as Record<string, { admin: string }>;
+  const problems: string[] = [];
+  const maxLag = Number(process.env.PGR_MAX_LAG_BYTES ?? 16 * 1024 * 1024);
+  for (const [name, c] of Object.entries(clusters)) {
+    const u = new URL(urls[name].admin);
+    const standbys = c.members.filter((m) => m !== c.leader);
+    const state = await readReplicationState(
+      {
+        leader: c.leader,
+        address: u.hostname,
+        port: Number(u.port || 5432),
+        user: decodeURIComponent(u.username),
+        password: decodeURIComponent(u.password),
+        sslmode: u.searchParams.get("sslmode") ?? "require",
+      },
+      Object.fromEntries(standbys.map((s) => [s, `pgr_${s.replace(/-/g, "_")}`])),
+    );
+    problems.push(...healthProblems(from.name, name, state, standbys, maxLag));
+  }
+  const m = migrationProblem(from.name, outputs.migration?.value as { phase?: string; cutoverReport?: unknown } | undefined);
+  return m ? [...problems, m] : problems;
+}
+
+async function promote(fromName: string, toName: string): Promise<void> {
+  const head = execFileSync("git", ["-C", ROOT, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+  if (execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim())
+    throw new Refused("the checkout has uncommitted changes: promote a commit");
+  const from = await LocalWorkspace.selectStack({ stackName: fromName, workDir: ROOT });
+  const to = await LocalWorkspace.selectStack({ stackName: toName, workDir: ROOT });
+
+  const history = await from.history(20);
+  const gate = historyProblem(fromName, history, head);
+  if (gate) throw new Refused(gate);
+  say(`${fromName}'s last update succeeded at ${head.slice(0, 12)}, this commit`);
+  const sick = await healthOf(from);
+  if (sick.length > 0) throw new Refused(`${fromName} is not healthy:\n  ${sick.join("\n  ")}`);
+  say(`${fromName} is healthy: every standby streaming`);
+
+  const diff = configDifferences(fromName, plainConfig(await from.getAllConfig()), toName, plainConfig(await to.getAllConfig()));
+  say(
+    diff.length === 0
+      ? `${toName}'s configuration is ${fromName}'s, beyond hosts, addresses and secrets`
+      : `${toName}'s configuration differs from ${fromName}'s in:`,
+  );
+  for (const d of diff) process.stdout.write(`  ${d}\n`);
+
+  const changes: { op: string; type: string; name: string }[] = [];
+  const onEvent = (e: EngineEvent) => {
+    const m = e.resourcePreEvent?.metadata;
+    if (m) changes.push({ op: m.op, type: m.type, name: m.urn.split("::").pop() ?? m.urn });
+  };
+  const preview = await to.preview({ ...policyOptions(toName), onEvent }).catch((e: Error) => {
+    throw new Refused(
+      `${toName}'s preview failed:\n${e.message
+        .split("\n")
+        .filter((l) => /error|violation|\[mandatory\]/i.test(l))
+        .slice(0, 12)
+        .join("\n")}`,
+    );
+  });
+  const loss = dataLoss(changes);
+  if (loss.length > 0 && process.env.ALLOW_DATA_LOSS !== "1")
+    throw new Refused(`${toName}'s preview would lose data (set ALLOW_DATA_LOSS=1 to go on):\n  ${loss.join("\n  ")}`);
+  say(`${toName} preview: ${JSON.stringify(preview.changeSummary)}`);
+
+  const up = await to.up({ ...policyOptions(toName), onOutput: (o) => process.stderr.write(o) });
+  say(`${toName} updated: ${JSON.stringify(up.summary.resourceChanges)}`);
+  const again = await to.preview({ ...policyOptions(toName), expectNoChanges: true });
+  say(`${toName} converged: ${JSON.stringify(again.changeSummary)}`);
+}
+
+async function main(): Promise<void> {
+  const [from, to] = [process.env.FROM, process.env.TO];
+  if (!from || !to) {
+    process.stderr.write("usage: make promote FROM=<stack> TO=<stack>\n");
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    await promote(from, to);
+  } catch (e) {
+    process.stderr.write(`promote: refused: ${(e as Error).message}\n`);
+    process.exitCode = e instanceof Refused ? 3 : 1;
+  }
+}
+
+void main();
