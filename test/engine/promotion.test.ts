@@ -1,0 +1,200 @@
+// Pull-request report, promotion and policies through the real engine, on two sandbox stacks
+// standing for staging and production on hosts of their own (stg1-stg2, prod1-prod2), in a copy
+// of the project that is a git checkout (the promotion gates on the commit an update ran at).
+import { strict as assert } from "node:assert";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { dump, load } from "js-yaml";
+import { DEV_PASSPHRASE } from "../support/devStack";
+import { EngineProject } from "../support/engine";
+import { sshOk } from "../support/sandbox";
+
+const ROOT = path.resolve(__dirname, "../..");
+const STAGING = "sandbox-staging";
+const PRODUCTION = "sandbox-production";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("pull-request report, promotion and policies on two stacks", function () {
+  this.timeout(1_800_000);
+  const project = new EngineProject("pg-replication", DEV_PASSPHRASE);
+  const git = (...args: string[]) => execFileSync("git", ["-C", project.dir, ...args], { encoding: "utf8" }).trim();
+  const commit = (message: string) => {
+    git("add", "-A");
+    git("-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "--allow-empty", "-m", message);
+  };
+  const editConfig = (stack: string, edit: (c: Record<string, unknown>) => void) => {
+    const file = project.stackFile(stack);
+    const doc = load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    edit(doc.config);
+    fs.writeFileSync(file, dump(doc, { lineWidth: 200 }));
+  };
+  const main = (c: Record<string, unknown>) => (c["pg-replication:clusters"] as Record<string, unknown>[])[0];
+  const tool = (script: string, env: Record<string, string>) => {
+    const r = spawnSync("node", ["-r", "ts-node/register/transpile-only", script], {
+      cwd: ROOT,
+      env: { ...project.env, ...env },
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
+    return { code: r.status ?? -1, out: `${r.stdout}\n${r.stderr}`, stdout: r.stdout };
+  };
+  const promote = () => tool("promote/promote.ts", { FROM: STAGING, TO: PRODUCTION, PGR_PROJECT_DIR: project.dir });
+  const report = () => tool("report/prPreview.ts", { STACKS: `${STAGING} ${PRODUCTION}`, PGR_PREVIEW_DIR: project.dir });
+  const pgctl = (member: string, action: string) => sshOk(member, `cd / && sudo -n pg_ctlcluster 15 main ${action}`);
+
+  before(() => {
+    fs.writeFileSync(path.join(project.dir, ".gitignore"), "node_modules\n.state\n");
+    for (const s of [STAGING, PRODUCTION]) {
+      project.copyStackFile(s);
+      project.initStack(s);
+    }
+    git("init", "-q");
+    commit("the program");
+    project.ok(["up", "--yes", "--stack", STAGING]);
+  });
+  after(() => project.dispose());
+
+  it("refuses to promote what staging ran at another commit", () => {
+    commit("a later commit");
+    const r = promote();
+    assert.equal(r.code, 3, r.out);
+    assert.match(r.out, /sandbox-staging's last update ran at commit [0-9a-f]{12}, not at [0-9a-f]{12}/);
+  });
+
+  it("refuses to promote while a staging standby is down", async () => {
+    project.ok(["up", "--yes", "--stack", STAGING]);
+    pgctl("stg2", "stop");
+    try {
+      const r = promote();
+      assert.equal(r.code, 3, r.out);
+      assert.match(r.out, /sandbox-staging cluster main: standby stg2 is not connected, not streaming/);
+    } finally {
+      pgctl("stg2", "start");
+    }
+    for (
+      let i = 0;
+      i < 100 && !/streaming/.test(sshOk("stg1", "cd / && sudo -n -u postgres psql -X -A -t -c 'select state from pg_stat_replication'"));
+      i++
+    )
+      await sleep(200);
+  });
+
+  it("promotes staging to production: the configuration differences shown, production converged", () => {
+    const r = promote();
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /pg-replication:clusters\[0\]\.settings\.max_connections: sandbox-staging 120, sandbox-production 150/);
+    assert.match(r.out, /pg-replication:protect: sandbox-staging \(unset\), sandbox-production true/);
+    assert.match(r.out, /sandbox-production converged/);
+    const state = project.outputs(PRODUCTION).replicationState as { main: { standbys: Record<string, { state: string }> } };
+    assert.equal(state.main.standbys.prod2.state, "streaming");
+    assert.match(project.ok(["stack", "export", "--stack", PRODUCTION]), /"protect": true/);
+  });
+
+  it("refuses to promote when staging's last update failed", () => {
+    editConfig(STAGING, (c) => (main(c).settings = { max_connections: 120, work_mem: "12 parsecs" }));
+    commit("a bad setting");
+    assert.notEqual(project.run(["up", "--yes", "--stack", STAGING]).code, 0);
+    const r = promote();
+    assert.equal(r.code, 3, r.out);
+    assert.match(r.out, /sandbox-staging's last update failed/);
+    editConfig(STAGING, (c) => (main(c).settings = { max_connections: 120 }));
+    commit("the setting fixed");
+  });
+
+  it("reports a config change as exactly that change on each stack", () => {
+    for (const s of [STAGING, PRODUCTION]) editConfig(s, (c) => (main(c).settings = { ...(main(c).settings as object), work_mem: "16MB" }));
+    const r = report();
+    assert.equal(r.code, 0, r.out);
+    for (const s of [STAGING, PRODUCTION]) {
+      const section = r.stdout.split(`### \`${s}\``)[1].split("### `")[0];
+      const changed = section.split("\n").filter((l) => /^[+-] /.test(l));
+      assert.ok(changed.length >= 2, section);
+      assert.deepEqual(
+        changed.filter((l) => !/work_mem/.test(l)),
+        [],
+        `${s}: only work_mem changes`,
+      );
+    }
+    assert.match(r.stdout, /nothing that can cost data or availability/);
+  });
+
+  it("lists a standby rebuild under needs attention", () => {
+    editConfig(STAGING, (c) => ((main(c).hosts as Record<string, unknown>[])[1].rebuild = "2026-11-27"));
+    const r = report();
+    assert.match(r.stdout.split("| stack |")[0], /`sandbox-staging` main-stg2-follow: standby rebuild/);
+  });
+
+  it("refuses a production without a standby or with unsafe sslmode: the policies are mandatory there", () => {
+    editConfig(PRODUCTION, (c) => {
+      main(c).hosts = (main(c).hosts as unknown[]).slice(0, 1);
+      main(c).sslmode = "disable";
+      c["pg-replication:protect"] = false;
+    });
+    const r = project.run([
+      "preview",
+      "--stack",
+      PRODUCTION,
+      "--policy-pack",
+      path.join(ROOT, "policy"),
+      "--policy-pack-config",
+      path.join(ROOT, "policy/production.json"),
+    ]);
+    assert.notEqual(r.code, 0);
+    const out = r.stdout + r.stderr;
+    assert.match(out, /\[mandatory\]\s+production-standby-and-protect[\s\S]*cluster main has no standby: production needs at least one/);
+    assert.match(out, /Role main-replication is not protected: set pg-replication:protect: true on production/);
+    assert.match(out, /\[mandatory\]\s+client-sslmode-require[\s\S]*connects with sslmode disable: at least require/);
+  });
+});
+
+describe("the policy pack, each policy broken once", function () {
+  this.timeout(600_000);
+  const project = new EngineProject("policy-violations", "policy-test");
+  before(() => {
+    fs.copyFileSync(path.join(ROOT, "test/fixtures/policyViolations/index.ts"), path.join(project.dir, "index.ts"));
+    project.initStack("fixture-production");
+  });
+  after(() => project.dispose());
+
+  const cases: [string, RegExp][] = [
+    ["pg-hba-no-trust-or-md5", /pg_hba line "host all all 10\.0\.0\.0\/8 trust" uses trust: use scram-sha-256/],
+    ["passwords-are-secrets", /a host step's stdin carries a password but is not a secret/],
+    ["replication-role-least-privilege", /replication role pgr_replication has superuser: it must stream WAL and nothing else/],
+    ["production-standby-and-protect", /Role replication is not protected/],
+    ["client-sslmode-require", /postgresql provider pg connects with sslmode prefer: at least require/],
+  ];
+  for (const [policy, message] of cases) {
+    it(`${policy}: the preview fails with its own message`, () => {
+      project.setConfig("fixture-production", "violate", policy);
+      const r = project.run([
+        "preview",
+        "--stack",
+        "fixture-production",
+        "--policy-pack",
+        path.join(ROOT, "policy"),
+        "--policy-pack-config",
+        path.join(ROOT, "policy/production.json"),
+      ]);
+      const out = r.stdout + r.stderr;
+      assert.notEqual(r.code, 0, out);
+      assert.match(out, new RegExp(`\\[mandatory\\]\\s+${policy}\\s`));
+      assert.match(out, message);
+      for (const [other] of cases.filter(([p]) => p !== policy))
+        assert.doesNotMatch(out, new RegExp(`\\]\\s+${other}\\s`), `only ${policy}`);
+    });
+  }
+  it("a program that breaks none passes", () => {
+    project.setConfig("fixture-production", "violate", "none");
+    const r = project.run([
+      "preview",
+      "--stack",
+      "fixture-production",
+      "--policy-pack",
+      path.join(ROOT, "policy"),
+      "--policy-pack-config",
+      path.join(ROOT, "policy/production.json"),
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+});
