@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 MOCHA := ./node_modules/.bin/mocha
 
-.PHONY: all deps toolchain sandbox sandbox-down lint typecheck test test-unit test-hosts test-engine demo bench status pr-preview promote
+.PHONY: all deps toolchain sandbox sandbox-down lint typecheck test test-unit test-hosts test-engine demo bench status pr-preview promote up
 
 all: test
 
@@ -23,7 +23,8 @@ sandbox-down:
 	bash sandbox/down.sh
 
 lint: deps
-	$(ENV) ./node_modules/.bin/eslint . && ./node_modules/.bin/prettier --check --log-level warn .
+	$(ENV) ./node_modules/.bin/eslint . && ./node_modules/.bin/prettier --check --log-level warn . && \
+	  "$$(bash toolchain/actionlint.sh)" -no-color .github/workflows/*.yml
 
 typecheck: deps
 	$(ENV) ./node_modules/.bin/tsc --noEmit
@@ -56,6 +57,11 @@ status: deps
 pr-preview: deps
 	@$(ENV) bash toolchain/build.sh >&2 && \
 	  PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} node -r ts-node/register/transpile-only report/prPreview.ts
+
+# make up STACK=staging: an update with the policy pack (mandatory on a production stack)
+up: toolchain
+	$(ENV) pulumi up --yes --non-interactive --stack $(STACK) --policy-pack policy \
+	  $$(case "$(STACK)" in production|*-production) echo --policy-pack-config policy/production.json;; esac)
 
 # make promote FROM=sandbox-staging TO=sandbox-production: what ran on FROM (at this commit,
 # healthy) goes to TO, with the policy pack (promote/promote.ts)
