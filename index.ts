@@ -16,6 +16,7 @@ import {
 import { ADMIN_ROLE, PostgresCluster, REPLICATION_ROLE } from "./components/cluster";
 import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
 import { preflightSource } from "./observe/migration";
+import { checkSourceFromLeader } from "./observe/sourceReach";
 import { checkLogin } from "./observe/adminLogin";
 import { renderPassfile } from "./render/hostScripts";
 import { scramVerifier } from "./render/scram";
@@ -122,6 +123,9 @@ async function main() {
   if (spec.migration && (spec.migration.phase === "sync" || spec.migration.phase === "cutover")) {
     const problems = await preflightSource(spec.migration, sourcePassword);
     if (problems.length > 0) throw new ConfigError(problems);
+    const target = spec.clusters.find((c) => c.name === spec.migration!.target.cluster)!;
+    const unreachable = await checkSourceFromLeader(target, spec.migration, sourcePassword);
+    if (unreachable) throw new ConfigError([unreachable]);
   }
 
   if (spec.protect) {

@@ -35,7 +35,7 @@ export class HostUnreachable extends Error {
 
 const TIMEOUT_MS = 20_000;
 
-function sshArgs(cluster: ClusterSpec, host: HostSpec): string[] {
+export function sshArgs(cluster: ClusterSpec, host: HostSpec): string[] {
   const trust = cluster.ssh.knownHostsPath
     ? ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${cluster.ssh.knownHostsPath}`]
     : ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];

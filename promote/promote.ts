@@ -5,8 +5,12 @@
 // 3. prints the configuration TO differs in, beyond hosts, addresses and secrets;
 // 4. previews TO with the policy pack (mandatory on production): a delete or replace of a
 //    data-bearing resource stops here unless ALLOW_DATA_LOSS=1;
-// 5. updates TO with the policy pack, then previews it again: it must show no change.
+// 5. updates TO with the policy pack, constrained to the plan of that preview (or of one a person
+//    reviewed: PLAN_ONLY=1 PLAN=file saves it, PLAN=file applies it), then previews TO again: it
+//    must show no change.
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigMap, EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { readReplicationState } from "../observe/replication";
@@ -80,14 +84,37 @@ async function promote(fromName: string, toName: string): Promise<void> {
   );
   for (const d of diff) process.stdout.write(`  ${d}\n`);
 
+  // the plan a person reviewed is the plan applied: PLAN_ONLY=1 saves it (to PLAN) and stops;
+  // PLAN=<file> alone applies that file; neither: this run's preview is the plan
+  const reviewed = process.env.PLAN && process.env.PLAN_ONLY !== "1" ? process.env.PLAN : undefined;
+  const plan = process.env.PLAN ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgr-plan-")), "plan.json");
+  if (reviewed) {
+    if (!fs.existsSync(reviewed)) throw new Refused(`no plan at ${reviewed}: make it with PLAN_ONLY=1 first`);
+    say(`${toName}: applying the reviewed plan ${reviewed}`);
+  } else {
+    await previewInto(to, plan);
+    if (process.env.PLAN_ONLY === "1") {
+      say(`${toName}: plan saved to ${plan}; apply exactly it with PLAN=${plan}`);
+      return;
+    }
+  }
+
+  const up = await to.up({ ...policyOptions(toName), plan, onOutput: (o) => process.stderr.write(o) });
+  say(`${toName} updated: ${JSON.stringify(up.summary.resourceChanges)}`);
+  const again = await to.preview({ ...policyOptions(toName), expectNoChanges: true });
+  say(`${toName} converged: ${JSON.stringify(again.changeSummary)}`);
+}
+
+/** TO's preview with the policy pack, its plan saved; refuses data loss unless allowed. */
+async function previewInto(to: Stack, plan: string): Promise<void> {
   const changes: { op: string; type: string; name: string }[] = [];
   const onEvent = (e: EngineEvent) => {
     const m = e.resourcePreEvent?.metadata;
     if (m) changes.push({ op: m.op, type: m.type, name: m.urn.split("::").pop() ?? m.urn });
   };
-  const preview = await to.preview({ ...policyOptions(toName), onEvent }).catch((e: Error) => {
+  const preview = await to.preview({ ...policyOptions(to.name), onEvent, plan }).catch((e: Error) => {
     throw new Refused(
-      `${toName}'s preview failed:\n${e.message
+      `${to.name}'s preview failed:\n${e.message
         .split("\n")
         .filter((l) => /error|violation|\[mandatory\]/i.test(l))
         .slice(0, 12)
@@ -96,13 +123,8 @@ async function promote(fromName: string, toName: string): Promise<void> {
   });
   const loss = dataLoss(changes);
   if (loss.length > 0 && process.env.ALLOW_DATA_LOSS !== "1")
-    throw new Refused(`${toName}'s preview would lose data (set ALLOW_DATA_LOSS=1 to go on):\n  ${loss.join("\n  ")}`);
-  say(`${toName} preview: ${JSON.stringify(preview.changeSummary)}`);
-
-  const up = await to.up({ ...policyOptions(toName), onOutput: (o) => process.stderr.write(o) });
-  say(`${toName} updated: ${JSON.stringify(up.summary.resourceChanges)}`);
-  const again = await to.preview({ ...policyOptions(toName), expectNoChanges: true });
-  say(`${toName} converged: ${JSON.stringify(again.changeSummary)}`);
+    throw new Refused(`${to.name}'s preview would lose data (set ALLOW_DATA_LOSS=1 to go on):\n  ${loss.join("\n  ")}`);
+  say(`${to.name} preview: ${JSON.stringify(preview.changeSummary)}`);
 }
 
 async function main(): Promise<void> {

@@ -229,6 +229,11 @@ errors=$(sql -c "select 'pg_hba.conf line ' || line_number || ': ' || error from
                  union all select sourcefile || ' line ' || sourceline || ': ' || name || ': ' || error from pg_file_settings
                  where error is not null and error <> 'setting could not be applied'" | paste -sd ';' -)
 [ -z "$errors" ] || die "the server refuses the new configuration: $errors"
+# pg_file_settings says only "could not be applied" for a bad value, as for a pending restart:
+# the postmaster's own reading of the files (-C exits after it) names the bad value
+if ! checked=$(as_postgres "$pgbin/postgres" -D "$datadir" -c config_file="$confdir/postgresql.conf" -C data_directory 2>&1); then
+  die "the server refuses the new configuration: $(printf '%s\\n' "$checked" | sed -n 's/^.*\\(LOG\\|FATAL\\|ERROR\\): *//p' | head -n 2 | paste -sd ';' -)"
+fi
 
 step="reloading"
 reloaded=yes

@@ -71,8 +71,25 @@ describe("a migration from the old server onto the cluster", function () {
     assert.match(r.stdout + r.stderr, /pg-replication:migration\.tables: public\.pgbench_history has no primary key or replica identity/);
   });
 
-  it("syncs under a writer: roles, schema, publication, subscription; the standbys keep streaming", async () => {
+  it("refuses at preview a source that admits the controller but not the target's leader, naming both", () => {
     psql("old", "alter table pgbench_history replica identity full", "appdb");
+    const hba = "/etc/postgresql/15/main/pg_hba.conf";
+    const reload = "cd / && sudo -n -u postgres psql -X -q -c 'select pg_reload_conf()' >/dev/null";
+    sshOk("old", `sudo -n sed -i '1i host all all 10.77.0.11/32 reject # pgr-test' ${hba} && ${reload}`);
+    try {
+      const r = dev.run(["preview"]);
+      assert.notEqual(r.code, 0);
+      assert.match(
+        r.stdout + r.stderr,
+        /pg-replication:migration\.source: the source's pg_hba does not admit the target leader pg1 \(10\.77\.0\.11\) for user migrator on database appdb/,
+      );
+      assert.doesNotMatch(r.stdout + r.stderr, new RegExp(SOURCE_PASSWORD));
+    } finally {
+      sshOk("old", `sudo -n sed -i '/# pgr-test$/d' ${hba} && ${reload}`);
+    }
+  });
+
+  it("syncs under a writer: roles, schema, publication, subscription; the standbys keep streaming", async () => {
     app.start();
     await sleep(500);
     const out = await dev.upAsync();

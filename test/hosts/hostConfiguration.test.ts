@@ -44,7 +44,11 @@ describe("host configuration over SSH (sandbox)", function () {
   this.timeout(120_000);
 
   before(() => {
-    sshOk(HOST, "sudo -n pg_dropcluster 15 main --stop && sudo -n pg_createcluster 15 main --start >/dev/null");
+    // pg_dropcluster leaves files it did not create (our conf.d includes) behind: start from none
+    sshOk(
+      HOST,
+      "sudo -n pg_dropcluster 15 main --stop && sudo -n rm -rf /etc/postgresql/15/main && sudo -n pg_createcluster 15 main --start >/dev/null",
+    );
   });
 
   it("applies the include and pg_hba block, restarting once for wal_level and friends", () => {
@@ -102,6 +106,18 @@ describe("host configuration over SSH (sandbox)", function () {
     );
     assert.equal(sshOk(HOST, "sudo md5sum /etc/postgresql/15/main/pg_hba.conf"), hbaBefore);
     assert.match(apply(HOST).trim(), /configuration unchanged$/);
+  });
+
+  it("refuses a setting value the server cannot read, naming it, and keeps the previous include", () => {
+    const before = sshOk(HOST, "sudo md5sum /etc/postgresql/15/main/conf.d/pg-replication.conf");
+    const r = ssh(HOST, RUN_SCRIPT_AS_ROOT, script(HOST, { work_mem: "12 parsecs" }));
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /pg4: checking the new files with the server's own parser failed: .*invalid value for parameter "work_mem": "12 parsecs"/,
+    );
+    assert.equal(sshOk(HOST, "sudo md5sum /etc/postgresql/15/main/conf.d/pg-replication.conf"), before);
+    assert.equal(psql(HOST, "select count(*) from pg_file_settings where error is not null"), "0");
   });
 
   it("starts a stopped server", () => {
