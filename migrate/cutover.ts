@@ -19,6 +19,7 @@ import {
   subscribedTables,
   unfreeze,
   verify,
+  waitForSmallLag,
 } from "./steps";
 import { WayBackNames, closeWayBack, openWayBack } from "./wayBack";
 
@@ -42,7 +43,12 @@ export interface CutoverReport {
   connectionsLeftOnSource: string[];
   sourceReadOnly: boolean;
   wayBackOpen?: boolean;
+  /** Seconds each part of the write pause took: end sessions, drain, sequences, verify, switch. */
+  pauseParts?: Record<string, number>;
 }
+
+/** The lag gate: the freeze starts only once the target is less than this behind. */
+const MAX_LAG_BEFORE_FREEZE = 8 * 1024 * 1024;
 
 const say = sayer("cutover");
 
@@ -56,6 +62,10 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     const already = await tgt.query("select 1 from pg_subscription where subname = $1", [input.subscription]);
     if (already.rowCount === 0) throw new Error(`no subscription ${input.subscription} on the target: run the sync phase first`);
 
+    // 0. the lag gate: the drain inside the pause is short
+    const lagBefore = await waitForSmallLag(src, input.subscription, MAX_LAG_BEFORE_FREEZE, 600_000);
+    say(`lag before the freeze: ${lagBefore} bytes`);
+
     // 1. freeze: new sessions start read-only on both sides (the application writes nowhere
     // until the switch); then the sessions that were open end
     const since = await freeze(src, sdb);
@@ -63,20 +73,30 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     const frozeAt = Date.now();
     const targetSince = await freeze(tgt, tdb);
     say("source and target databases are read-only for new sessions");
+    const parts: Record<string, number> = {};
+    let mark = Date.now();
+    const part = (name: string) => {
+      parts[name] = (Date.now() - mark) / 1000;
+      mark = Date.now();
+    };
     const ended = (await endSessions(src, sdb, since)) + (await endSessions(tgt, tdb, targetSince));
+    part("endSessions");
     say(`${ended} application sessions ended`);
 
     // 2. drain: the subscription has confirmed everything the source wrote until now
     const lsn = await drain(src, input.subscription);
+    part("drain");
     say(`drained: the target has every change up to ${lsn}`);
 
     // 3. sequences: the target's ahead of the source's last values
     const sequences = await copySequences(src, tgt, input.sequenceMargin);
+    part("sequences");
     say(`${sequences} sequences set (margin ${input.sequenceMargin})`);
 
     // 4. verify every published table, exactly
     const tables = await subscribedTables(tgt, input.subscription);
     const { rows, mismatches } = await verify(src, tgt, tables);
+    part("verify");
     say(`${tables.length} tables verified, ${rows} rows, ${mismatches.length} mismatches`);
     if (mismatches.length > 0)
       throw new Error(`verification failed (source against target), nothing dropped:\n  ${mismatches.join("\n  ")}`);
@@ -95,6 +115,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     switched = true;
     if (input.wayBack) await src.query(`alter subscription ${ident(input.wayBack.subscription)} enable`);
     await unfreeze(tgt, tdb);
+    part("switch");
     const pause = (Date.now() - frozeAt) / 1000;
     say(`subscription dropped; writes go to the target now (write pause ${pause.toFixed(3)} s)`);
     return {
@@ -108,6 +129,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
       connectionsLeftOnSource: left,
       sourceReadOnly: true,
       ...(input.wayBack ? { wayBackOpen: true } : {}),
+      pauseParts: parts,
     };
   } catch (e) {
     if (frozen && !switched) {

@@ -90,9 +90,26 @@ export async function subscribedTables(subscriber: Client, subscription: string)
   ).rows as { schema: string; name: string }[];
 }
 
+/**
+ * How rows are hashed: hash_record (PostgreSQL 14 and newer: no text conversion, about 1.5 times
+ * faster) when both servers have it and it hashes this table's column types; the row's text
+ * otherwise (an old source, a column type without a hash function).
+ */
+async function hashOf(a: Client, b: Client, table: string): Promise<string> {
+  const tries = await Promise.all(
+    [a, b].map((c) =>
+      c
+        .query(`select hash_record(t) from ${table} t limit 1`)
+        .then(() => true)
+        .catch(() => false),
+    ),
+  );
+  return tries.every(Boolean) ? "hash_record(t)" : "hashtext(t::text)";
+}
+
 /** Count and checksum of every row of a table: equal on both sides means the same rows. */
-async function fingerprint(c: Client, table: string): Promise<{ rows: number; sum: string }> {
-  const r = await c.query(`select count(*)::bigint as rows, coalesce(sum(hashtext(t::text)::bigint), 0)::text as sum from ${table} t`);
+async function fingerprint(c: Client, table: string, hash: string): Promise<{ rows: number; sum: string }> {
+  const r = await c.query(`select count(*)::bigint as rows, coalesce(sum(${hash}::bigint), 0)::text as sum from ${table} t`);
   return { rows: Number(r.rows[0].rows), sum: String(r.rows[0].sum) };
 }
 
@@ -105,12 +122,37 @@ export async function verify(
   const mismatches: string[] = [];
   let rows = 0;
   for (const t of tables) {
-    const [x, y] = await Promise.all([fingerprint(a, ident(t.schema, t.name)), fingerprint(b, ident(t.schema, t.name))]);
+    const table = ident(t.schema, t.name);
+    const hash = await hashOf(a, b, table);
+    const [x, y] = await Promise.all([fingerprint(a, table, hash), fingerprint(b, table, hash)]);
     rows += x.rows;
     if (x.rows !== y.rows || x.sum !== y.sum)
       mismatches.push(`${t.schema}.${t.name}: ${x.rows} rows (sum ${x.sum}) against ${y.rows} rows (sum ${y.sum})`);
   }
   return { rows, mismatches };
+}
+
+/**
+ * The lag gate before a freeze: waits until the subscriber is less than `maxBytes` behind the
+ * publisher, so that the drain inside the write pause is short. Refuses (nothing frozen yet)
+ * when it does not get there within `timeoutMs`.
+ */
+export async function waitForSmallLag(publisher: Client, slot: string, maxBytes: number, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const r = await publisher.query(
+      "select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 as lag from pg_replication_slots where slot_name = $1",
+      [slot],
+    );
+    if (r.rowCount === 0) throw new Error(`no replication slot ${slot} on the publisher`);
+    const lag = Number(r.rows[0].lag);
+    if (lag < maxBytes) return lag;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(
+        `the subscription is still ${lag} bytes behind after ${timeoutMs / 1000} s: nothing frozen; try again when the load is lower`,
+      );
+    await sleep(50);
+  }
 }
 
 /** The client sessions still on a database, as user@address (application). */

@@ -87,26 +87,35 @@ async function promote(fromName: string, toName: string): Promise<void> {
   // the plan a person reviewed is the plan applied: PLAN_ONLY=1 saves it (to PLAN) and stops;
   // PLAN=<file> alone applies that file; neither: this run's preview is the plan
   const reviewed = process.env.PLAN && process.env.PLAN_ONLY !== "1" ? process.env.PLAN : undefined;
-  const plan = process.env.PLAN ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgr-plan-")), "plan.json");
+  let plan: string | undefined = process.env.PLAN ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgr-plan-")), "plan.json");
   if (reviewed) {
     if (!fs.existsSync(reviewed)) throw new Refused(`no plan at ${reviewed}: make it with PLAN_ONLY=1 first`);
     say(`${toName}: applying the reviewed plan ${reviewed}`);
   } else {
-    await previewInto(to, plan);
+    const imports = await previewInto(to, plan);
     if (process.env.PLAN_ONLY === "1") {
+      if (imports.length > 0)
+        throw new Refused(
+          `${toName}'s preview imports ${imports.join(", ")}: an update plan cannot constrain an import; promote once without PLAN (an import changes nothing on the hosts)`,
+        );
       say(`${toName}: plan saved to ${plan}; apply exactly it with PLAN=${plan}`);
       return;
     }
+    if (imports.length > 0) {
+      // Pulumi's plans do not cover an import (the provider's defaults appear only once imported)
+      say(`${toName}: the preview imports ${imports.join(", ")}; this update is not constrained by a plan`);
+      plan = undefined;
+    }
   }
 
-  const up = await to.up({ ...policyOptions(toName), plan, onOutput: (o) => process.stderr.write(o) });
+  const up = await to.up({ ...policyOptions(toName), ...(plan ? { plan } : {}), onOutput: (o) => process.stderr.write(o) });
   say(`${toName} updated: ${JSON.stringify(up.summary.resourceChanges)}`);
   const again = await to.preview({ ...policyOptions(toName), expectNoChanges: true });
   say(`${toName} converged: ${JSON.stringify(again.changeSummary)}`);
 }
 
-/** TO's preview with the policy pack, its plan saved; refuses data loss unless allowed. */
-async function previewInto(to: Stack, plan: string): Promise<void> {
+/** TO's preview with the policy pack, its plan saved; refuses data loss unless allowed. Returns what it imports. */
+async function previewInto(to: Stack, plan: string): Promise<string[]> {
   const changes: { op: string; type: string; name: string }[] = [];
   const onEvent = (e: EngineEvent) => {
     const m = e.resourcePreEvent?.metadata;
@@ -125,6 +134,7 @@ async function previewInto(to: Stack, plan: string): Promise<void> {
   if (loss.length > 0 && process.env.ALLOW_DATA_LOSS !== "1")
     throw new Refused(`${to.name}'s preview would lose data (set ALLOW_DATA_LOSS=1 to go on):\n  ${loss.join("\n  ")}`);
   say(`${to.name} preview: ${JSON.stringify(preview.changeSummary)}`);
+  return changes.filter((c) => c.op === "import").map((c) => c.name);
 }
 
 async function main(): Promise<void> {

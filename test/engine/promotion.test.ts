@@ -39,11 +39,18 @@ describe("pull-request report, promotion and policies on two stacks", function (
     });
     return { code: r.status ?? -1, out: `${r.stdout}\n${r.stderr}`, stdout: r.stdout };
   };
-  const promote = () => tool("promote/promote.ts", { FROM: STAGING, TO: PRODUCTION, PGR_PROJECT_DIR: project.dir });
+  const promote = (env: Record<string, string> = {}) =>
+    tool("promote/promote.ts", { FROM: STAGING, TO: PRODUCTION, PGR_PROJECT_DIR: project.dir, ...env });
   const report = () => tool("report/prPreview.ts", { STACKS: `${STAGING} ${PRODUCTION}`, PGR_PREVIEW_DIR: project.dir });
   const pgctl = (member: string, action: string) => sshOk(member, `cd / && sudo -n pg_ctlcluster 15 main ${action}`);
 
   before(() => {
+    // hosts of their own, fresh: no role or data left by an earlier run
+    for (const m of ["stg1", "stg2", "prod1", "prod2"])
+      sshOk(
+        m,
+        "sudo -n pg_dropcluster 15 main --stop && sudo -n rm -rf /etc/postgresql/15/main && sudo -n pg_createcluster 15 main --start >/dev/null",
+      );
     fs.writeFileSync(path.join(project.dir, ".gitignore"), "node_modules\n.state\n");
     for (const s of [STAGING, PRODUCTION]) {
       project.copyStackFile(s);
@@ -80,9 +87,16 @@ describe("pull-request report, promotion and policies on two stacks", function (
       await sleep(200);
   });
 
-  it("promotes staging to production: the configuration differences shown, production converged", () => {
-    const r = promote();
+  it("promotes staging to production: the differences shown, the reviewed plan applied, production converged", () => {
+    const plan = path.join(project.dir, ".state", "production-plan.json");
+    const planned = promote({ PLAN: plan, PLAN_ONLY: "1" });
+    assert.equal(planned.code, 0, planned.out);
+    assert.match(planned.out, /sandbox-production: plan saved to/);
+    assert.ok(fs.existsSync(plan));
+    assert.equal(project.run(["stack", "output", "--stack", PRODUCTION]).stdout.includes("replicationState"), false, "nothing applied yet");
+    const r = promote({ PLAN: plan });
     assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /sandbox-production: applying the reviewed plan/);
     assert.match(r.out, /pg-replication:clusters\[0\]\.settings\.max_connections: sandbox-staging 120, sandbox-production 150/);
     assert.match(r.out, /pg-replication:protect: sandbox-staging \(unset\), sandbox-production true/);
     assert.match(r.out, /sandbox-production converged/);
