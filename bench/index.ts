@@ -113,9 +113,13 @@ const migrationRows: string[][] = [];
   dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
   const cut = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
   load.kill("SIGTERM");
-  const report = (dev.outputs().migration as { cutoverReport: { writePauseSeconds: number; rowsVerified: number; mismatches: string[] } })
-    .cutoverReport;
+  const report = (
+    dev.outputs().migration as {
+      cutoverReport: { writePauseSeconds: number; rowsVerified: number; mismatches: string[]; pauseParts?: Record<string, number> };
+    }
+  ).cutoverReport;
   migrationRows.push(["cutover write pause under pgbench write load", report.writePauseSeconds.toFixed(3)]);
+  for (const [part, seconds] of Object.entries(report.pauseParts ?? {})) migrationRows.push([`  of which ${part}`, seconds.toFixed(3)]);
   migrationRows.push([
     `pulumi up of the cutover (verifies ${report.rowsVerified} rows, ${report.mismatches.length} mismatches)`,
     cut.toFixed(2),

@@ -30,6 +30,11 @@ export class ReplicationRole extends pulumi.ComponentResource {
         createDatabase: false,
         createRole: false,
         inherit: false,
+        // the provider's defaults, written out: an update plan (promotion) then knows them before
+        // the role exists, instead of seeing them appear at creation
+        connectionLimit: -1,
+        encryptedPassword: true,
+        validUntil: "infinity",
         password: secretVerifier(args.roleName, args.password),
       },
       { parent: this, provider: args.provider, import: args.adopt },
