@@ -60,7 +60,9 @@ pr-preview: deps
 
 # make up STACK=staging: an update with the policy pack (mandatory on a production stack)
 up: toolchain
-	$(ENV) pulumi up --yes --non-interactive --stack $(STACK) --policy-pack policy \
+	$(ENV) export PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} && \
+	  pulumi stack select --create --non-interactive $(STACK) && \
+	  pulumi up --yes --non-interactive --stack $(STACK) --policy-pack policy \
 	  $$(case "$(STACK)" in production|*-production) echo --policy-pack-config policy/production.json;; esac)
 
 # make promote FROM=sandbox-staging TO=sandbox-production: what ran on FROM (at this commit,

@@ -66,7 +66,8 @@ async function promote(fromName: string, toName: string): Promise<void> {
   if (execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim())
     throw new Refused("the checkout has uncommitted changes: promote a commit");
   const from = await LocalWorkspace.selectStack({ stackName: fromName, workDir: ROOT });
-  const to = await LocalWorkspace.selectStack({ stackName: toName, workDir: ROOT });
+  // a TO never deployed in this backend (a new environment) is created: its first update is the promotion
+  const to = await LocalWorkspace.createOrSelectStack({ stackName: toName, workDir: ROOT });
 
   const history = await from.history(20);
   const gate = historyProblem(fromName, history, head);
