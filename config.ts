@@ -53,6 +53,8 @@ export interface MigrationSpec {
   sequenceMargin: number;
   /** Keep a way back after the cutover: the source follows the target until complete (or revert). */
   wayBack: boolean;
+  /** in-pause: counts and checksums before the switch; after-switch: counts before, checksums on snapshots after. */
+  checksums: "in-pause" | "after-switch";
 }
 
 export interface StackSpec {
@@ -111,7 +113,7 @@ const CLUSTER_KEYS = ["name", "leader", "hosts", "port", "sslmode", "ssh", "admi
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
 const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath"];
 const CLIENT_KEYS = ["database", "user", "address"];
-const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin", "wayBack"];
+const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin", "wayBack", "checksums"];
 const SOURCE_KEYS = ["address", "port", "database", "user", "sslmode"];
 const TARGET_KEYS = ["cluster", "database"];
 const QUALIFIED_TABLE = /^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$/;
@@ -417,7 +419,18 @@ function parseMigration(c: Checker, raw: unknown, clusters: ClusterSpec[]): Migr
   if (typeof wayBack !== "boolean") c.fail(`${key}.wayBack`, "must be true or false");
   if (phase === "revert" && wayBack !== true)
     c.fail(`${key}.phase`, "revert takes the way back, which needs migration.wayBack: true from before the cutover");
-  return { source, target, tables, phase: phase as MigrationPhase, sequenceMargin: Number(margin) || 0, wayBack: wayBack === true };
+  const checksums = c.string(raw, "checksums", key, "in-pause");
+  if (checksums !== "in-pause" && checksums !== "after-switch")
+    c.fail(`${key}.checksums`, `must be in-pause or after-switch (got ${JSON.stringify(checksums)})`);
+  return {
+    source,
+    target,
+    tables,
+    phase: phase as MigrationPhase,
+    sequenceMargin: Number(margin) || 0,
+    wayBack: wayBack === true,
+    checksums: checksums === "after-switch" ? "after-switch" : "in-pause",
+  };
 }
 
 export interface RawStackConfig {

@@ -70,12 +70,13 @@ psql("pg1", "drop database if exists bench");
 
 // The migration at pgbench scale 50: initial sync by `pulumi up` (phase sync) against pg_dump -Fd
 // -j2 | pg_restore -j2 of the same database in the same run; then the cutover's write pause under
-// a pgbench write load on the old server.
+// a pgbench write load on the old server, once with the checksums in the pause (the default) and
+// once with them after the switch.
 const MIGRATION_SCALE = Number(process.env.BENCH_MIGRATION_SCALE ?? 50);
 const migrationRows: string[][] = [];
-{
+for (const checksums of ["in-pause", "after-switch"]) {
   const appPassword = "app-pw-2026";
-  process.stderr.write(`bench: the old server at pgbench scale ${MIGRATION_SCALE}\n`);
+  process.stderr.write(`bench: the old server at pgbench scale ${MIGRATION_SCALE} (checksums ${checksums})\n`);
   psql("pg1", "drop database if exists appdb");
   psql("pg1", "drop database if exists bench_restore");
   execFileSync("bash", [path.join(ROOT, "sandbox/old-server.sh"), "--scale", String(MIGRATION_SCALE)], {
@@ -88,21 +89,24 @@ const migrationRows: string[][] = [];
       source: { address: "10.77.0.10", database: "appdb", user: "migrator" },
       target: { cluster: "main" },
       phase: "sync",
+      checksums,
     };
   });
   const sync = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
-  const dumpRestore = time(() =>
-    sshOk(
-      "pg1",
-      `cd / && sudo -n rm -rf /var/tmp/bench-dump && sudo -n -u postgres psql -X -q -c 'create database bench_restore' &&
-       sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_dump -Fd -j2 -d "host=10.77.0.10 dbname=appdb user=migrator passfile=/var/lib/postgresql/.pg-replication-source.pgpass" -f /var/tmp/bench-dump &&
-       sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_restore -j2 --no-owner -d bench_restore /var/tmp/bench-dump && sudo -n rm -rf /var/tmp/bench-dump`,
-    ),
-  );
-  psql("pg1", "drop database bench_restore");
-  migrationRows.push([`initial sync (pulumi up, phase sync), scale ${MIGRATION_SCALE}, ${size}`, sync.toFixed(2)]);
-  migrationRows.push([`pg_dump -Fd -j2 | pg_restore -j2 of the same database`, dumpRestore.toFixed(2)]);
-  migrationRows.push(["ratio sync / dump+restore", (sync / dumpRestore).toFixed(2)]);
+  if (checksums === "in-pause") {
+    const dumpRestore = time(() =>
+      sshOk(
+        "pg1",
+        `cd / && sudo -n rm -rf /var/tmp/bench-dump && sudo -n -u postgres psql -X -q -c 'create database bench_restore' &&
+         sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_dump -Fd -j2 -d "host=10.77.0.10 dbname=appdb user=migrator passfile=/var/lib/postgresql/.pg-replication-source.pgpass" -f /var/tmp/bench-dump &&
+         sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_restore -j2 --no-owner -d bench_restore /var/tmp/bench-dump && sudo -n rm -rf /var/tmp/bench-dump`,
+      ),
+    );
+    psql("pg1", "drop database bench_restore");
+    migrationRows.push([`initial sync (pulumi up, phase sync), scale ${MIGRATION_SCALE}, ${size}`, sync.toFixed(2)]);
+    migrationRows.push([`pg_dump -Fd -j2 | pg_restore -j2 of the same database`, dumpRestore.toFixed(2)]);
+    migrationRows.push(["ratio sync / dump+restore", (sync / dumpRestore).toFixed(2)]);
+  }
 
   process.stderr.write("bench: cutover under pgbench -c 2 on the old server\n");
   const load = spawn("/usr/lib/postgresql/15/bin/pgbench", ["-n", "-c", "2", "-T", "120", "-h", "10.77.0.10", "-U", "app", "appdb"], {
@@ -115,11 +119,19 @@ const migrationRows: string[][] = [];
   load.kill("SIGTERM");
   const report = (
     dev.outputs().migration as {
-      cutoverReport: { writePauseSeconds: number; rowsVerified: number; mismatches: string[]; pauseParts?: Record<string, number> };
+      cutoverReport: {
+        writePauseSeconds: number;
+        rowsVerified: number;
+        mismatches: string[];
+        pauseParts?: Record<string, number>;
+        checksumSeconds?: number;
+      };
     }
   ).cutoverReport;
-  migrationRows.push(["cutover write pause under pgbench write load", report.writePauseSeconds.toFixed(3)]);
+  migrationRows.push([`cutover write pause under pgbench write load, checksums ${checksums}`, report.writePauseSeconds.toFixed(3)]);
   for (const [part, seconds] of Object.entries(report.pauseParts ?? {})) migrationRows.push([`  of which ${part}`, seconds.toFixed(3)]);
+  if (report.checksumSeconds !== undefined)
+    migrationRows.push(["  checksums after the switch (no write pause)", report.checksumSeconds.toFixed(3)]);
   migrationRows.push([
     `pulumi up of the cutover (verifies ${report.rowsVerified} rows, ${report.mismatches.length} mismatches)`,
     cut.toFixed(2),

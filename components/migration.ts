@@ -153,7 +153,12 @@ export class Migration extends pulumi.ComponentResource {
         : localStep(
             "cutover",
             CUTOVER_COMMAND,
-            () => ({ subscription: names.subscription, sequenceMargin: spec.sequenceMargin, ...(wayBack ? { wayBack } : {}) }),
+            () => ({
+              subscription: names.subscription,
+              sequenceMargin: spec.sequenceMargin,
+              ...(wayBack ? { wayBack } : {}),
+              ...(spec.checksums === "after-switch" ? { checksumsAfterSwitch: true } : {}),
+            }),
             [schema],
           );
     const revert =

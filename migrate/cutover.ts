@@ -5,6 +5,7 @@
 // the subscription and let the application write to the target. If anything fails before the
 // drop, both sides are unfrozen and nothing is dropped. Input: JSON on stdin (it holds passwords).
 // Output: progress lines, then `REPORT {json}`.
+import type { Client } from "pg";
 import { Endpoint } from "../observe/migration";
 import {
   connect,
@@ -16,6 +17,7 @@ import {
   runJob,
   sayer,
   sessionsOn,
+  snapshot,
   subscribedTables,
   unfreeze,
   verify,
@@ -30,6 +32,8 @@ export interface CutoverInput {
   sequenceMargin: number;
   /** Present when the migration keeps a way back: a reverse subscription from the target. */
   wayBack?: WayBackNames;
+  /** Exact counts in the write pause, the checksums right after the switch, on snapshots of both sides. */
+  checksumsAfterSwitch?: boolean;
 }
 
 export interface CutoverReport {
@@ -45,6 +49,9 @@ export interface CutoverReport {
   wayBackOpen?: boolean;
   /** Seconds each part of the write pause took: end sessions, drain, sequences, verify, switch. */
   pauseParts?: Record<string, number>;
+  /** "in-pause" (the default) or "after-switch" (then the seconds the checksums took after it). */
+  checksums?: string;
+  checksumSeconds?: number;
 }
 
 /** The lag gate: the freeze starts only once the target is less than this behind. */
@@ -93,9 +100,10 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     part("sequences");
     say(`${sequences} sequences set (margin ${input.sequenceMargin})`);
 
-    // 4. verify every published table, exactly
+    // 4. verify every published table, exactly (counts only when the checksums follow the switch)
     const tables = await subscribedTables(tgt, input.subscription);
-    const { rows, mismatches } = await verify(src, tgt, tables);
+    const late = input.checksumsAfterSwitch === true;
+    const { rows, mismatches } = await verify(src, tgt, tables, { checksums: !late });
     part("verify");
     say(`${tables.length} tables verified, ${rows} rows, ${mismatches.length} mismatches`);
     if (mismatches.length > 0)
@@ -109,6 +117,11 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
 
     // 6. who is still on the source (superusers, other tools): for the person cutting over
     const left = await sessionsOn(src, sdb);
+    // both sides as verified, held for the checksums after the switch (the way back and the
+    // application change them from the switch on)
+    const snapshots = late
+      ? ((await Promise.all([snapshot(input.source, "source"), snapshot(input.target, "target")])) as [Client, Client])
+      : undefined;
 
     // 7. the switch: the subscription (and its slot on the source) goes; the source stays read-only
     await tgt.query(`drop subscription ${ident(input.subscription)}`);
@@ -118,6 +131,21 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     part("switch");
     const pause = (Date.now() - frozeAt) / 1000;
     say(`subscription dropped; writes go to the target now (write pause ${pause.toFixed(3)} s)`);
+    let checksumSeconds: number | undefined;
+    if (snapshots) {
+      const started = Date.now();
+      const late = await verify(src, tgt, tables, { checksums: true, snapshots }).finally(() =>
+        Promise.all(snapshots.map((c) => c.end().catch(() => undefined))),
+      );
+      checksumSeconds = (Date.now() - started) / 1000;
+      say(`checksums after the switch: ${late.mismatches.length} mismatches (${checksumSeconds.toFixed(3)} s)`);
+      if (late.mismatches.length > 0)
+        throw new Error(
+          `the checksums after the switch differ (the counts were equal):\n  ${late.mismatches.join("\n  ")}\n${
+            input.wayBack ? "the way back is open: set the migration's phase to revert" : "the source is read-only, as it was at the switch"
+          }`,
+        );
+    }
     return {
       writePauseSeconds: pause,
       sessionsEnded: ended,
@@ -130,6 +158,8 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
       sourceReadOnly: true,
       ...(input.wayBack ? { wayBackOpen: true } : {}),
       pauseParts: parts,
+      checksums: late ? "after-switch" : "in-pause",
+      ...(checksumSeconds !== undefined ? { checksumSeconds } : {}),
     };
   } catch (e) {
     if (frozen && !switched) {

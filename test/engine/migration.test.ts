@@ -45,6 +45,8 @@ describe("a migration from the old server onto the cluster", function () {
         phase: "sync",
         sequenceMargin: 1000,
         wayBack: true,
+        // counts in the pause, checksums after the switch (the revert below checks both in its pause)
+        checksums: "after-switch",
       };
     });
   });
@@ -123,11 +125,14 @@ describe("a migration from the old server onto the cluster", function () {
           rowsVerified: number;
           sequencesSet: number;
           writePauseSeconds: number;
+          checksums: string;
         };
       }
     ).cutoverReport;
     process.stderr.write(`      cutover report: ${JSON.stringify(report)}\n`);
     assert.deepEqual(report.mismatches, [], out);
+    assert.match(out, /checksums after the switch: 0 mismatches/);
+    assert.equal(report.checksums, "after-switch");
     assert.equal(report.tablesVerified, 6);
     assert.ok(report.rowsVerified > 200_000, `${report.rowsVerified} rows verified`);
     assert.equal(report.sequencesSet, 2, "customers_id_seq and orders_id_seq");

@@ -133,6 +133,7 @@ describe("findHostKey", () => {
       phase: "sync",
       sequenceMargin: 0,
       wayBack: false,
+      checksums: "in-pause",
     });
   });
 
@@ -161,6 +162,8 @@ describe("findHostKey", () => {
             target: { cluster: "main" },
             tables: ["Public.T"],
             phase: "done",
+            checksums: "later",
+            wayBack: "yes",
           },
         },
         { ...present, sourcePassword: true },
@@ -172,6 +175,8 @@ describe("findHostKey", () => {
       assert.match(p, /migration\.source\.address: is neither/);
       assert.match(p, /migration\.tables\[0\]: must be schema\.table/);
       assert.match(p, /migration\.phase: must be one of sync, cutover, revert, complete/);
+      assert.match(p, /migration\.checksums: must be in-pause or after-switch \(got "later"\)/);
+      assert.match(p, /migration\.wayBack: must be true or false/);
     }
   });
 });
