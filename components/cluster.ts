@@ -1,29 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as postgresql from "@pulumi/postgresql";
 import { ClusterSpec, HostSpec } from "../config";
 import { LoginCheck } from "../observe/adminLogin";
 import { HostObservation } from "../observe/hosts";
 import { ReplicationState, readReplicationState } from "../observe/replication";
-import { PASSFILE_PATH, renderDemoteScript, renderPassfile, renderPromoteScript } from "../render/hostScripts";
-import { secretVerifier } from "./verifier";
+import { PASSFILE_PATH, renderPassfile } from "../render/hostScripts";
 import { renderHbaBlock } from "../render/pgHba";
 import { renderPostgresqlConf } from "../render/postgresqlConf";
 import { renderTuningConf } from "../render/tuning";
-import { AdminRole } from "./adminRole";
-import { HostConfiguration } from "./hostConfiguration";
-import { ReplicationRole } from "./replicationRole";
-import { Standby } from "./standby";
+import { ADMIN_ROLE, ClusterContext, REPLICATION_ROLE, drifted, slotName } from "./clusterContext";
+import { clusterRoles } from "./clusterRoles";
 import { SshAccess, hostStep } from "./connection";
+import { HostConfiguration } from "./hostConfiguration";
+import { leadershipSteps } from "./leadership";
+import { standbySteps } from "./standbySteps";
 
-export const ADMIN_ROLE = "pgr_admin";
-export const REPLICATION_ROLE = "replicator";
-
-// sha256 of nothing: the file or the role is absent, which is not drift (the first `up` creates it)
-const EMPTY_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-const drifted = (observed: string, expected: string) => observed !== "" && observed !== EMPTY_HASH && observed !== expected;
-
-/** A member's physical replication slot on the leader. */
-export const slotName = (host: string) => `pgr_${host.replace(/-/g, "_")}`;
+export { ADMIN_ROLE, REPLICATION_ROLE, slotName } from "./clusterContext";
 
 export interface PostgresClusterArgs {
   spec: ClusterSpec;
@@ -120,119 +111,26 @@ export class PostgresCluster extends pulumi.ComponentResource {
     }
     const leaderConfiguration = configured.get(leader.name)!;
 
+    const context: ClusterContext = { name, spec, leader, followers, observations: args.observations, sshOf, parent: this };
     // a leader change: former leaders stop (demote), then the new one is promoted
-    const leaderAccess = {
-      leaderName: leader.name,
-      leaderAddress: leader.address,
-      port: spec.port,
-      replicationRole: REPLICATION_ROLE,
-      passfile: PASSFILE_PATH,
-    };
-    const demoted = followers.map((host) =>
-      hostStep(
-        `${name}-${host.name}-demote`,
-        sshOf(host),
-        renderDemoteScript({ host: host.name, leaderName: leader.name, leaderSystemId: args.observations[leader.name].systemId }),
-        {
-          parent: this,
-          dependsOn: [leaderConfiguration],
-        },
-      ),
-    );
-    const promoted = hostStep(
-      `${name}-lead`,
-      sshOf(leader),
-      renderPromoteScript({
-        host: leader.name,
-        downAddresses: spec.hosts.filter((h) => h.down).map((h) => h.address),
-        observed: args.observations[leader.name].running ? undefined : "postgresql was not running",
-      }),
-      { parent: this, dependsOn: [leaderConfiguration, ...demoted] },
-    );
-
-    // the admin role exists but refused its password at plan time: someone changed it; set it again
-    const adminRoleExists = args.observations[leader.name].roles.includes(ADMIN_ROLE);
-    const adminRepair =
-      adminRoleExists && args.adminLogin === "refused"
-        ? `repair: ${ADMIN_ROLE} exists but refused its password at plan time; setting it again`
-        : undefined;
-    const verifierDrifted =
-      args.observations[leader.name].roles.includes(REPLICATION_ROLE) &&
-      drifted(args.observations[leader.name].replicationVerifierHash, args.expectedHashes.replicationVerifier);
-    const admin = new AdminRole(
-      `${name}-admin`,
+    const promoted = leadershipSteps(context, leaderConfiguration);
+    const { admin, replication } = clusterRoles(
+      context,
       {
-        ssh: sshOf(leader),
-        roleName: ADMIN_ROLE,
-        password: args.adminPassword,
-        repairNote:
-          adminRepair ?? (verifierDrifted ? `repair: ${REPLICATION_ROLE} has another password than the configured one` : undefined),
-        repairRole: verifierDrifted
-          ? { role: REPLICATION_ROLE, verifier: secretVerifier(REPLICATION_ROLE, args.replicationPassword) }
-          : undefined,
+        adminPassword: args.adminPassword,
+        replicationPassword: args.replicationPassword,
+        adminLogin: args.adminLogin,
+        expectedVerifierHash: args.expectedHashes.replicationVerifier,
       },
-      { parent: this, dependsOn: [promoted] },
+      promoted,
     );
-    const provider = new postgresql.Provider(
-      `${name}-leader`,
-      {
-        host: leader.address,
-        port: spec.port,
-        username: admin.roleName,
-        password: pulumi.secret(args.adminPassword),
-        database: "postgres",
-        sslmode: spec.sslmode,
-        superuser: true,
-        connectTimeout: 15,
-      },
-      { parent: this },
-    );
-    const replication = new ReplicationRole(
-      `${name}-replication`,
-      {
-        provider,
-        roleName: REPLICATION_ROLE,
-        password: args.replicationPassword,
-        // a role the leader already has (an earlier stack, the users' own setup) is adopted, not
-        // re-created; importing reads it at preview, so only when the admin role logs in already
-        adopt: args.observations[leader.name].roles.includes(REPLICATION_ROLE) && args.adminLogin === "ok" ? REPLICATION_ROLE : undefined,
-      },
-      { parent: this },
-    );
-
-    // a standby found stopped at plan time gets its step run by this `up`
-    const unhealthy = (host: HostSpec) => (args.observations[host.name].running ? undefined : "postgresql was not running");
     // after a switchover the new leader may still hold values it kept as a standby: settle it first
     const leaderSettled = hostStep(`${name}-${leader.name}-settle`, leaderConfiguration.ssh, leaderConfiguration.settleScript, {
       parent: this,
       dependsOn: [promoted],
     });
-    const standbys = followers.map(
-      (host) =>
-        new Standby(
-          `${name}-${host.name}`,
-          {
-            ssh: sshOf(host),
-            standby: {
-              host: host.name,
-              ...leaderAccess,
-              slot: slotName(host.name),
-              rebuild: host.rebuild ?? "",
-              observed: unhealthy(host),
-            },
-          },
-          { parent: this, dependsOn: [replication, leaderSettled, configured.get(host.name)!] },
-        ),
-    );
-    let settled: pulumi.Resource[] = [...standbys];
-    const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout, leaderSettled.stdout];
-    for (const host of followers) {
-      // the same script once more, after the leader's step: lowers what a standby had to hold
-      const c = configured.get(host.name)!;
-      const settle = hostStep(`${name}-${host.name}-settle`, c.ssh, c.settleScript, { parent: this, dependsOn: settled });
-      settled = [settle];
-      done.push(settle.stdout);
-    }
+    const { standbys, settled } = standbySteps(context, configured, [replication, leaderSettled]);
+    const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout, leaderSettled.stdout, ...settled];
 
     this.leaderAccess = { name: leader.name, address: leader.address, ssh: sshOf(leader) };
     this.adminRoleName = admin.roleName;

@@ -1,0 +1,30 @@
+// What every step of a cluster is built from: the spec, the live members, how to reach each over
+// SSH, what each showed at plan time. The cluster's step builders (leadership.ts, clusterRoles.ts,
+// standbySteps.ts) take it so that their resources keep the cluster as parent and their names.
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterSpec, HostSpec } from "../config";
+import { HostObservation } from "../observe/hosts";
+import { SshAccess } from "./connection";
+
+export const ADMIN_ROLE = "pgr_admin";
+export const REPLICATION_ROLE = "replicator";
+
+/** A member's physical replication slot on the leader. */
+export const slotName = (host: string) => `pgr_${host.replace(/-/g, "_")}`;
+
+// sha256 of nothing: the file or the role is absent, which is not drift (the first `up` creates it)
+const EMPTY_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/** Whether a hash read on a host differs from the configured value's (absent is not drift). */
+export const drifted = (observed: string, expected: string) => observed !== "" && observed !== EMPTY_HASH && observed !== expected;
+
+export interface ClusterContext {
+  /** The cluster's resource name: every step's name starts with it. */
+  name: string;
+  spec: ClusterSpec;
+  leader: HostSpec;
+  /** The live members other than the leader. */
+  followers: HostSpec[];
+  observations: Record<string, HostObservation>;
+  sshOf: (host: HostSpec) => SshAccess;
+  parent: pulumi.Resource;
+}

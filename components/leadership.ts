@@ -1,0 +1,29 @@
+// The steps that make the configured leader the one primary: every other member that still runs
+// as a primary is stopped (demote), then the leader is promoted, or found a primary already.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { renderDemoteScript, renderPromoteScript } from "../render/hostScripts";
+import { ClusterContext } from "./clusterContext";
+import { hostStep } from "./connection";
+
+export function leadershipSteps(c: ClusterContext, after: pulumi.Resource): command.remote.Command {
+  const { leader } = c;
+  const demoted = c.followers.map((host) =>
+    hostStep(
+      `${c.name}-${host.name}-demote`,
+      c.sshOf(host),
+      renderDemoteScript({ host: host.name, leaderName: leader.name, leaderSystemId: c.observations[leader.name].systemId }),
+      { parent: c.parent, dependsOn: [after] },
+    ),
+  );
+  return hostStep(
+    `${c.name}-lead`,
+    c.sshOf(leader),
+    renderPromoteScript({
+      host: leader.name,
+      downAddresses: c.spec.hosts.filter((h) => h.down).map((h) => h.address),
+      observed: c.observations[leader.name].running ? undefined : "postgresql was not running",
+    }),
+    { parent: c.parent, dependsOn: [after, ...demoted] },
+  );
+}
