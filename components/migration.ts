@@ -135,7 +135,9 @@ export class Migration extends pulumi.ComponentResource {
           stdin: pulumi.secret(pulumi.all([sourceAt, target]).apply(([s, t]) => JSON.stringify({ source: s, target: t, ...input(s, t) }))),
           addPreviousOutputInEnv: false,
         },
-        { parent: this, dependsOn: after, additionalSecretOutputs: ["stdin"], customTimeouts: { create: "30m" } },
+        // one-shot: a cutover, a revert or a close that ran is never run again because an input
+        // changed afterwards (a password rotated, the margin edited); one that failed runs again
+        { parent: this, dependsOn: after, additionalSecretOutputs: ["stdin"], customTimeouts: { create: "30m" }, ignoreChanges: ["stdin"] },
       );
     const report = <T>(c: command.local.Command | undefined) =>
       c
