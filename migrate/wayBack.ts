@@ -82,8 +82,10 @@ export async function openWayBack(
     `application_name=${conninfoValue(w.subscription)}`,
   ].join(" ");
   // connect = true: the source logs in to the target now, so a pg_hba or network problem fails
-  // the cutover while nothing is dropped yet
+  // the cutover while nothing is dropped yet. The statement carries the password: this session
+  // keeps it out of the source's log whatever the source's logging settings are.
   try {
+    await src.query("set log_statement = 'none'; set log_min_duration_statement = -1; set log_min_error_statement = 'panic'");
     await src.query(
       `create subscription ${ident(w.subscription)} connection ${lit(conninfo)} publication ${ident(w.subscription)}
          with (connect = true, create_slot = false, slot_name = ${lit(w.subscription)}, copy_data = false, enabled = false)`,

@@ -18,6 +18,8 @@ describe("a migration from the old server onto the cluster", function () {
   this.timeout(1_800_000);
   const dev = devStack();
   const app = new OrderWriter(APP_PASSWORD);
+  const OLD_LOG = "/var/log/postgresql/postgresql-15-main.log";
+  let logFrom = 1;
 
   before(() => {
     dev.ensureUp();
@@ -38,6 +40,10 @@ describe("a migration from the old server onto the cluster", function () {
       env: { ...process.env, PGR_OLD_MIGRATOR_PASSWORD: SOURCE_PASSWORD, PGR_OLD_APP_PASSWORD: APP_PASSWORD },
       stdio: ["ignore", "ignore", "inherit"],
     });
+    // the old server logs every statement, as some do: the way back's password must still stay out
+    logFrom = Number(sshOk("old", `sudo -n stat -c %s ${OLD_LOG}`)) + 1;
+    psql("old", "alter system set log_statement = 'all'");
+    psql("old", "select pg_reload_conf()");
     dev.editConfig((c) => {
       c["pg-replication:migration"] = {
         source: { address: host("old").address, database: "appdb", user: "migrator" },
@@ -53,6 +59,8 @@ describe("a migration from the old server onto the cluster", function () {
 
   after(async () => {
     await app.stop();
+    psql("old", "alter system reset log_statement");
+    psql("old", "select pg_reload_conf()");
     dev.editConfig((c) => delete c["pg-replication:migration"]);
     dev.up();
   });
@@ -170,6 +178,9 @@ describe("a migration from the old server onto the cluster", function () {
 
   it("keeps the way back open: the read-only source follows every write on the target", async () => {
     assert.deepEqual(await waitForSource(app.onTarget), [], "every order the target acknowledged reached the source");
+    const log = sshOk("old", `sudo -n tail -c +${logFrom} ${OLD_LOG}`);
+    assert.match(log, /statement: /i, "the old server logs statements");
+    assert.doesNotMatch(log, /password=/, "the way back's password is in no log line of the old server");
     const refused = await insertOrder("old", APP_PASSWORD);
     assert.match(String(refused), /read-only transaction/, "the application cannot write on the source");
     const state = (dev.outputs().migration as { state: { wayBackLagBytes: number | null } }).state;
