@@ -3,9 +3,11 @@
 // has everything, carry the sequences over and prove the two sides equal before switching.
 import { Client } from "pg";
 import { Endpoint, clientConfig } from "../observe/migration";
+import { sqlIdent } from "../render/quote";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-export const ident = (...parts: string[]) => parts.map((p) => `"${p.replace(/"/g, '""')}"`).join(".");
+/** A possibly schema-qualified name, each part quoted. */
+export const ident = (...parts: string[]) => parts.map(sqlIdent).join(".");
 
 export function sayer(what: string): (line: string) => void {
   return (line) => process.stdout.write(`${what}: ${line}\n`);

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
 import { WAY_BACK_ROLE } from "../config";
 import { Endpoint } from "../observe/migration";
+import { conninfoValue, sqlLiteral as lit } from "../render/quote";
 import { scramVerifier } from "../render/scram";
 import {
   connect,
@@ -54,9 +55,6 @@ export interface RevertReport {
   connectionsLeftOnTarget: string[];
   sourceWritable: boolean;
 }
-
-const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
-const conninfoValue = (v: string | number) => `'${String(v).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 
 /** Called by the cutover with both sides frozen and verified; `tables` are the migrated ones. */
 export async function openWayBack(

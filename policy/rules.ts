@@ -25,10 +25,12 @@ export function hbaLines(script: string): HbaLine[] {
   return found;
 }
 
-/** A stack named production, or ending in -production: its URN is urn:pulumi:<stack>::<project>::… */
+/** A stack named production, or ending in -production. */
+export const isProductionStackName = (stack: string) => stack === "production" || stack.endsWith("-production");
+
+/** The same, from a resource's URN: urn:pulumi:<stack>::<project>::… */
 export function isProductionStack(urn: string): boolean {
-  const stack = urn.split("::")[0].split(":").pop() ?? "";
-  return stack === "production" || stack.endsWith("-production");
+  return isProductionStackName(urn.split("::")[0].split(":").pop() ?? "");
 }
 
 export function looksLikePlainPassword(value: unknown): boolean {

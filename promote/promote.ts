@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigMap, EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { slotName } from "../components/clusterContext";
 import { readReplicationState } from "../observe/replication";
 import { policyOptions } from "../lib/policyOptions";
 import { configDifferences, dataLoss, healthProblems, historyProblem, migrationProblem } from "./gates";
@@ -53,7 +54,7 @@ async function healthOf(from: Stack): Promise<string[]> {
         password: decodeURIComponent(u.password),
         sslmode: u.searchParams.get("sslmode") ?? "require",
       },
-      Object.fromEntries(standbys.map((s) => [s, `pgr_${s.replace(/-/g, "_")}`])),
+      Object.fromEntries(standbys.map((s) => [s, slotName(s)])),
     );
     problems.push(...healthProblems(from.name, name, state, standbys, maxLag));
   }

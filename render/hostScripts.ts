@@ -6,7 +6,7 @@
 import { CONF_DIR, DATA_DIR, INCLUDE_PATH, PG_BIN, PG_CLUSTER, PG_MAJOR } from "./postgresqlConf";
 import { HBA_BEGIN, HBA_END } from "./pgHba";
 import { TUNING_PATH } from "./tuning";
-import { shellQuote, sqlIdent, sqlLiteral } from "./quote";
+import { passfileField, shellQuote, sqlIdent, sqlLiteral } from "./quote";
 
 export const HBA_PATH = `${CONF_DIR}/pg_hba.conf`;
 /** The replication role's passfile on every member (mode 0600, owner postgres). */
@@ -557,8 +557,7 @@ export function passfileCommand(path: string, note?: string): string {
 
 /** A .pgpass line that lets `role` in for replication, whatever the leader. */
 export function renderPassfile(role: string, password: string): string {
-  const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/:/g, "\\:");
-  return `*:*:replication:${esc(role)}:${esc(password)}\n`;
+  return `*:*:replication:${passfileField(role)}:${passfileField(password)}\n`;
 }
 
 /** The SSH command that runs the admin-role SQL given on stdin, as the local postgres superuser. */

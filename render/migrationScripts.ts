@@ -2,7 +2,7 @@
 // like the host steps): the source's roles and schema copied into the target database, and the
 // subscription created or altered in place, never dropped and re-created over rows it copied.
 // The source's password stays in a passfile (mode 0600): neither argv, nor a setting, nor a log.
-import { shellQuote, sqlIdent, sqlLiteral } from "./quote";
+import { conninfoValue, passfileField, shellQuote, sqlIdent, sqlLiteral } from "./quote";
 
 export const SOURCE_PASSFILE = "/var/lib/postgresql/.pg-replication-source.pgpass";
 
@@ -17,24 +17,23 @@ export interface SourceAccess {
 
 /** A libpq connection string to the source that takes its password from the passfile. */
 export function sourceConninfo(s: SourceAccess, applicationName: string): string {
-  const v = (x: string | number) => `'${String(x).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
   const sslmode = s.sslmode === "require" || s.sslmode === "disable" ? s.sslmode : "prefer";
   return [
-    `host=${v(s.address)}`,
-    `port=${v(s.port)}`,
-    `dbname=${v(s.database)}`,
-    `user=${v(s.user)}`,
-    `passfile=${v(SOURCE_PASSFILE)}`,
-    `sslmode=${v(sslmode)}`,
-    `application_name=${v(applicationName)}`,
+    `host=${conninfoValue(s.address)}`,
+    `port=${conninfoValue(s.port)}`,
+    `dbname=${conninfoValue(s.database)}`,
+    `user=${conninfoValue(s.user)}`,
+    `passfile=${conninfoValue(SOURCE_PASSFILE)}`,
+    `sslmode=${conninfoValue(sslmode)}`,
+    `application_name=${conninfoValue(applicationName)}`,
     "connect_timeout='10'",
   ].join(" ");
 }
 
 /** The source's passfile line. */
 export function renderSourcePassfile(s: SourceAccess, password: string): string {
-  const esc = (v: string | number) => String(v).replace(/\\/g, "\\\\").replace(/:/g, "\\:");
-  return `${esc(s.address)}:${esc(s.port)}:*:${esc(s.user)}:${esc(password)}\n`;
+  const f = passfileField;
+  return `${f(s.address)}:${f(s.port)}:*:${f(s.user)}:${f(password)}\n`;
 }
 
 const PRELUDE = `set -euo pipefail

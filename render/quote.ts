@@ -12,6 +12,16 @@ export function sqlLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/** A value in a libpq connection string: `'it\\'s'`. */
+export function conninfoValue(value: string | number): string {
+  return `'${String(value).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/** A field of a .pgpass line (`:` and `\` escaped). */
+export function passfileField(value: string | number): string {
+  return String(value).replace(/\\/g, "\\\\").replace(/:/g, "\\:");
+}
+
 /** A single shell word for POSIX sh: `'it'\''s'`. */
 export function shellQuote(word: string): string {
   if (/^[A-Za-z0-9_./:=@%+-]+$/.test(word)) return word;

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { dump, load } from "js-yaml";
+import { policyOptions } from "../../lib/policyOptions";
 import { DEV_PASSPHRASE } from "../support/devStack";
 import { EngineProject } from "../support/engine";
 import { sshOk } from "../support/sandbox";
@@ -14,6 +15,18 @@ const ROOT = path.resolve(__dirname, "../..");
 const STAGING = "sandbox-staging";
 const PRODUCTION = "sandbox-production";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A preview with the policy pack, as the report and promotion run it (mandatory on a production stack). */
+function previewWithPolicies(project: EngineProject, stack: string) {
+  const { policyPacks, policyPackConfigs } = policyOptions(stack);
+  return project.run([
+    "preview",
+    "--stack",
+    stack,
+    ...policyPacks.flatMap((p) => ["--policy-pack", p]),
+    ...policyPackConfigs.flatMap((c) => ["--policy-pack-config", c]),
+  ]);
+}
 
 describe("pull-request report, promotion and policies on two stacks", function () {
   this.timeout(1_800_000);
@@ -145,15 +158,7 @@ describe("pull-request report, promotion and policies on two stacks", function (
       main(c).sslmode = "disable";
       c["pg-replication:protect"] = false;
     });
-    const r = project.run([
-      "preview",
-      "--stack",
-      PRODUCTION,
-      "--policy-pack",
-      path.join(ROOT, "policy"),
-      "--policy-pack-config",
-      path.join(ROOT, "policy/production.json"),
-    ]);
+    const r = previewWithPolicies(project, PRODUCTION);
     assert.notEqual(r.code, 0);
     const out = r.stdout + r.stderr;
     assert.match(out, /\[mandatory\]\s+production-standby-and-protect[\s\S]*cluster main has no standby: production needs at least one/);
@@ -181,15 +186,7 @@ describe("the policy pack, each policy broken once", function () {
   for (const [policy, message] of cases) {
     it(`${policy}: the preview fails with its own message`, () => {
       project.setConfig("fixture-production", "violate", policy);
-      const r = project.run([
-        "preview",
-        "--stack",
-        "fixture-production",
-        "--policy-pack",
-        path.join(ROOT, "policy"),
-        "--policy-pack-config",
-        path.join(ROOT, "policy/production.json"),
-      ]);
+      const r = previewWithPolicies(project, "fixture-production");
       const out = r.stdout + r.stderr;
       assert.notEqual(r.code, 0, out);
       assert.match(out, new RegExp(`\\[mandatory\\]\\s+${policy}\\s`));
@@ -200,15 +197,7 @@ describe("the policy pack, each policy broken once", function () {
   }
   it("a program that breaks none passes", () => {
     project.setConfig("fixture-production", "violate", "none");
-    const r = project.run([
-      "preview",
-      "--stack",
-      "fixture-production",
-      "--policy-pack",
-      path.join(ROOT, "policy"),
-      "--policy-pack-config",
-      path.join(ROOT, "policy/production.json"),
-    ]);
+    const r = previewWithPolicies(project, "fixture-production");
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { confValue, shellQuote, sqlIdent, sqlLiteral } from "../../../render/quote";
+import { confValue, conninfoValue, passfileField, shellQuote, sqlIdent, sqlLiteral } from "../../../render/quote";
 
 describe("quoting", () => {
   it("double-quotes identifiers and doubles embedded quotes", () => {
@@ -26,5 +26,11 @@ describe("quoting", () => {
     assert.equal(confValue("10GB"), "10GB");
     assert.equal(confValue("*"), "'*'");
     assert.equal(confValue("it's"), "'it''s'");
+  });
+
+  it("quotes libpq connection values and .pgpass fields", () => {
+    assert.equal(conninfoValue("it's a \\ path"), "'it\\'s a \\\\ path'");
+    assert.equal(conninfoValue(5432), "'5432'");
+    assert.equal(passfileField("a:b\\c"), "a\\:b\\\\c");
   });
 });
