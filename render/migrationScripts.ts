@@ -17,14 +17,15 @@ export interface SourceAccess {
 
 /** A libpq connection string to the source that takes its password from the passfile. */
 export function sourceConninfo(s: SourceAccess, applicationName: string): string {
-  const sslmode = s.sslmode === "require" || s.sslmode === "disable" ? s.sslmode : "prefer";
   return [
     `host=${conninfoValue(s.address)}`,
     `port=${conninfoValue(s.port)}`,
     `dbname=${conninfoValue(s.database)}`,
     `user=${conninfoValue(s.user)}`,
     `passfile=${conninfoValue(SOURCE_PASSFILE)}`,
-    `sslmode=${conninfoValue(sslmode)}`,
+    // as configured: verify-ca and verify-full need the source's CA in ~postgres/.postgresql/root.crt
+    // on the target leader, and the preflight from that leader says so when it is missing
+    `sslmode=${conninfoValue(s.sslmode)}`,
     `application_name=${conninfoValue(applicationName)}`,
     "connect_timeout='10'",
   ].join(" ");

@@ -17,6 +17,8 @@ describe("migration scripts", () => {
     assert.match(conninfo, /dbname='app\\'db'/);
     assert.match(conninfo, /passfile='\/var\/lib\/postgresql\/\.pg-replication-source\.pgpass'/);
     assert.doesNotMatch(conninfo, /password/);
+    assert.match(conninfo, /sslmode='require'/);
+    assert.match(sourceConninfo({ ...source, sslmode: "verify-full" }, "s"), /sslmode='verify-full'/, "never weakened");
     assert.equal(renderSourcePassfile(source, "p:w\\d"), "10.77.0.10:5432:*:migrator:p\\:w\\\\d\n");
   });
 
