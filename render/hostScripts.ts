@@ -391,11 +391,12 @@ if ! in_recovery && [ "$done_token" = "$token" ] && [ "$own_system" = "$leader_s
   say "a former leader of this cluster: rejoining $leader as a standby"
   ensure_slot || die "cannot keep slot $slot on $leader: $reason"
   if running; then try pg_ctlcluster $cluster stop -m fast || die "$reason"; fi
+  read_leader_system || die "cannot reach $leader for replication: $reason"
   install_file "$tmp/standby" "$include" 644
   touch "$datadir/standby.signal"
   chown postgres:postgres "$datadir/standby.signal"
   signalled=yes
-  if start_server && wait_streaming 30; then
+  if can_follow_leader && start_server && wait_streaming 30; then
     drop_own_stale_slots
     committed=yes
     say "standby of $leader: rejoined and streaming"
@@ -467,6 +468,25 @@ read_leader_system() {
   local out
   out=$(as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c IDENTIFY_SYSTEM 2>&1) || { reason=$(why "$out"); return 1; }
   leader_system=$(printf '%s\\n' "$out" | cut -d'|' -f1)
+  leader_timeline=$(printf '%s\\n' "$out" | cut -d'|' -f2)
+}
+# an LSN (X/Y) as a number, to compare two
+lsn_number() { local hi=\${1%%/*} lo=\${1#*/}; echo $(( (16#$hi << 32) | 16#$lo )); }
+# whether this stopped member can follow the leader without a copy: its last checkpoint is on
+# a timeline the leader's history passes through, at or before the point the leader forked off it
+# (the check PostgreSQL itself makes when it starts, fatally, as a standby)
+can_follow_leader() {
+  local control own_tli own_lsn history fork
+  control=$(as_postgres "$pgbin/pg_controldata" -D "$datadir") || return 1
+  own_tli=$(printf '%s\\n' "$control" | awk -F':[[:space:]]*' '$1 == "Latest checkpoint'"'"'s TimeLineID" { print $2 }')
+  own_lsn=$(printf '%s\\n' "$control" | awk -F':[[:space:]]*' '$1 == "Latest checkpoint location" { print $2 }')
+  [ -n "$own_tli" ] && [ -n "$own_lsn" ] && [ -n "$leader_timeline" ] || return 1
+  [ "$own_tli" = "$leader_timeline" ] && return 0
+  [ "$own_tli" -lt "$leader_timeline" ] || return 1
+  history=$(as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "TIMELINE_HISTORY $leader_timeline" 2>/dev/null) || return 1
+  # the first line starts with the file's name and psql's column separator
+  fork=$(printf '%s\\n' "$history" | sed 's/^[0-9A-F]*\\.history|//' | awk -F'\\t' -v t="$own_tli" '$1 == t { print $2; exit }')
+  [ -n "$fork" ] && [ "$(lsn_number "$own_lsn")" -le "$(lsn_number "$fork")" ]
 }`;
 }
 
