@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { clusterSpec } from "../fixtures";
+import { clusterArgs } from "./scenarios";
 
 import { isSecretValue, plain, registered, reset, value } from "../../support/mocks";
 
@@ -12,45 +12,23 @@ describe("PostgresCluster", () => {
 
   before(async () => {
     reset();
-    cluster = new PostgresCluster("main", {
-      spec: clusterSpec(),
-      sshPrivateKey: "PRIVATE KEY",
-      hostKeys: { pg1: "ssh-ed25519 K1", pg2: "ssh-ed25519 K2", pg3: "ssh-ed25519 K3" },
-      observations: Object.fromEntries(
-        ["pg1", "pg2", "pg3"].map((h) => [
-          h,
-          {
-            memoryMiB: 4096,
-            cpus: 2,
-            roles: [],
-            running: true,
-            standby: h !== "pg1",
-            systemId: "7431",
-            passfileHash: "",
-            replicationVerifierHash: "",
-            timeline: 1,
-          },
-        ]),
-      ),
-      adminPassword: pulumi.secret("admin-pw"),
-      replicationPassword: pulumi.secret("repl-pw"),
-      adminLogin: "unreachable",
-      expectedHashes: { passfile: "p", replicationVerifier: "v" },
-      readers: { replicationState: async (a) => ({ leader: a.leader, standbys: {} }) },
-    });
+    cluster = new PostgresCluster("main", clusterArgs());
     await value(cluster.adminConnectionString);
     await value(cluster.hostReports);
   });
 
   const byType = (type: string) => registered.filter((r) => r.type === type);
 
-  it("uses Pulumi's type tokens for its components", () => {
+  // A component's type token is part of every URN below it (urns.test.ts checks them whole):
+  // renaming one would make a deployed stack delete and re-create everything it holds.
+  it("keeps its components' type tokens, which their URNs are made of", () => {
     const types = new Set(registered.map((r) => r.type));
     for (const t of [
       "pg-replication:cluster:PostgresCluster",
       "pg-replication:host:HostConfiguration",
       "pg-replication:role:AdminRole",
       "pg-replication:role:ReplicationRole",
+      "pg-replication:standby:Standby",
     ]) {
       assert.ok(types.has(t), `no ${t} among ${[...types].join(", ")}`);
     }
