@@ -2,6 +2,7 @@
 // `pulumi config` holds, so every mistake is reported, with its key, before any resource exists.
 import { isIP } from "node:net";
 import { nearest } from "./lib/nearest";
+import { WAY_BACK_ROLE } from "./names";
 
 export const NAMESPACE = "pg-replication";
 
@@ -472,9 +473,6 @@ export function parseStackConfig(raw: RawStackConfig, present: Record<string, bo
     protect: raw.protect === true,
   };
 }
-
-/** The role the source logs in with to follow the target after a cutover (migrate/wayBack.ts). */
-export const WAY_BACK_ROLE = "pgr_wayback";
 
 /**
  * With a way back, the target cluster's pg_hba admits the source for that role and database

@@ -13,7 +13,8 @@ import {
   findHostKey,
   parseStackConfig,
 } from "./config";
-import { ADMIN_ROLE, PostgresCluster, REPLICATION_ROLE } from "./components/cluster";
+import { PostgresCluster } from "./components/cluster";
+import { ADMIN_ROLE, REPLICATION_ROLE } from "./names";
 import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
 import { preflightSource } from "./observe/migration";
 import { checkSourceFromLeader } from "./observe/sourceReach";

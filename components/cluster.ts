@@ -7,14 +7,13 @@ import { PASSFILE_PATH, renderPassfile } from "../render/hostScripts";
 import { renderHbaBlock } from "../render/pgHba";
 import { renderPostgresqlConf } from "../render/postgresqlConf";
 import { renderTuningConf } from "../render/tuning";
-import { ADMIN_ROLE, ClusterContext, REPLICATION_ROLE, drifted, slotName } from "./clusterContext";
+import { ADMIN_ROLE, REPLICATION_ROLE, slotName } from "../names";
+import { ClusterContext, drifted } from "./clusterContext";
 import { clusterRoles } from "./clusterRoles";
 import { SshAccess, hostStep } from "./connection";
 import { HostConfiguration } from "./hostConfiguration";
 import { leadershipSteps } from "./leadership";
 import { standbySteps } from "./standbySteps";
-
-export { ADMIN_ROLE, REPLICATION_ROLE, slotName } from "./clusterContext";
 
 export interface PostgresClusterArgs {
   spec: ClusterSpec;

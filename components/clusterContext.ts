@@ -6,12 +6,6 @@ import { ClusterSpec, HostSpec } from "../config";
 import { HostObservation } from "../observe/hosts";
 import { SshAccess } from "./connection";
 
-export const ADMIN_ROLE = "pgr_admin";
-export const REPLICATION_ROLE = "replicator";
-
-/** A member's physical replication slot on the leader. */
-export const slotName = (host: string) => `pgr_${host.replace(/-/g, "_")}`;
-
 // sha256 of nothing: the file or the role is absent, which is not drift (the first `up` creates it)
 const EMPTY_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /** Whether a hash read on a host differs from the configured value's (absent is not drift). */

@@ -5,7 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { LoginCheck } from "../observe/adminLogin";
 import { AdminRole } from "./adminRole";
-import { ADMIN_ROLE, ClusterContext, REPLICATION_ROLE, drifted } from "./clusterContext";
+import { ADMIN_ROLE, REPLICATION_ROLE } from "../names";
+import { ClusterContext, drifted } from "./clusterContext";
 import { ReplicationRole } from "./replicationRole";
 import { secretVerifier } from "./verifier";
 

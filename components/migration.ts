@@ -4,7 +4,8 @@ import * as postgresql from "@pulumi/postgresql";
 import { MigrationSpec } from "../config";
 import type { CutoverReport } from "../migrate/cutover";
 import type { RevertReport, WayBackNames } from "../migrate/wayBack";
-import { Endpoint, MigrationState, migrationNames, readMigrationState, sourceEndpoint } from "../observe/migration";
+import { migrationNames } from "../names";
+import { Endpoint, MigrationState, readMigrationState, sourceEndpoint } from "../observe/migration";
 import { passfileCommand } from "../render/hostScripts";
 import {
   SOURCE_PASSFILE,

@@ -4,7 +4,8 @@
 // leader's value while the leader still ran with it.
 import * as pulumi from "@pulumi/pulumi";
 import { PASSFILE_PATH } from "../render/hostScripts";
-import { ClusterContext, REPLICATION_ROLE, slotName } from "./clusterContext";
+import { REPLICATION_ROLE, slotName } from "../names";
+import { ClusterContext } from "./clusterContext";
 import { hostStep } from "./connection";
 import { HostConfiguration } from "./hostConfiguration";
 import { Standby } from "./standby";

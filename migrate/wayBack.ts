@@ -9,7 +9,7 @@
 // server is not ours to place a passfile on.
 import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
-import { WAY_BACK_ROLE } from "../config";
+import { WAY_BACK_ROLE } from "../names";
 import { Endpoint } from "../observe/migration";
 import { conninfoValue, sqlLiteral as lit } from "../render/quote";
 import { scramVerifier } from "../render/scram";

@@ -8,6 +8,7 @@ import { DATA_DIR, PG_BIN } from "../render/postgresqlConf";
 import { PASSFILE_PATH } from "../render/hostScripts";
 import { shellQuote, sqlLiteral } from "../render/quote";
 import { HostFacts } from "../render/tuning";
+import { REPLICATION_ROLE } from "../names";
 
 export interface HostObservation extends HostFacts {
   /** Which of the roles the program manages exist on the host's server (read as postgres, peer authentication). */
@@ -52,7 +53,7 @@ export function sshArgs(cluster: ClusterSpec, host: HostSpec): string[] {
 /** The probe script: fixed text but for the role names, quoted for SQL and then for the shell. */
 function probeScript(roles: string[]): string {
   const query = shellQuote(`select string_agg(rolname, ',') from pg_roles where rolname in (${roles.map(sqlLiteral).join(", ")})`);
-  const verifier = shellQuote(`select rolpassword from pg_authid where rolname = ${sqlLiteral(roles[1] ?? "")}`);
+  const verifier = shellQuote(`select rolpassword from pg_authid where rolname = ${sqlLiteral(REPLICATION_ROLE)}`);
   return [
     "awk '/^MemTotal:/ { print \"memory_kib=\" $2 }' /proc/meminfo",
     'echo "cpus=$(nproc)"',

@@ -2,6 +2,7 @@
 // preview with what to fix, and the status every `up` reports. Never prints a password.
 import { Client, ClientConfig } from "pg";
 import { MigrationSpec, NAMESPACE } from "../config";
+import { migrationNames } from "../names";
 
 export interface Endpoint {
   host: string;
@@ -23,12 +24,6 @@ export function clientConfig(e: Endpoint, applicationName: string): ClientConfig
     connectionTimeoutMillis: 10_000,
     application_name: applicationName,
   };
-}
-
-/** The names the migration gives its publication, slot and subscription. */
-export function migrationNames(m: MigrationSpec): { publication: string; subscription: string; wayBack: string } {
-  const base = `pgr_${m.source.database.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}`.slice(0, 50);
-  return { publication: `${base}_pub`, subscription: `${base}_sub`, wayBack: `${base}_back` };
 }
 
 export function sourceEndpoint(m: MigrationSpec, password: string): Endpoint {

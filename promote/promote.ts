@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigMap, EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { slotName } from "../components/clusterContext";
+import { slotName } from "../names";
 import { readReplicationState } from "../observe/replication";
 import { policyOptions } from "../lib/policyOptions";
 import { configDifferences, dataLoss, healthProblems, historyProblem, migrationProblem } from "./gates";

@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
-import { ADMIN_ROLE, REPLICATION_ROLE } from "../../components/cluster";
+import { ADMIN_ROLE, REPLICATION_ROLE } from "../../names";
 import { RUN_SCRIPT_AS_ROOT, RUN_SQL_AS_POSTGRES, renderAdminRoleSql, renderApplyHostConfig } from "../../render/hostScripts";
 import { renderHbaBlock } from "../../render/pgHba";
 import { renderPostgresqlConf } from "../../render/postgresqlConf";
