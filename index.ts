@@ -3,22 +3,14 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  ClusterSpec,
-  ConfigError,
-  MIGRATION_SECRET_KEY,
-  MigrationSpec,
-  NAMESPACE,
-  SECRET_KEYS,
-  findHostKey,
-  parseStackConfig,
-} from "./config";
+import { ClusterSpec, ConfigError, MIGRATION_SECRET_KEY, MigrationSpec, NAMESPACE, SECRET_KEYS, parseStackConfig } from "./config";
 import { PostgresCluster } from "./components/cluster";
 import { ADMIN_ROLE, REPLICATION_ROLE } from "./names";
 import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
 import { preflightSource } from "./observe/migration";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { checkLogin } from "./observe/adminLogin";
+import { findHostKey } from "./observe/knownHosts";
 import { renderPassfile } from "./render/hostScripts";
 import { scramVerifier } from "./render/scram";
 import { Migration } from "./components/migration";

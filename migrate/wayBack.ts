@@ -9,6 +9,7 @@
 // server is not ours to place a passfile on.
 import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
+import { SSLMODES } from "../config";
 import { WAY_BACK_ROLE } from "../names";
 import { Endpoint } from "../observe/migration";
 import { conninfoValue, sqlLiteral as lit } from "../render/quote";
@@ -69,7 +70,7 @@ export async function openWayBack(
   await tgt.query(`create role ${ident(WAY_BACK_ROLE)} login replication password ${lit(scramVerifier(WAY_BACK_ROLE, password))}`);
   await tgt.query(`create publication ${ident(w.subscription)} for table ${tables.map((t) => ident(t.schema, t.name)).join(", ")}`);
   await tgt.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [w.subscription]);
-  const sslmode = ["disable", "require", "verify-ca", "verify-full"].includes(w.targetSslmode) ? w.targetSslmode : "prefer";
+  const sslmode = (SSLMODES as readonly string[]).includes(w.targetSslmode) ? w.targetSslmode : "prefer";
   const conninfo = [
     `host=${conninfoValue(w.targetAddress)}`,
     `port=${conninfoValue(w.targetPort)}`,

@@ -5,7 +5,19 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PROJECT_FILES = ["index.ts", "config.ts", "tsconfig.json", "package.json", "components", "render", "observe", "lib", "migrate"];
+/** What the program needs to run: index.ts and every file it imports (test/unit/engineCopy.test.ts). */
+export const PROJECT_FILES = [
+  "index.ts",
+  "names.ts",
+  "config",
+  "tsconfig.json",
+  "package.json",
+  "components",
+  "render",
+  "observe",
+  "lib",
+  "migrate",
+];
 
 export interface Result {
   code: number;

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, RawStackConfig, findHostKey, parseStackConfig } from "../../config";
+import { ConfigError, RawStackConfig, parseStackConfig } from "../../config";
 import { rawCluster } from "./fixtures";
 
 const present = { adminPassword: true, replicationPassword: true };
@@ -83,20 +83,6 @@ describe("parseStackConfig", () => {
     assert.match(found, /clients\[0\]\.database: is longer than 63/);
     assert.match(found, /clients\[0\]\.address: must be a CIDR/);
   });
-});
-
-describe("findHostKey", () => {
-  const knownHosts =
-    "# comment\n10.77.0.11 ssh-ed25519 AAAAkey1\n10.77.0.12,pg2 ssh-ed25519 AAAAkey2\n[10.77.0.13]:2222 ssh-rsa AAAAkey3\n";
-  it("finds a key by address, in a list of names, or with a port", () => {
-    assert.equal(findHostKey(knownHosts, "10.77.0.11"), "ssh-ed25519 AAAAkey1");
-    assert.equal(findHostKey(knownHosts, "10.77.0.12"), "ssh-ed25519 AAAAkey2");
-    assert.equal(findHostKey(knownHosts, "10.77.0.13", 2222), "ssh-rsa AAAAkey3");
-  });
-  it("returns undefined for an unknown host or the wrong port", () => {
-    assert.equal(findHostKey(knownHosts, "10.77.0.14"), undefined);
-    assert.equal(findHostKey(knownHosts, "10.77.0.13"), undefined);
-  });
 
   it("refuses a leader marked down, and a down mark that is not a boolean", () => {
     const c = rawCluster();
@@ -151,32 +137,59 @@ describe("findHostKey", () => {
   });
 
   it("names the keys of a bad migration", () => {
-    const found = problems([rawCluster()]).length;
-    assert.equal(found, 0);
-    try {
-      parseStackConfig(
-        {
-          clusters: [rawCluster()],
-          migration: {
-            source: { address: "x;y", database: "appdb", user: "m" },
-            target: { cluster: "main" },
-            tables: ["Public.T"],
-            phase: "done",
-            checksums: "later",
-            wayBack: "yes",
-          },
-        },
-        { ...present, sourcePassword: true },
-        new Set([...secrets, "sourcePassword"]),
-      );
-      assert.fail("accepted");
-    } catch (e) {
-      const p = (e as ConfigError).problems.join("\n");
-      assert.match(p, /migration\.source\.address: is neither/);
-      assert.match(p, /migration\.tables\[0\]: must be schema\.table/);
-      assert.match(p, /migration\.phase: must be one of sync, cutover, revert, complete/);
-      assert.match(p, /migration\.checksums: must be in-pause or after-switch \(got "later"\)/);
-      assert.match(p, /migration\.wayBack: must be true or false/);
-    }
+    const raw = {
+      clusters: [rawCluster()],
+      migration: {
+        source: { address: "x;y", database: "appdb", user: "m" },
+        target: { cluster: "main" },
+        tables: ["Public.T"],
+        phase: "done",
+        checksums: "later",
+        wayBack: "yes",
+      },
+    };
+    assert.throws(
+      () => parseStackConfig(raw, { ...present, sourcePassword: true }, new Set([...secrets, "sourcePassword"])),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        const p = e.problems.join("\n");
+        assert.match(p, /migration\.source\.address: is neither/);
+        assert.match(p, /migration\.tables\[0\]: must be schema\.table/);
+        assert.match(p, /migration\.phase: must be one of sync, cutover, revert, complete/);
+        assert.match(p, /migration\.checksums: must be in-pause or after-switch \(got "later"\)/);
+        assert.match(p, /migration\.wayBack: must be true or false/);
+        return true;
+      },
+    );
+  });
+
+  it("refuses the settings the program owns, and nothing else for its name alone", () => {
+    const c = { ...rawCluster(), settings: { primary_conninfo: "host=x", constructor: 1, work_mem: "8MB" } };
+    assert.deepEqual(problems([c]), [
+      "pg-replication:clusters[0].settings.primary_conninfo: is managed by pg-replication: the standby step writes it",
+    ]);
+  });
+
+  it("checks a name, an address and an sslmode alike wherever they appear", () => {
+    const c = { ...rawCluster(), name: "Main", sslmode: "prefer", hosts: [{ name: "pg_1", address: "x;y" }], leader: "pg_1" };
+    const m = { source: { address: "x;y", database: "appdb", user: "m", sslmode: "prefer" }, target: { cluster: "Main" } };
+    assert.throws(
+      () =>
+        parseStackConfig({ clusters: [c], migration: m }, { ...present, sourcePassword: true }, new Set([...secrets, "sourcePassword"])),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        const keys = e.problems.map((p) => p.split(": ")[0].slice("pg-replication:".length));
+        for (const k of [
+          "clusters[0].name",
+          "clusters[0].hosts[0].name",
+          "clusters[0].hosts[0].address",
+          "clusters[0].sslmode",
+          "migration.source.address",
+          "migration.source.sslmode",
+        ])
+          assert.ok(keys.includes(k), `no problem for ${k} in ${keys.join(", ")}`);
+        return true;
+      },
+    );
   });
 });

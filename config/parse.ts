@@ -1,114 +1,26 @@
-// Stack configuration: its shape, defaults and validation. Pure: index.ts feeds it what
+// The section parsers of the stack configuration. Pure: index.ts feeds parseStackConfig what
 // `pulumi config` holds, so every mistake is reported, with its key, before any resource exists.
-import { isIP } from "node:net";
-import { nearest } from "./lib/nearest";
-import { WAY_BACK_ROLE } from "./names";
-
-export const NAMESPACE = "pg-replication";
-
-export type SettingValue = string | number | boolean;
-
-export interface HostSpec {
-  name: string;
-  address: string;
-  sshPort: number;
-  /** Changing this value rebuilds the host's standby once (pg_basebackup into a fresh data directory). */
-  rebuild?: string;
-  /** The host is down (failover): nothing is run on it, and the others do not wait for it. */
-  down?: boolean;
-}
-
-export interface ClientSpec {
-  database: string;
-  user: string;
-  address: string;
-}
-
-export interface ClusterSpec {
-  name: string;
-  leader: string;
-  /** Set for the target of a migration with a way back: its leader decodes WAL for the source. */
-  logicalDecoding?: boolean;
-  hosts: HostSpec[];
-  port: number;
-  sslmode: "disable" | "require" | "verify-ca" | "verify-full";
-  ssh: { user: string; privateKeyPath: string; knownHostsPath?: string };
-  adminAddresses: string[];
-  clients: ClientSpec[];
-  settings: Record<string, SettingValue>;
-  /** false: no computed tuning; otherwise overrides of the computed values. */
-  tuning: false | Record<string, SettingValue>;
-}
-
-export const MIGRATION_PHASES = ["sync", "cutover", "revert", "complete"] as const;
-export type MigrationPhase = (typeof MIGRATION_PHASES)[number];
-
-export interface MigrationSpec {
-  source: { address: string; port: number; database: string; user: string; sslmode: ClusterSpec["sslmode"] };
-  target: { cluster: string; database: string };
-  /** "schema.table"; empty: every table of the source database. */
-  tables: string[];
-  /** sync: publication, schema and subscription; cutover: the switch; complete: publication dropped. */
-  phase: MigrationPhase;
-  /** Added to every sequence copied at cutover (and at a revert). */
-  sequenceMargin: number;
-  /** Keep a way back after the cutover: the source follows the target until complete (or revert). */
-  wayBack: boolean;
-  /** in-pause: counts and checksums before the switch; after-switch: counts before, checksums on snapshots after. */
-  checksums: "in-pause" | "after-switch";
-}
-
-export interface StackSpec {
-  clusters: ClusterSpec[];
-  migration?: MigrationSpec;
-  /** Pulumi's `protect` on every data-bearing resource (lib/dataBearing.ts): production sets it. */
-  protect: boolean;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
-  }
-}
-
-/** Keys that must hold Pulumi secrets (`pulumi config set --secret KEY ...`). */
-export const SECRET_KEYS = ["adminPassword", "replicationPassword"] as const;
-/** Required only with a migration: the source user's password. */
-export const MIGRATION_SECRET_KEY = "sourcePassword";
-export const TOP_LEVEL_KEYS = ["clusters", "migration", "protect", ...SECRET_KEYS, MIGRATION_SECRET_KEY];
-
-/** The settings computed from each host's memory and CPUs (render/tuning.ts). */
-export const TUNED_SETTINGS = [
-  "shared_buffers",
-  "effective_cache_size",
-  "work_mem",
-  "maintenance_work_mem",
-  "max_wal_size",
-  "min_wal_size",
-  "wal_buffers",
-  "max_worker_processes",
-  "max_parallel_workers",
-  "max_parallel_workers_per_gather",
-  "max_parallel_maintenance_workers",
-  "random_page_cost",
-  "effective_io_concurrency",
-  "checkpoint_completion_target",
-] as const;
-
-/** Settings the program owns; a cluster cannot override them through `settings`. */
-const MANAGED_SETTINGS: Record<string, string> = {
-  port: "set clusters[].port instead",
-  primary_conninfo: "the standby step writes it",
-  primary_slot_name: "the standby step writes it",
-  data_directory: "the Debian cluster's own",
-  config_file: "the Debian cluster's own",
-  hba_file: "the Debian cluster's own",
-  ident_file: "the Debian cluster's own",
-  include: "includes are not allowed",
-  include_dir: "includes are not allowed",
-  include_if_exists: "includes are not allowed",
-};
+import { nearest } from "../lib/nearest";
+import { WAY_BACK_ROLE } from "../names";
+import { hbaAddress } from "../render/pgHba";
+import { Checker, checkControlCharacters, isCidr, isObject } from "./check";
+import { MANAGED_SETTINGS, TUNED_SETTINGS } from "./postgresSettings";
+import {
+  ClientSpec,
+  ClusterSpec,
+  ConfigError,
+  HostSpec,
+  MIGRATION_PHASES,
+  MIGRATION_SECRET_KEY,
+  MigrationPhase,
+  MigrationSpec,
+  NAMESPACE,
+  RawStackConfig,
+  SECRET_KEYS,
+  SettingValue,
+  StackSpec,
+  TOP_LEVEL_KEYS,
+} from "./spec";
 
 const CLUSTER_KEYS = ["name", "leader", "hosts", "port", "sslmode", "ssh", "adminAddresses", "clients", "settings", "tuning"];
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
@@ -118,97 +30,8 @@ const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin",
 const SOURCE_KEYS = ["address", "port", "database", "user", "sslmode"];
 const TARGET_KEYS = ["cluster", "database"];
 const QUALIFIED_TABLE = /^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$/;
-
-const NAME = /^[a-z][a-z0-9-]{0,30}$/;
-const PG_NAME_MAX = 63;
 const SETTING_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const SSLMODES = ["disable", "require", "verify-ca", "verify-full"] as const;
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-type Raw = Record<string, unknown>;
-
-function isObject(v: unknown): v is Raw {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-export function isCidr(value: string): boolean {
-  const [addr, bits, ...rest] = value.split("/");
-  if (rest.length > 0 || bits === undefined || !/^[0-9]{1,3}$/.test(bits)) return false;
-  const family = isIP(addr);
-  return family !== 0 && Number(bits) <= (family === 4 ? 32 : 128);
-}
-
-class Checker {
-  readonly problems: string[] = [];
-  fail(key: string, message: string): void {
-    this.problems.push(`${NAMESPACE}:${key}: ${message}`);
-  }
-  /** Unknown keys are mistakes (a typo such as `leadr:` would otherwise be ignored). */
-  knownKeys(raw: Raw, known: string[], key: string): void {
-    for (const k of Object.keys(raw)) {
-      if (known.includes(k)) continue;
-      const guess = nearest(k, known);
-      this.fail(`${key}.${k}`, `is not a known key${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""} (known: ${known.join(", ")})`);
-    }
-  }
-  string(raw: Raw, field: string, key: string, fallback?: string): string {
-    const v = raw[field];
-    if (v === undefined || v === null || v === "") {
-      if (fallback !== undefined) return fallback;
-      this.fail(`${key}.${field}`, "is required");
-      return "";
-    }
-    if (typeof v !== "string") {
-      this.fail(`${key}.${field}`, `must be a string, got ${JSON.stringify(v)}`);
-      return "";
-    }
-    return v;
-  }
-  port(raw: Raw, field: string, key: string, fallback: number): number {
-    const v = raw[field] ?? fallback;
-    const n = typeof v === "string" && /^[0-9]+$/.test(v) ? Number(v) : v;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
-      this.fail(`${key}.${field}`, `must be a port number (1-65535), got ${JSON.stringify(v)}`);
-      return fallback;
-    }
-    return n;
-  }
-  /** A role or database name as pg_hba.conf and SQL can carry it. */
-  pgName(value: string, key: string): void {
-    if (value.length > PG_NAME_MAX) this.fail(key, `is longer than ${PG_NAME_MAX} characters`);
-    if (value.includes('"')) this.fail(key, "contains a double quote, which pg_hba.conf cannot represent");
-    if (/^[+@]/.test(value)) this.fail(key, "starts with + or @, which pg_hba.conf reads as a group or a file");
-  }
-  array(raw: Raw, field: string, key: string, required: boolean): unknown[] {
-    const v = raw[field];
-    if (v === undefined || v === null) {
-      if (required) this.fail(`${key}.${field}`, "is required (a non-empty list)");
-      return [];
-    }
-    if (!Array.isArray(v)) {
-      this.fail(`${key}.${field}`, "must be a list");
-      return [];
-    }
-    if (required && v.length === 0) this.fail(`${key}.${field}`, "must not be empty");
-    return v;
-  }
-}
-
-/** Every string anywhere in the config, with its key: control characters are refused everywhere. */
-function checkControlCharacters(c: Checker, raw: unknown, key: string): void {
-  if (typeof raw === "string") {
-    if (CONTROL.test(raw)) c.fail(key, `contains a control character (${JSON.stringify(raw)})`);
-  } else if (Array.isArray(raw)) {
-    raw.forEach((v, i) => checkControlCharacters(c, v, `${key}[${i}]`));
-  } else if (isObject(raw)) {
-    for (const [k, v] of Object.entries(raw)) {
-      if (CONTROL.test(k)) c.fail(`${key}`, `has a key with a control character (${JSON.stringify(k)})`);
-      else checkControlCharacters(c, v, `${key}.${k}`);
-    }
-  }
-}
 
 function parseHost(c: Checker, raw: unknown, key: string): HostSpec {
   if (!isObject(raw)) {
@@ -216,12 +39,8 @@ function parseHost(c: Checker, raw: unknown, key: string): HostSpec {
     return { name: "", address: "", sshPort: 22 };
   }
   c.knownKeys(raw, HOST_KEYS, key);
-  const name = c.string(raw, "name", key);
-  if (name && !NAME.test(name)) c.fail(`${key}.name`, "must be lowercase letters, digits and dashes, starting with a letter (at most 31)");
-  const address = c.string(raw, "address", key);
-  if (address && isIP(address) === 0 && !HOSTNAME.test(address)) {
-    c.fail(`${key}.address`, `is neither an IP address nor a host name: ${JSON.stringify(address)}`);
-  }
+  const name = c.name(raw, "name", key);
+  const address = c.address(raw, "address", key);
   const host: HostSpec = { name, address, sshPort: c.port(raw, "sshPort", key, 22) };
   if (raw.rebuild !== undefined && raw.rebuild !== null) {
     const rebuild = typeof raw.rebuild === "number" ? String(raw.rebuild) : c.string(raw, "rebuild", key);
@@ -268,7 +87,7 @@ function parseSettings(c: Checker, raw: unknown, key: string): Record<string, Se
   const settings: Record<string, SettingValue> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (!SETTING_NAME.test(name)) c.fail(`${key}.${name}`, "is not a PostgreSQL setting name");
-    else if (MANAGED_SETTINGS[name]) c.fail(`${key}.${name}`, `is managed by pg-replication: ${MANAGED_SETTINGS[name]}`);
+    else if (Object.hasOwn(MANAGED_SETTINGS, name)) c.fail(`${key}.${name}`, `is managed by pg-replication: ${MANAGED_SETTINGS[name]}`);
     else if (name === "wal_level" && !["replica", "logical"].includes(String(value)))
       c.fail(`${key}.${name}`, "must be replica or logical (standbys need WAL)");
     else {
@@ -307,8 +126,7 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   const r = isObject(raw) ? raw : {};
   if (!isObject(raw)) c.fail(key, "must be an object");
   c.knownKeys(r, CLUSTER_KEYS, key);
-  const name = c.string(r, "name", key);
-  if (name && !NAME.test(name)) c.fail(`${key}.name`, "must be lowercase letters, digits and dashes, starting with a letter (at most 31)");
+  const name = c.name(r, "name", key);
   const hosts = c.array(r, "hosts", key, true).map((h, i) => parseHost(c, h, `${key}.hosts[${i}]`));
   const leader = c.string(r, "leader", key);
   if (leader && hosts.length > 0 && !hosts.some((h) => h.name === leader)) {
@@ -317,8 +135,7 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   if (leader && hosts.some((h) => h.name === leader && h.down)) {
     c.fail(`${key}.leader`, `names ${JSON.stringify(leader)}, which is marked down; name another host as the leader`);
   }
-  const sslmode = c.string(r, "sslmode", key, "require");
-  if (!(SSLMODES as readonly string[]).includes(sslmode)) c.fail(`${key}.sslmode`, `must be one of ${SSLMODES.join(", ")}`);
+  const sslmode = c.sslmode(r, "sslmode", key);
   const sshRaw = isObject(r.ssh) ? r.ssh : {};
   if (!isObject(r.ssh)) c.fail(`${key}.ssh`, "is required: {user, privateKeyPath, knownHostsPath}");
   else c.knownKeys(sshRaw, SSH_KEYS, `${key}.ssh`);
@@ -339,7 +156,7 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
     leader,
     hosts,
     port: c.port(r, "port", key, 5432),
-    sslmode: sslmode as ClusterSpec["sslmode"],
+    sslmode,
     ssh,
     adminAddresses,
     clients,
@@ -377,17 +194,14 @@ function parseMigration(c: Checker, raw: unknown, clusters: ClusterSpec[]): Migr
   const src = isObject(raw.source) ? raw.source : {};
   if (!isObject(raw.source)) c.fail(`${key}.source`, "is required: {address, port, database, user, sslmode}");
   else c.knownKeys(src, SOURCE_KEYS, `${key}.source`);
-  const address = c.string(src, "address", `${key}.source`);
-  if (address && isIP(address) === 0 && !HOSTNAME.test(address))
-    c.fail(`${key}.source.address`, `is neither an IP address nor a host name: ${JSON.stringify(address)}`);
-  const sslmode = c.string(src, "sslmode", `${key}.source`, "require");
-  if (!(SSLMODES as readonly string[]).includes(sslmode)) c.fail(`${key}.source.sslmode`, `must be one of ${SSLMODES.join(", ")}`);
+  const address = c.address(src, "address", `${key}.source`);
+  const sslmode = c.sslmode(src, "sslmode", `${key}.source`);
   const source = {
     address,
     port: c.port(src, "port", `${key}.source`, 5432),
     database: c.string(src, "database", `${key}.source`),
     user: c.string(src, "user", `${key}.source`),
-    sslmode: sslmode as ClusterSpec["sslmode"],
+    sslmode,
   };
   c.pgName(source.database, `${key}.source.database`);
   c.pgName(source.user, `${key}.source.user`);
@@ -434,14 +248,6 @@ function parseMigration(c: Checker, raw: unknown, clusters: ClusterSpec[]): Migr
   };
 }
 
-export interface RawStackConfig {
-  clusters?: unknown;
-  migration?: unknown;
-  protect?: unknown;
-  /** Every key set under the `pg-replication:` namespace, to catch typos. */
-  keys?: string[];
-}
-
 /**
  * Validates the raw `pg-replication:*` config. `secretKeys` lists the keys Pulumi holds as
  * secrets; a password given in plaintext is refused, never used.
@@ -479,19 +285,6 @@ export function parseStackConfig(raw: RawStackConfig, present: Record<string, bo
  * alone, and its WAL carries what logical decoding needs (wal_level logical: one restart).
  */
 function withWayBackClient(clusters: ClusterSpec[], m: MigrationSpec): ClusterSpec[] {
-  const ip = isIP(m.source.address);
-  const address = ip === 4 ? `${m.source.address}/32` : ip === 6 ? `${m.source.address}/128` : m.source.address;
-  const client = { database: m.target.database, user: WAY_BACK_ROLE, address };
+  const client = { database: m.target.database, user: WAY_BACK_ROLE, address: hbaAddress(m.source.address) };
   return clusters.map((cl) => (cl.name === m.target.cluster ? { ...cl, logicalDecoding: true, clients: [...cl.clients, client] } : cl));
-}
-
-/** The host key for `address` in an OpenSSH known_hosts text ("addr[,addr] type key"), if any. */
-export function findHostKey(knownHosts: string, address: string, port = 22): string | undefined {
-  const wanted = port === 22 ? address : `[${address}]:${port}`;
-  for (const line of knownHosts.split("\n")) {
-    const [names, type, key] = line.trim().split(/\s+/);
-    if (!names || names.startsWith("#") || !type || !key) continue;
-    if (names.split(",").includes(wanted)) return `${type} ${key}`;
-  }
-  return undefined;
 }

@@ -1,0 +1,88 @@
+// The stack configuration's shape: what the program reads from `pulumi config` once it is valid
+// (config/parse.ts), and the keys it knows at the top level.
+
+export const NAMESPACE = "pg-replication";
+
+export type SettingValue = string | number | boolean;
+
+/** How the program's PostgreSQL connections use TLS (libpq's sslmode; prefer and allow are not offered). */
+export const SSLMODES = ["disable", "require", "verify-ca", "verify-full"] as const;
+export type SslMode = (typeof SSLMODES)[number];
+
+export interface HostSpec {
+  name: string;
+  address: string;
+  sshPort: number;
+  /** Changing this value rebuilds the host's standby once (pg_basebackup into a fresh data directory). */
+  rebuild?: string;
+  /** The host is down (failover): nothing is run on it, and the others do not wait for it. */
+  down?: boolean;
+}
+
+export interface ClientSpec {
+  database: string;
+  user: string;
+  address: string;
+}
+
+export interface ClusterSpec {
+  name: string;
+  leader: string;
+  /** Set for the target of a migration with a way back: its leader decodes WAL for the source. */
+  logicalDecoding?: boolean;
+  hosts: HostSpec[];
+  port: number;
+  sslmode: SslMode;
+  ssh: { user: string; privateKeyPath: string; knownHostsPath?: string };
+  adminAddresses: string[];
+  clients: ClientSpec[];
+  settings: Record<string, SettingValue>;
+  /** false: no computed tuning; otherwise overrides of the computed values. */
+  tuning: false | Record<string, SettingValue>;
+}
+
+export const MIGRATION_PHASES = ["sync", "cutover", "revert", "complete"] as const;
+export type MigrationPhase = (typeof MIGRATION_PHASES)[number];
+
+export interface MigrationSpec {
+  source: { address: string; port: number; database: string; user: string; sslmode: SslMode };
+  target: { cluster: string; database: string };
+  /** "schema.table"; empty: every table of the source database. */
+  tables: string[];
+  /** sync: publication, schema and subscription; cutover: the switch; complete: publication dropped. */
+  phase: MigrationPhase;
+  /** Added to every sequence copied at cutover (and at a revert). */
+  sequenceMargin: number;
+  /** Keep a way back after the cutover: the source follows the target until complete (or revert). */
+  wayBack: boolean;
+  /** in-pause: counts and checksums before the switch; after-switch: counts before, checksums on snapshots after. */
+  checksums: "in-pause" | "after-switch";
+}
+
+export interface StackSpec {
+  clusters: ClusterSpec[];
+  migration?: MigrationSpec;
+  /** Pulumi's `protect` on every data-bearing resource (lib/dataBearing.ts): production sets it. */
+  protect: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Keys that must hold Pulumi secrets (`pulumi config set --secret KEY ...`). */
+export const SECRET_KEYS = ["adminPassword", "replicationPassword"] as const;
+/** Required only with a migration: the source user's password. */
+export const MIGRATION_SECRET_KEY = "sourcePassword";
+export const TOP_LEVEL_KEYS = ["clusters", "migration", "protect", ...SECRET_KEYS, MIGRATION_SECRET_KEY];
+
+export interface RawStackConfig {
+  clusters?: unknown;
+  migration?: unknown;
+  protect?: unknown;
+  /** Every key set under the `pg-replication:` namespace, to catch typos. */
+  keys?: string[];
+}
