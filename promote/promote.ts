@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { ConfigMap, EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { slotName } from "../names";
 import { readReplicationState } from "../observe/replication";
-import { policyOptions } from "../lib/policyOptions";
+import { policyOptions } from "../policy/options";
 import { configDifferences, dataLoss, healthProblems, historyProblem, migrationProblem } from "./gates";
 
 const ROOT = process.env.PGR_PROJECT_DIR ?? path.resolve(__dirname, "..");

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
-import { policyOptions } from "../lib/policyOptions";
+import { policyOptions } from "../policy/options";
 import { ResourceChange, StackPreview, renderReport } from "./markdown";
 
 // the project to preview: this repository, or PGR_PREVIEW_DIR (a copy of it, for the tests)

@@ -2,7 +2,7 @@
 // as a table for a person: node -r ts-node/register/transpile-only scripts/status.ts STACK
 import { execFileSync } from "node:child_process";
 import { ReplicationState } from "../observe/replication";
-import { formatReplicationState } from "../lib/statusTable";
+import { formatReplicationState } from "./statusTable";
 
 const stack = process.argv[2] ?? "dev";
 const raw = execFileSync("pulumi", ["stack", "output", "replicationState", "--json", "--stack", stack], { encoding: "utf8" });

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { dump, load } from "js-yaml";
-import { policyOptions } from "../../lib/policyOptions";
+import { policyOptions } from "../../policy/options";
 import { DEV_PASSPHRASE } from "../support/devStack";
 import { EngineProject } from "../support/engine";
 import { sshOk } from "../support/sandbox";

@@ -1,3 +1,4 @@
+// The replication state as a plain-text table, for `make status` (scripts/status.ts).
 import { ReplicationState } from "../observe/replication";
 
 const bytes = (n: number | null) =>
