@@ -100,7 +100,14 @@ async function main() {
   const adminLogins = await Promise.all(
     spec.clusters.map((c) => {
       const leader = c.hosts.find((h) => h.name === c.leader)!;
-      return checkLogin(leader.address, c.port, ADMIN_ROLE, adminPassword, c.sslmode);
+      return checkLogin({
+        host: leader.address,
+        port: c.port,
+        database: "postgres",
+        user: ADMIN_ROLE,
+        password: adminPassword,
+        sslmode: c.sslmode,
+      });
     }),
   );
 
@@ -186,12 +193,7 @@ function migrate(m: MigrationSpec, cluster: PostgresCluster, config: pulumi.Conf
       spec: m,
       sourcePassword: config.requireSecret(MIGRATION_SECRET_KEY),
       targetLeader: cluster.leaderAccess,
-      targetAdmin: {
-        user: cluster.adminRoleName,
-        password: config.requireSecret("adminPassword"),
-        port: cluster.port,
-        sslmode: cluster.sslmode,
-      },
+      target: cluster.adminEndpoint(m.target.database),
     },
     { dependsOn: [cluster] },
   );

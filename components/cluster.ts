@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, HostSpec } from "../config";
+import { Endpoint } from "../lib/endpoint";
 import { LoginCheck } from "../observe/adminLogin";
 import { HostObservation } from "../observe/hosts";
 import { ReplicationState, readReplicationState } from "../observe/replication";
@@ -59,10 +60,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
   readonly replicationConnectionString: pulumi.Output<string>;
   /** The leader as other components reach it (the migration's target). */
   readonly leaderAccess: { name: string; address: string; ssh: SshAccess };
-  /** The admin role's name, once it exists. */
-  readonly adminRoleName: pulumi.Output<string>;
-  readonly port: number;
-  readonly sslmode: string;
+  /** A database on the leader as the admin role (a secret: it holds the password), once the role exists. */
+  readonly adminEndpoint: (database: string) => pulumi.Output<Endpoint>;
 
   constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:cluster:PostgresCluster", name, {}, opts);
@@ -132,9 +131,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout, leaderSettled.stdout, ...settled];
 
     this.leaderAccess = { name: leader.name, address: leader.address, ssh: sshOf(leader) };
-    this.adminRoleName = admin.roleName;
-    this.port = spec.port;
-    this.sslmode = spec.sslmode;
+    this.adminEndpoint = (database) =>
+      pulumi.secret(
+        pulumi
+          .all([admin.roleName, args.adminPassword])
+          .apply(([user, password]) => ({ host: leader.address, port: spec.port, database, user, password, sslmode: spec.sslmode })),
+      );
     this.leader = pulumi.output(leader.name);
     this.members = pulumi.output(live.map((h) => h.name));
     this.hostReports = pulumi.all(
@@ -151,7 +153,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
         .all([args.adminPassword, admin.roleName, ...done])
         .apply(([pw, user]) =>
           (args.readers?.replicationState ?? readReplicationState)(
-            { leader: leader.name, address: leader.address, port: spec.port, user, password: pw, sslmode: spec.sslmode },
+            leader.name,
+            { host: leader.address, port: spec.port, database: "postgres", user, password: pw, sslmode: spec.sslmode },
             Object.fromEntries(followers.map((h) => [h.name, slotName(h.name)])),
           ),
         ),

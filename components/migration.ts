@@ -5,7 +5,8 @@ import { MigrationSpec } from "../config";
 import type { CutoverReport } from "../migrate/cutover";
 import type { RevertReport, WayBackNames } from "../migrate/wayBack";
 import { migrationNames } from "../names";
-import { Endpoint, MigrationState, readMigrationState, sourceEndpoint } from "../observe/migration";
+import { Endpoint } from "../lib/endpoint";
+import { MigrationState, readMigrationState, sourceEndpoint } from "../observe/migration";
 import { passfileCommand } from "../render/hostScripts";
 import {
   SOURCE_PASSFILE,
@@ -21,8 +22,8 @@ export interface MigrationArgs {
   sourcePassword: pulumi.Input<string>;
   /** The target cluster's leader: where the schema copy and the subscription run. */
   targetLeader: { name: string; address: string; ssh: SshAccess };
-  /** The target cluster's admin role, for the status and the cutover. */
-  targetAdmin: { user: pulumi.Input<string>; password: pulumi.Input<string>; port: number; sslmode: string };
+  /** The target database on that leader, as the cluster's admin role (PostgresCluster.adminEndpoint): for the status and the cutover. */
+  target: pulumi.Input<Endpoint>;
 }
 
 /** The commands the local steps run, relative to the project (so they are the same on every machine). */
@@ -110,24 +111,16 @@ export class Migration extends pulumi.ComponentResource {
       }
     }
 
-    const target: pulumi.Output<Endpoint> = pulumi.all([args.targetAdmin.user, args.targetAdmin.password]).apply(([user, password]) => ({
-      host: args.targetLeader.address,
-      port: args.targetAdmin.port,
-      database: spec.target.database,
-      user,
-      password,
-      sslmode: args.targetAdmin.sslmode,
-    }));
+    const target = pulumi.output(args.target);
     const sourceAt = pulumi.output(args.sourcePassword).apply((pw) => sourceEndpoint(spec, pw));
 
-    const wayBack: WayBackNames | undefined = spec.wayBack
-      ? {
-          subscription: names.wayBack,
-          targetAddress: args.targetLeader.address,
-          targetPort: args.targetAdmin.port,
-          targetSslmode: args.targetAdmin.sslmode,
-        }
-      : undefined;
+    // where the source reaches the target for the way back: the same server the controller reaches
+    const wayBackTo = (t: Endpoint): WayBackNames => ({
+      subscription: names.wayBack,
+      targetAddress: t.host,
+      targetPort: t.port,
+      targetSslmode: t.sslmode,
+    });
     const localStep = (step: string, create: string, input: (s: Endpoint, t: Endpoint) => object, after: pulumi.Resource[]) =>
       new command.local.Command(
         `${name}-${step}`,
@@ -156,21 +149,23 @@ export class Migration extends pulumi.ComponentResource {
         : localStep(
             "cutover",
             CUTOVER_COMMAND,
-            () => ({
+            (_, t) => ({
               subscription: names.subscription,
               sequenceMargin: spec.sequenceMargin,
-              ...(wayBack ? { wayBack } : {}),
+              ...(spec.wayBack ? { wayBack: wayBackTo(t) } : {}),
               ...(spec.checksums === "after-switch" ? { checksumsAfterSwitch: true } : {}),
             }),
             [schema],
           );
     const revert =
       spec.phase === "revert" && cutover
-        ? localStep("revert", REVERT_COMMAND, () => ({ wayBack, sequenceMargin: spec.sequenceMargin }), [cutover])
+        ? localStep("revert", REVERT_COMMAND, (_, t) => ({ wayBack: wayBackTo(t), sequenceMargin: spec.sequenceMargin }), [cutover])
         : undefined;
     const closed =
-      spec.phase === "complete" && wayBack && cutover
-        ? localStep("close-way-back", CLOSE_WAY_BACK_COMMAND, () => ({ wayBack, sequenceMargin: spec.sequenceMargin }), [cutover])
+      spec.phase === "complete" && spec.wayBack && cutover
+        ? localStep("close-way-back", CLOSE_WAY_BACK_COMMAND, (_, t) => ({ wayBack: wayBackTo(t), sequenceMargin: spec.sequenceMargin }), [
+            cutover,
+          ])
         : undefined;
     this.cutoverReport = report<CutoverReport>(cutover);
     this.revertReport = report<RevertReport>(revert);

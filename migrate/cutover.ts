@@ -6,7 +6,7 @@
 // drop, both sides are unfrozen and nothing is dropped. Input: JSON on stdin (it holds passwords).
 // Output: progress lines, then `REPORT {json}`.
 import type { Client } from "pg";
-import { Endpoint } from "../observe/migration";
+import { Endpoint } from "../lib/endpoint";
 import {
   connect,
   copySequences,

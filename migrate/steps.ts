@@ -2,7 +2,7 @@
 // another that a subscription keeps equal, and both must stop writes, wait until the subscriber
 // has everything, carry the sequences over and prove the two sides equal before switching.
 import { Client } from "pg";
-import { Endpoint, clientConfig } from "../observe/migration";
+import { Endpoint, clientConfig } from "../lib/endpoint";
 import { sqlIdent } from "../render/quote";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

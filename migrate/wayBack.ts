@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
 import { SSLMODES } from "../config";
 import { WAY_BACK_ROLE } from "../names";
-import { Endpoint } from "../observe/migration";
+import { Endpoint } from "../lib/endpoint";
 import { conninfoValue, sqlLiteral as lit } from "../render/quote";
 import { scramVerifier } from "../render/scram";
 import {

@@ -1,24 +1,16 @@
 import { Client } from "pg";
+import { Endpoint, clientConfig } from "../lib/endpoint";
 
 export type LoginCheck = "ok" | "refused" | "unreachable";
 
-/** Whether `user` logs in on the server with `password` (28P01: the password was refused). */
-export async function checkLoginOverNetwork(
-  address: string,
-  port: number,
-  user: string,
-  password: string,
-  sslmode: string,
-): Promise<LoginCheck> {
-  const client = new Client({
-    host: address,
-    port,
-    user,
-    password,
-    database: "postgres",
-    ssl: sslmode === "disable" ? false : { rejectUnauthorized: false },
-    connectionTimeoutMillis: 10_000,
-  });
+/**
+ * Whether the endpoint's user logs in with its password (28P01: the password was refused). The
+ * cluster's sslmode holds here too: with verify-ca or verify-full, a server whose certificate
+ * does not verify never sees the password.
+ */
+export async function checkLoginOverNetwork(at: Endpoint): Promise<LoginCheck> {
+  const client = new Client(clientConfig(at, "pg-replication login check"));
+  client.on("error", () => undefined);
   try {
     await client.connect();
     return "ok";
@@ -36,6 +28,6 @@ export function setLoginChecker(c: typeof checkLoginOverNetwork): void {
   checker = c;
 }
 
-export function checkLogin(address: string, port: number, user: string, password: string, sslmode: string): Promise<LoginCheck> {
-  return checker(address, port, user, password, sslmode);
+export function checkLogin(at: Endpoint): Promise<LoginCheck> {
+  return checker(at);
 }

@@ -1,30 +1,9 @@
 // The migration's source and subscription, read from the controller: the preflight that stops a
 // preview with what to fix, and the status every `up` reports. Never prints a password.
-import { Client, ClientConfig } from "pg";
+import { Client } from "pg";
 import { MigrationSpec, NAMESPACE } from "../config";
+import { Endpoint, clientConfig } from "../lib/endpoint";
 import { migrationNames } from "../names";
-
-export interface Endpoint {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-  sslmode: string;
-}
-
-export function clientConfig(e: Endpoint, applicationName: string): ClientConfig {
-  return {
-    host: e.host,
-    port: e.port,
-    database: e.database,
-    user: e.user,
-    password: e.password,
-    ssl: e.sslmode === "disable" ? false : { rejectUnauthorized: e.sslmode === "verify-full" || e.sslmode === "verify-ca" },
-    connectionTimeoutMillis: 10_000,
-    application_name: applicationName,
-  };
-}
 
 export function sourceEndpoint(m: MigrationSpec, password: string): Endpoint {
   return {

@@ -1,6 +1,7 @@
 // The cluster's replication state, read on the leader as the admin role after every `up`:
 // what a person checks first (is every standby streaming, how far behind, what WAL a slot keeps).
 import { Client } from "pg";
+import { Endpoint, clientConfig } from "../lib/endpoint";
 
 export interface StandbyState {
   state: string;
@@ -21,15 +22,6 @@ export interface ReplicationState {
   error?: string;
 }
 
-export interface LeaderAccess {
-  leader: string;
-  address: string;
-  port: number;
-  user: string;
-  password: string;
-  sslmode: string;
-}
-
 const STANDBYS_SQL = `
 select r.application_name as name, r.state,
        pg_wal_lsn_diff(pg_current_wal_lsn(), r.sent_lsn)::float8 as sent_lag_bytes,
@@ -43,20 +35,14 @@ select slot_name, active, coalesce(wal_status, '') as wal_status,
        coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::float8 as retained
   from pg_replication_slots where slot_type = 'physical'`;
 
-/** `standbys` maps each configured standby to its slot name. Never throws: errors are reported. */
-export async function readReplicationState(access: LeaderAccess, standbys: Record<string, string>): Promise<ReplicationState> {
-  const client = new Client({
-    host: access.address,
-    port: access.port,
-    user: access.user,
-    password: access.password,
-    database: "postgres",
-    ssl: access.sslmode === "disable" ? false : { rejectUnauthorized: access.sslmode === "verify-full" || access.sslmode === "verify-ca" },
-    connectionTimeoutMillis: 10_000,
-    statement_timeout: 10_000,
-    application_name: "pg-replication state",
-  });
-  const result: ReplicationState = { leader: access.leader, standbys: {} };
+/**
+ * The state as the leader `leader` (its name in config) sees it, read at `at` (its postgres
+ * database). `standbys` maps each configured standby to its slot name. Never throws: errors are
+ * reported.
+ */
+export async function readReplicationState(leader: string, at: Endpoint, standbys: Record<string, string>): Promise<ReplicationState> {
+  const client = new Client({ ...clientConfig(at, "pg-replication state"), statement_timeout: 10_000 });
+  const result: ReplicationState = { leader, standbys: {} };
   try {
     await client.connect();
     result.leaderInRecovery = (await client.query("select pg_is_in_recovery() as r")).rows[0].r as boolean;
@@ -79,7 +65,7 @@ export async function readReplicationState(access: LeaderAccess, standbys: Recor
       };
     }
   } catch (e) {
-    result.error = `cannot read the replication state on ${access.leader} (${access.address}:${access.port}): ${(e as Error).message}`;
+    result.error = `cannot read the replication state on ${leader} (${at.host}:${at.port}): ${(e as Error).message}`;
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -46,10 +46,11 @@ async function healthOf(from: Stack): Promise<string[]> {
     const u = new URL(urls[name].admin);
     const standbys = c.members.filter((m) => m !== c.leader);
     const state = await readReplicationState(
+      c.leader,
       {
-        leader: c.leader,
-        address: u.hostname,
+        host: u.hostname,
         port: Number(u.port || 5432),
+        database: "postgres",
         user: decodeURIComponent(u.username),
         password: decodeURIComponent(u.password),
         sslmode: u.searchParams.get("sslmode") ?? "require",

@@ -31,7 +31,7 @@ export function clusterArgs(): PostgresClusterArgs {
     replicationPassword: pulumi.secret("repl-pw"),
     adminLogin: "unreachable",
     expectedHashes: { passfile: "p", replicationVerifier: "v" },
-    readers: { replicationState: async (a) => ({ leader: a.leader, standbys: {} }) },
+    readers: { replicationState: async (leader) => ({ leader, standbys: {} }) },
   };
 }
 
@@ -56,6 +56,6 @@ export function migrationArgs(phase: MigrationPhase, wayBack = true): MigrationA
       address: "127.0.0.1",
       ssh: { address: "10.77.0.11", port: 22, user: "deploy", privateKey: "PRIVATE KEY", hostKey: "ssh-ed25519 K1" },
     },
-    targetAdmin: { user: "pgr_admin", password: pulumi.secret("admin-pw"), port: 1, sslmode: "require" },
+    target: pulumi.secret({ host: "127.0.0.1", port: 1, database: "appdb", user: "pgr_admin", password: "admin-pw", sslmode: "require" }),
   };
 }
