@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
 import { RUN_SQL_AS_POSTGRES, renderAdminRoleSql } from "../render/hostScripts";
-import { SshAccess, sshConnection } from "./connection";
+import { SshAccess, hostStep } from "./connection";
 import { secretVerifier } from "./verifier";
 
 export interface AdminRoleArgs {
@@ -32,11 +31,7 @@ export class AdminRole extends pulumi.ComponentResource {
       .apply(([role, v, note, other]) =>
         renderAdminRoleSql(role, v, note, args.repairRole && other ? { role: args.repairRole.role, verifier: other } : undefined),
       );
-    const bootstrap = new command.remote.Command(
-      `${name}-bootstrap`,
-      { connection: sshConnection(args.ssh), create: RUN_SQL_AS_POSTGRES, stdin: sql, addPreviousOutputInEnv: false },
-      { parent: this, additionalSecretOutputs: ["stdin"] },
-    );
+    const bootstrap = hostStep(`${name}-bootstrap`, args.ssh, sql, { run: RUN_SQL_AS_POSTGRES, secretStdin: true }, { parent: this });
     // known once the bootstrap has run (an id is known before an update finishes; stdout is not)
     this.roleName = pulumi.all([args.roleName, bootstrap.stdout]).apply(([role]) => role);
     this.registerOutputs({ roleName: this.roleName });

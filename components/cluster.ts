@@ -11,7 +11,7 @@ import { renderTuningConf } from "../render/tuning";
 import { ADMIN_ROLE, REPLICATION_ROLE, slotName } from "../names";
 import { ClusterContext, drifted } from "./clusterContext";
 import { clusterRoles } from "./clusterRoles";
-import { SshAccess, hostStep } from "./connection";
+import { SshAccess } from "./connection";
 import { HostConfiguration } from "./hostConfiguration";
 import { leadershipSteps } from "./leadership";
 import { standbySteps } from "./standbySteps";
@@ -105,13 +105,13 @@ export class PostgresCluster extends pulumi.ComponentResource {
     for (const host of [...followers, leader]) {
       const c = configure(host, previous);
       configured.set(host.name, c);
-      previous = [c];
+      previous = c.applied;
     }
     const leaderConfiguration = configured.get(leader.name)!;
 
     const context: ClusterContext = { name, spec, leader, followers, observations: args.observations, sshOf, parent: this };
     // a leader change: former leaders stop (demote), then the new one is promoted
-    const promoted = leadershipSteps(context, leaderConfiguration);
+    const promoted = leadershipSteps(context, leaderConfiguration.applied);
     const { admin, replication } = clusterRoles(
       context,
       {
@@ -123,10 +123,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       promoted,
     );
     // after a switchover the new leader may still hold values it kept as a standby: settle it first
-    const leaderSettled = hostStep(`${name}-${leader.name}-settle`, leaderConfiguration.ssh, leaderConfiguration.settleScript, {
-      parent: this,
-      dependsOn: [promoted],
-    });
+    const leaderSettled = leaderConfiguration.settle([promoted]);
     const { standbys, settled } = standbySteps(context, configured, [replication, leaderSettled]);
     const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout, leaderSettled.stdout, ...settled];
 

@@ -25,20 +25,33 @@ export function sshConnection(ssh: SshAccess): command.types.input.remote.Connec
   };
 }
 
+export interface HostStepOptions {
+  /** The command that reads stdin on the host; a bash script run as root when not set. */
+  run?: pulumi.Input<string>;
+  /** stdin carries a secret (a password, a verifier): kept a secret in the inputs and in the state. */
+  secretStdin?: boolean;
+}
+
 /**
- * One step on a host: `script` runs as root from stdin, so the command line stays short (a failed
- * step reports the script's own one-line reason, not the script) and `pulumi preview --diff`
- * shows the script's changed lines.
+ * One step on a host: what it gets comes on stdin (by default a script that runs as root), so the
+ * command line stays short (a failed step reports the script's own one-line reason, not the
+ * script) and `pulumi preview --diff` shows the changed lines, unless they are secret.
  */
 export function hostStep(
   name: string,
   ssh: SshAccess,
-  script: pulumi.Input<string>,
+  stdin: pulumi.Input<string>,
+  step: HostStepOptions,
   opts: pulumi.CustomResourceOptions,
 ): command.remote.Command {
   return new command.remote.Command(
     name,
-    { connection: sshConnection(ssh), create: RUN_SCRIPT_AS_ROOT, stdin: script, addPreviousOutputInEnv: false },
-    opts,
+    {
+      connection: sshConnection(ssh),
+      create: step.run ?? RUN_SCRIPT_AS_ROOT,
+      stdin: step.secretStdin ? pulumi.secret(stdin) : stdin,
+      addPreviousOutputInEnv: false,
+    },
+    step.secretStdin ? { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdin"] } : opts,
   );
 }

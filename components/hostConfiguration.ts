@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { passfileCommand, renderApplyHostConfig } from "../render/hostScripts";
-import { SshAccess, hostStep, sshConnection } from "./connection";
+import { SshAccess, hostStep } from "./connection";
 
 export interface HostConfigurationArgs {
   ssh: SshAccess;
@@ -22,38 +22,63 @@ export interface HostConfigurationArgs {
 
 /**
  * One member's PostgreSQL configuration, applied over SSH. The script is the resource's
- * input, so `pulumi preview --diff` shows exactly which lines a host would get.
+ * input, so `pulumi preview --diff` shows exactly which lines a host would get. Its second
+ * step, the settle pass, runs once the cluster's order allows it (settle()).
  */
 export class HostConfiguration extends pulumi.ComponentResource {
   /** What the last apply did: "configuration unchanged", "reloaded …" or "restarting … for: …". */
   readonly report: pulumi.Output<string>;
-  readonly script: pulumi.Output<string>;
-  /** The same, for the settle pass after the leader's step. */
-  readonly settleScript: pulumi.Output<string>;
-  readonly ssh: SshAccess;
+  /**
+   * What a later step waits for: the passfile and the apply, not the settle pass. (Depending on
+   * the component would wait for all its children, the settle pass too, which itself comes after
+   * the cluster's other steps: a cycle.)
+   */
+  readonly applied: pulumi.Resource[];
+  private readonly baseName: string;
+  private readonly ssh: SshAccess;
+  private readonly files: pulumi.Output<[string, string, string]>;
+  private readonly host: string;
+  /** Where the settle step was created before it moved inside this component: its URN's parent. */
+  private readonly formerParent?: pulumi.Resource;
 
   constructor(name: string, args: HostConfigurationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:host:HostConfiguration", name, {}, opts);
+    this.baseName = name;
     this.ssh = args.ssh;
-    const files = pulumi.all([args.postgresqlConf, args.tuningConf, args.hbaBlock]);
-    this.script = files.apply(([postgresqlConf, tuningConf, hbaBlock]) =>
+    this.host = args.host;
+    this.formerParent = opts?.parent;
+    this.files = pulumi.all([args.postgresqlConf, args.tuningConf, args.hbaBlock]);
+    const script = this.files.apply(([postgresqlConf, tuningConf, hbaBlock]) =>
       renderApplyHostConfig({ host: args.host, postgresqlConf, tuningConf, hbaBlock }),
     );
-    this.settleScript = files.apply(([postgresqlConf, tuningConf, hbaBlock]) =>
-      renderApplyHostConfig({ host: args.host, postgresqlConf, tuningConf, hbaBlock, settle: true }),
-    );
-    const passfile = new command.remote.Command(
+    const passfile = hostStep(
       `${name}-passfile`,
-      {
-        connection: sshConnection(args.ssh),
-        create: passfileCommand(args.passfilePath, args.passfileNote),
-        stdin: pulumi.secret(args.passfile),
-        addPreviousOutputInEnv: false,
-      },
-      { parent: this, additionalSecretOutputs: ["stdin"] },
+      args.ssh,
+      args.passfile,
+      { run: passfileCommand(args.passfilePath, args.passfileNote), secretStdin: true },
+      { parent: this },
     );
-    const apply = hostStep(`${name}-apply`, args.ssh, this.script, { parent: this, dependsOn: [passfile] });
+    const apply = hostStep(`${name}-apply`, args.ssh, script, {}, { parent: this, dependsOn: [passfile] });
     this.report = apply.stdout;
+    this.applied = [passfile, apply];
     this.registerOutputs({ report: this.report });
+  }
+
+  /**
+   * The settle pass: the configuration once more, after `after`, to lower what a standby had to
+   * hold at its leader's value while the leader still ran with it.
+   */
+  settle(after: pulumi.Resource[]): command.remote.Command {
+    const script = this.files.apply(([postgresqlConf, tuningConf, hbaBlock]) =>
+      renderApplyHostConfig({ host: this.host, postgresqlConf, tuningConf, hbaBlock, settle: true }),
+    );
+    return hostStep(
+      `${this.baseName}-settle`,
+      this.ssh,
+      script,
+      {},
+      // it was the cluster's child: the alias keeps its URN, so a deployed stack updates it in place
+      { parent: this, dependsOn: after, ...(this.formerParent ? { aliases: [{ parent: this.formerParent }] } : {}) },
+    );
   }
 }

@@ -6,14 +6,15 @@ import { renderDemoteScript, renderPromoteScript } from "../render/hostScripts";
 import { ClusterContext } from "./clusterContext";
 import { hostStep } from "./connection";
 
-export function leadershipSteps(c: ClusterContext, after: pulumi.Resource): command.remote.Command {
+export function leadershipSteps(c: ClusterContext, after: pulumi.Resource[]): command.remote.Command {
   const { leader } = c;
   const demoted = c.followers.map((host) =>
     hostStep(
       `${c.name}-${host.name}-demote`,
       c.sshOf(host),
       renderDemoteScript({ host: host.name, leaderName: leader.name, leaderSystemId: c.observations[leader.name].systemId }),
-      { parent: c.parent, dependsOn: [after] },
+      {},
+      { parent: c.parent, dependsOn: after },
     ),
   );
   return hostStep(
@@ -24,6 +25,7 @@ export function leadershipSteps(c: ClusterContext, after: pulumi.Resource): comm
       downAddresses: c.spec.hosts.filter((h) => h.down).map((h) => h.address),
       observed: c.observations[leader.name].running ? undefined : "postgresql was not running",
     }),
-    { parent: c.parent, dependsOn: [after, ...demoted] },
+    {},
+    { parent: c.parent, dependsOn: [...after, ...demoted] },
   );
 }

@@ -15,7 +15,7 @@ import {
   renderSourcePassfile,
   renderSubscriptionScript,
 } from "../render/migrationScripts";
-import { SshAccess, hostStep, sshConnection } from "./connection";
+import { SshAccess, hostStep } from "./connection";
 
 export interface MigrationArgs {
   spec: MigrationSpec;
@@ -54,20 +54,20 @@ export class Migration extends pulumi.ComponentResource {
     const source: SourceAccess = { host: args.targetLeader.name, ...spec.source };
     const ssh = args.targetLeader.ssh;
 
-    const passfile = new command.remote.Command(
+    const passfile = hostStep(
       `${name}-source-passfile`,
-      {
-        connection: sshConnection(ssh),
-        create: passfileCommand(SOURCE_PASSFILE),
-        stdin: pulumi.secret(pulumi.output(args.sourcePassword).apply((pw) => renderSourcePassfile(source, pw))),
-        addPreviousOutputInEnv: false,
-      },
-      { parent: this, additionalSecretOutputs: ["stdin"] },
+      ssh,
+      pulumi.output(args.sourcePassword).apply((pw) => renderSourcePassfile(source, pw)),
+      { run: passfileCommand(SOURCE_PASSFILE), secretStdin: true },
+      { parent: this },
     );
-    const schema = hostStep(`${name}-schema`, ssh, renderSchemaCopyScript(source, spec.target.database), {
-      parent: this,
-      dependsOn: [passfile],
-    });
+    const schema = hostStep(
+      `${name}-schema`,
+      ssh,
+      renderSchemaCopyScript(source, spec.target.database),
+      {},
+      { parent: this, dependsOn: [passfile] },
+    );
 
     let subscription: command.remote.Command | undefined;
     if (spec.phase !== "complete") {
@@ -106,6 +106,7 @@ export class Migration extends pulumi.ComponentResource {
             publication: names.publication,
             subscription: names.subscription,
           }),
+          {},
           { parent: this, dependsOn: [schema, publication], customTimeouts: { create: "1h", update: "1h" } },
         );
       }

@@ -17,10 +17,16 @@ export class Standby extends pulumi.ComponentResource {
 
   constructor(name: string, args: StandbyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:standby:Standby", name, {}, opts);
-    const step = hostStep(`${name}-follow`, args.ssh, renderStandbyScript(args.standby), {
-      parent: this,
-      customTimeouts: { create: "6h", update: "6h" },
-    });
+    const step = hostStep(
+      `${name}-follow`,
+      args.ssh,
+      renderStandbyScript(args.standby),
+      {},
+      {
+        parent: this,
+        customTimeouts: { create: "6h", update: "6h" },
+      },
+    );
     this.report = step.stdout;
     this.registerOutputs({ report: this.report });
   }

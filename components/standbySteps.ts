@@ -6,7 +6,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { PASSFILE_PATH } from "../render/hostScripts";
 import { REPLICATION_ROLE, slotName } from "../names";
 import { ClusterContext } from "./clusterContext";
-import { hostStep } from "./connection";
 import { HostConfiguration } from "./hostConfiguration";
 import { Standby } from "./standby";
 
@@ -37,14 +36,13 @@ export function standbySteps(
             observed: c.observations[host.name].running ? undefined : "postgresql was not running",
           },
         },
-        { parent: c.parent, dependsOn: [...after, configured.get(host.name)!] },
+        { parent: c.parent, dependsOn: [...after, ...configured.get(host.name)!.applied] },
       ),
   );
   let previous: pulumi.Resource[] = [...standbys];
   const settled: pulumi.Output<string>[] = [];
   for (const host of c.followers) {
-    const conf = configured.get(host.name)!;
-    const settle = hostStep(`${c.name}-${host.name}-settle`, conf.ssh, conf.settleScript, { parent: c.parent, dependsOn: previous });
+    const settle = configured.get(host.name)!.settle(previous);
     previous = [settle];
     settled.push(settle.stdout);
   }
