@@ -1,25 +1,37 @@
-// The committed stack files are valid: the sandbox stack completely, staging and production
-// but for the secrets each environment sets itself.
+// The committed stack files are valid as a whole: every `pg-replication:` key goes through the real
+// parser as index.ts hands it over (so a typo in protect or migration fails here, not at a
+// preview), and only the secrets an environment sets itself may be missing.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
-import { ConfigError, NAMESPACE, SECRET_KEYS, parseStackConfig } from "../../config";
+import { ConfigError, MIGRATION_SECRET_KEY, NAMESPACE, SECRET_KEYS, parseStackConfig } from "../../config";
 
 const ROOT = path.resolve(__dirname, "../..");
+const STACKS = fs
+  .readdirSync(ROOT)
+  .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+  .filter((s): s is string => s !== undefined)
+  .sort();
 
-function check(stack: string): string[] {
-  const doc = load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  const config = doc.config;
-  const present = Object.fromEntries(SECRET_KEYS.map((k) => [k, `${NAMESPACE}:${k}` in config]));
-  const secret = new Set(
-    SECRET_KEYS.filter((k) => {
-      const v = config[`${NAMESPACE}:${k}`];
-      return typeof v === "object" && v !== null && "secure" in v;
-    }),
+const read = (stack: string) => fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
+
+/** The problems `pulumi up` would report for a stack file's text, read as index.ts reads the config. */
+function check(text: string): string[] {
+  const config = (load(text) as { config?: Record<string, unknown> }).config ?? {};
+  const ours = Object.fromEntries(
+    Object.entries(config)
+      .filter(([k]) => k.startsWith(`${NAMESPACE}:`))
+      .map(([k, v]) => [k.slice(NAMESPACE.length + 1), v]),
   );
+  const secretNames = [...SECRET_KEYS, MIGRATION_SECRET_KEY];
+  const isSecret = (v: unknown) => typeof v === "object" && v !== null && "secure" in v;
   try {
-    parseStackConfig({ clusters: config[`${NAMESPACE}:clusters`] }, present, secret);
+    parseStackConfig(
+      { clusters: ours.clusters, migration: ours.migration, protect: ours.protect, keys: Object.keys(ours) },
+      Object.fromEntries(secretNames.map((k) => [k, k in ours])),
+      new Set(secretNames.filter((k) => isSecret(ours[k]))),
+    );
     return [];
   } catch (e) {
     if (e instanceof ConfigError) return e.problems;
@@ -28,16 +40,41 @@ function check(stack: string): string[] {
 }
 
 describe("committed stacks", () => {
-  it("dev is valid, with its passwords as secrets", () => {
-    assert.deepEqual(check("dev"), []);
+  it("are found", () => {
+    for (const stack of ["dev", "staging", "production"])
+      assert.ok(STACKS.includes(stack), `no Pulumi.${stack}.yaml among ${STACKS.join(", ")}`);
   });
 
-  for (const stack of ["staging", "production"]) {
-    it(`${stack} lacks only the secrets its operators set`, () => {
-      assert.deepEqual(check(stack), [
-        "pg-replication:adminPassword: is required: pulumi config set --secret adminPassword <value>",
-        "pg-replication:replicationPassword: is required: pulumi config set --secret replicationPassword <value>",
-      ]);
+  // every committed stack: valid, but for the secrets its operators set themselves (staging, production)
+  for (const stack of STACKS) {
+    it(`${stack} is valid, but for the secrets it leaves to its operators`, () => {
+      const text = read(stack);
+      const unset = SECRET_KEYS.filter((k) => !text.includes(`${NAMESPACE}:${k}:`));
+      assert.deepEqual(
+        check(text),
+        unset.map((k) => `pg-replication:${k}: is required: pulumi config set --secret ${k} <value>`),
+      );
     });
   }
+
+  it("leaves no secret unset in the sandbox's stacks", () => {
+    for (const stack of ["dev", "sandbox-staging", "sandbox-production"]) assert.deepEqual(check(read(stack)), [], stack);
+  });
+
+  it("would catch a mistake in any key of a stack file, not only in clusters", () => {
+    const dev = read("dev");
+    const edited = (line: string) => dev.replace("config:\n", `config:\n${line}\n`);
+    assert.deepEqual(check(edited('  pg-replication:protect: "yes"')), ["pg-replication:protect: must be true or false"]);
+    assert.match(
+      check(edited("  pg-replication:protec: true")).join("\n"),
+      /^pg-replication:protec: is not a known key; did you mean "pg-replication:protect"\?/,
+    );
+    const migration = check(
+      edited(
+        "  pg-replication:migration:\n    source: {address: 10.77.0.10, database: appdb, user: m}\n    target: {cluster: main}\n    phase: cutovr",
+      ),
+    );
+    assert.match(migration.join("\n"), /pg-replication:migration\.phase: must be one of sync, cutover, revert, complete \(got "cutovr"\)/);
+    assert.match(migration.join("\n"), /pg-replication:sourcePassword: is required/);
+  });
 });
