@@ -59,7 +59,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
   readonly adminConnectionString: pulumi.Output<string>;
   readonly replicationConnectionString: pulumi.Output<string>;
   /** The leader as other components reach it (the migration's target). */
-  readonly leaderAccess: { name: string; address: string; ssh: SshAccess };
+  readonly leaderAccess: { name: string; ssh: SshAccess };
   /** A database on the leader as the admin role (a secret: it holds the password), once the role exists. */
   readonly adminEndpoint: (database: string) => pulumi.Output<Endpoint>;
 
@@ -127,7 +127,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const { standbys, settled } = standbySteps(context, configured, [replication, leaderSettled]);
     const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout, leaderSettled.stdout, ...settled];
 
-    this.leaderAccess = { name: leader.name, address: leader.address, ssh: sshOf(leader) };
+    this.leaderAccess = { name: leader.name, ssh: sshOf(leader) };
     this.adminEndpoint = (database) =>
       pulumi.secret(
         pulumi

@@ -21,7 +21,7 @@ export interface MigrationArgs {
   spec: MigrationSpec;
   sourcePassword: pulumi.Input<string>;
   /** The target cluster's leader: where the schema copy and the subscription run. */
-  targetLeader: { name: string; address: string; ssh: SshAccess };
+  targetLeader: { name: string; ssh: SshAccess };
   /** The target database on that leader, as the cluster's admin role (PostgresCluster.adminEndpoint): for the status and the cutover. */
   target: pulumi.Input<Endpoint>;
 }

@@ -53,7 +53,6 @@ export function migrationArgs(phase: MigrationPhase, wayBack = true): MigrationA
     sourcePassword: pulumi.secret("source-pw"),
     targetLeader: {
       name: "pg1",
-      address: "127.0.0.1",
       ssh: { address: "10.77.0.11", port: 22, user: "deploy", privateKey: "PRIVATE KEY", hostKey: "ssh-ed25519 K1" },
     },
     target: pulumi.secret({ host: "127.0.0.1", port: 1, database: "appdb", user: "pgr_admin", password: "admin-pw", sslmode: "require" }),
