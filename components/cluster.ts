@@ -58,7 +58,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
   readonly replicationState: pulumi.Output<ReplicationState>;
   readonly adminConnectionString: pulumi.Output<string>;
   readonly replicationConnectionString: pulumi.Output<string>;
-  /** The leader as other components reach it (the migration's target). */
+  /** The leader as other components reach it over SSH (the migration's target). */
   readonly leaderAccess: { name: string; ssh: SshAccess };
   /** A database on the leader as the admin role (a secret: it holds the password), once the role exists. */
   readonly adminEndpoint: (database: string) => pulumi.Output<Endpoint>;
