@@ -23,6 +23,15 @@ export interface ClientSpec {
   address: string;
 }
 
+export interface SshSpec {
+  user: string;
+  /** The deploy key's file; absent: the deploy key is taken from the SSH agent (SSH_AUTH_SOCK), never stored. */
+  privateKeyPath?: string;
+  knownHostsPath?: string;
+  /** The preview identity: a user whose key the hosts restrict to the read-only observation. */
+  preview?: { user: string; publicKeyPath: string };
+}
+
 export interface ClusterSpec {
   name: string;
   leader: string;
@@ -31,7 +40,7 @@ export interface ClusterSpec {
   hosts: HostSpec[];
   port: number;
   sslmode: "disable" | "require" | "verify-ca" | "verify-full";
-  ssh: { user: string; privateKeyPath: string; knownHostsPath?: string };
+  ssh: SshSpec;
   adminAddresses: string[];
   clients: ClientSpec[];
   settings: Record<string, SettingValue>;
@@ -75,7 +84,9 @@ export class ConfigError extends Error {
 export const SECRET_KEYS = ["adminPassword", "replicationPassword"] as const;
 /** Required only with a migration: the source user's password. */
 export const MIGRATION_SECRET_KEY = "sourcePassword";
-export const TOP_LEVEL_KEYS = ["clusters", "migration", "protect", ...SECRET_KEYS, MIGRATION_SECRET_KEY];
+/** Required only with a preview identity: the password of its pg_monitor role. */
+export const PREVIEW_SECRET_KEY = "previewPassword";
+export const TOP_LEVEL_KEYS = ["clusters", "migration", "protect", ...SECRET_KEYS, MIGRATION_SECRET_KEY, PREVIEW_SECRET_KEY];
 
 /** The settings computed from each host's memory and CPUs (render/tuning.ts). */
 export const TUNED_SETTINGS = [
@@ -111,7 +122,8 @@ const MANAGED_SETTINGS: Record<string, string> = {
 
 const CLUSTER_KEYS = ["name", "leader", "hosts", "port", "sslmode", "ssh", "adminAddresses", "clients", "settings", "tuning"];
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
-const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath"];
+const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath", "preview"];
+const PREVIEW_KEYS = ["user", "publicKeyPath"];
 const CLIENT_KEYS = ["database", "user", "address"];
 const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin", "wayBack", "checksums"];
 const SOURCE_KEYS = ["address", "port", "database", "user", "sslmode"];
@@ -302,6 +314,16 @@ function parseTuning(c: Checker, raw: unknown, key: string): ClusterSpec["tuning
   return out;
 }
 
+function parsePreview(c: Checker, raw: unknown, key: string, deployUser: string): SshSpec["preview"] {
+  const r = isObject(raw) ? raw : {};
+  if (!isObject(raw)) c.fail(key, "must be an object: {user, publicKeyPath}");
+  else c.knownKeys(r, PREVIEW_KEYS, key);
+  const user = c.string(r, "user", key, "pgr-preview");
+  if (!UNIX_USER.test(user)) c.fail(`${key}.user`, `is not a Unix user name: ${JSON.stringify(user)}`);
+  else if (user === deployUser) c.fail(`${key}.user`, "must not be the deploy user: the preview key must not be able to change a host");
+  return { user, publicKeyPath: c.string(r, "publicKeyPath", key) };
+}
+
 function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   const r = isObject(raw) ? raw : {};
   if (!isObject(raw)) c.fail(key, "must be an object");
@@ -321,12 +343,13 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   const sshRaw = isObject(r.ssh) ? r.ssh : {};
   if (!isObject(r.ssh)) c.fail(`${key}.ssh`, "is required: {user, privateKeyPath, knownHostsPath}");
   else c.knownKeys(sshRaw, SSH_KEYS, `${key}.ssh`);
-  const ssh = {
+  const ssh: SshSpec = {
     user: c.string(sshRaw, "user", `${key}.ssh`),
-    privateKeyPath: c.string(sshRaw, "privateKeyPath", `${key}.ssh`),
+    privateKeyPath: c.string(sshRaw, "privateKeyPath", `${key}.ssh`, "") || undefined,
     knownHostsPath: c.string(sshRaw, "knownHostsPath", `${key}.ssh`, "") || undefined,
   };
   if (ssh.user && !UNIX_USER.test(ssh.user)) c.fail(`${key}.ssh.user`, `is not a Unix user name: ${JSON.stringify(ssh.user)}`);
+  if (sshRaw.preview !== undefined) ssh.preview = parsePreview(c, sshRaw.preview, `${key}.ssh.preview`, ssh.user);
   const adminAddresses = c.array(r, "adminAddresses", key, true).map((a, i) => {
     if (typeof a !== "string" || !isCidr(a)) c.fail(`${key}.adminAddresses[${i}]`, `must be a CIDR, got ${JSON.stringify(a)}`);
     return String(a);
@@ -452,7 +475,13 @@ export function parseStackConfig(raw: RawStackConfig, present: Record<string, bo
     const guess = nearest(k, TOP_LEVEL_KEYS);
     c.fail(k, `is not a known key${guess ? `; did you mean ${JSON.stringify(`${NAMESPACE}:${guess}`)}?` : ""}`);
   }
-  const secrets: string[] = [...SECRET_KEYS, ...(raw.migration !== undefined && raw.migration !== null ? [MIGRATION_SECRET_KEY] : [])];
+  const withPreview =
+    Array.isArray(raw.clusters) && raw.clusters.some((cl) => isObject(cl) && isObject(cl.ssh) && cl.ssh.preview !== undefined);
+  const secrets: string[] = [
+    ...SECRET_KEYS,
+    ...(raw.migration !== undefined && raw.migration !== null ? [MIGRATION_SECRET_KEY] : []),
+    ...(withPreview ? [PREVIEW_SECRET_KEY] : []),
+  ];
   for (const key of secrets) {
     if (!present[key]) c.fail(key, `is required: pulumi config set --secret ${key} <value>`);
     else if (!secretKeys.has(key)) c.fail(key, `is stored in plaintext; it must be a secret: pulumi config set --secret ${key} <value>`);

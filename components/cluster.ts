@@ -7,10 +7,12 @@ import { PASSFILE_PATH, renderPassfile } from "../render/hostScripts";
 import { renderHbaBlock } from "../render/pgHba";
 import { renderPostgresqlConf } from "../render/postgresqlConf";
 import { renderTuningConf } from "../render/tuning";
-import { ADMIN_ROLE, ClusterContext, REPLICATION_ROLE, drifted, slotName } from "./clusterContext";
+import { ADMIN_ROLE, ClusterContext, OBSERVED_ROLES, REPLICATION_ROLE, drifted, slotName } from "./clusterContext";
 import { clusterRoles } from "./clusterRoles";
 import { SshAccess, hostStep } from "./connection";
 import { HostConfiguration } from "./hostConfiguration";
+import { PREVIEW_ROLE } from "../observe/identity";
+import { PreviewAccess } from "./previewAccess";
 import { leadershipSteps } from "./leadership";
 import { standbySteps } from "./standbySteps";
 
@@ -18,8 +20,11 @@ export { ADMIN_ROLE, REPLICATION_ROLE, slotName } from "./clusterContext";
 
 export interface PostgresClusterArgs {
   spec: ClusterSpec;
-  /** The SSH private key of `spec.ssh.user` (a secret). */
-  sshPrivateKey: pulumi.Input<string>;
+  /** The SSH private key of `spec.ssh.user` (a secret); absent: the SSH agent's. */
+  sshPrivateKey?: pulumi.Input<string>;
+  /** The preview identity's public key line, when the cluster has one (spec.ssh.preview). */
+  previewPublicKey?: string;
+  previewPassword?: pulumi.Input<string>;
   /** Each host's SSH host key by host name, from known_hosts. */
   hostKeys: Record<string, pulumi.Input<string> | undefined>;
   /** What each host showed at plan time (observe/hosts.ts), by host name. */
@@ -82,7 +87,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
     });
 
     const postgresqlConf = renderPostgresqlConf(spec);
-    const hbaBlock = renderHbaBlock(spec, { admin: ADMIN_ROLE, replication: REPLICATION_ROLE });
+    const preview = spec.ssh.preview && args.previewPublicKey ? { ...spec.ssh.preview, publicKey: args.previewPublicKey } : undefined;
+    const hbaBlock = renderHbaBlock(spec, {
+      admin: ADMIN_ROLE,
+      replication: REPLICATION_ROLE,
+      preview: preview ? PREVIEW_ROLE : undefined,
+    });
     const passfile = pulumi.secret(pulumi.output(args.replicationPassword).apply((pw) => renderPassfile(REPLICATION_ROLE, pw)));
     const clusterCpus = Math.max(...live.map((h) => args.observations[h.name].cpus));
     const configure = (host: HostSpec, after: pulumi.Resource[]) =>
@@ -110,6 +120,16 @@ export class PostgresCluster extends pulumi.ComponentResource {
       previous = [c];
     }
     const leaderConfiguration = configured.get(leader.name)!;
+    // one host after another: on hosts that share /etc (as the sandbox's do) two useradds would race
+    let previousAccess: pulumi.Resource[] = [];
+    for (const host of preview ? live : []) {
+      const access = new PreviewAccess(
+        `${name}-${host.name}-preview`,
+        { ssh: sshOf(host), user: preview!.user, publicKey: preview!.publicKey, roles: OBSERVED_ROLES },
+        { parent: this, dependsOn: previousAccess },
+      );
+      previousAccess = [access];
+    }
 
     const context: ClusterContext = { name, spec, leader, followers, observations: args.observations, sshOf, parent: this };
     // a leader change: former leaders stop (demote), then the new one is promoted
@@ -120,6 +140,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         adminPassword: args.adminPassword,
         replicationPassword: args.replicationPassword,
         adminLogin: args.adminLogin,
+        previewPassword: preview ? args.previewPassword : undefined,
         expectedVerifierHash: args.expectedHashes.replicationVerifier,
       },
       promoted,

@@ -5,9 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, HostSpec } from "../config";
 import { HostObservation } from "../observe/hosts";
 import { SshAccess } from "./connection";
+import { PREVIEW_ROLE } from "../observe/identity";
 
 export const ADMIN_ROLE = "pgr_admin";
 export const REPLICATION_ROLE = "replicator";
+/** The roles a host's plan-time observation reports on (the replication role second: its verifier is hashed). */
+export const OBSERVED_ROLES = [ADMIN_ROLE, REPLICATION_ROLE, PREVIEW_ROLE];
 
 /** A member's physical replication slot on the leader. */
 export const slotName = (host: string) => `pgr_${host.replace(/-/g, "_")}`;

@@ -3,9 +3,21 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { SANDBOX_DIR } from "./sandbox";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PROJECT_FILES = ["index.ts", "config.ts", "tsconfig.json", "package.json", "components", "render", "observe", "lib", "migrate"];
+const PROJECT_FILES = [
+  "index.ts",
+  "config.ts",
+  "tsconfig.json",
+  "package.json",
+  "components",
+  "render",
+  "observe",
+  "lib",
+  "migrate",
+  "host",
+];
 
 export interface Result {
   code: number;
@@ -28,6 +40,8 @@ export class EngineProject {
       ...process.env,
       PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".state")}`,
       PULUMI_CONFIG_PASSPHRASE: passphrase,
+      // the deploy key's agent (sandbox/up.sh): stacks without ssh.privateKeyPath log in through it
+      SSH_AUTH_SOCK: path.join(SANDBOX_DIR, "agent.sock"),
     };
   }
 

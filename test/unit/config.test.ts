@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { ConfigError, RawStackConfig, findHostKey, parseStackConfig } from "../../config";
 import { rawCluster } from "./fixtures";
 
-const present = { adminPassword: true, replicationPassword: true };
+const present: Record<string, boolean> = { adminPassword: true, replicationPassword: true };
 const secrets = new Set(["adminPassword", "replicationPassword"]);
 
 function problems(clusters: unknown, p = present, s = secrets): string[] {
@@ -178,5 +178,41 @@ describe("findHostKey", () => {
       assert.match(p, /migration\.checksums: must be in-pause or after-switch \(got "later"\)/);
       assert.match(p, /migration\.wayBack: must be true or false/);
     }
+  });
+});
+
+describe("parseStackConfig: the preview identity", () => {
+  const withPreview = (preview: unknown) => {
+    const c = rawCluster() as Record<string, unknown>;
+    c.ssh = { ...(c.ssh as object), preview };
+    return c;
+  };
+
+  it("takes a preview user and public key, and then asks for previewPassword as a secret", () => {
+    const found = problems([withPreview({ publicKeyPath: "keys/preview.pub" })]);
+    assert.deepEqual(found, ["pg-replication:previewPassword: is required: pulumi config set --secret previewPassword <value>"]);
+    const spec = parseStackConfig(
+      { clusters: [withPreview({ publicKeyPath: "keys/preview.pub" })] },
+      { ...present, previewPassword: true },
+      new Set([...secrets, "previewPassword"]),
+    );
+    assert.deepEqual(spec.clusters[0].ssh.preview, { user: "pgr-preview", publicKeyPath: "keys/preview.pub" });
+  });
+
+  it("refuses the deploy user as the preview user", () => {
+    const deployUser = (rawCluster() as { ssh: { user: string } }).ssh.user;
+    const found = problems(
+      [withPreview({ user: deployUser, publicKeyPath: "k" })],
+      { ...present, previewPassword: true },
+      new Set([...secrets, "previewPassword"]),
+    );
+    assert.match(found.join("\n"), /clusters\[0\]\.ssh\.preview\.user: must not be the deploy user/);
+  });
+
+  it("takes the deploy key from an SSH agent when privateKeyPath is absent", () => {
+    const c = rawCluster() as { ssh: Record<string, unknown> };
+    delete c.ssh.privateKeyPath;
+    const spec = parseStackConfig({ clusters: [c] }, present, secrets);
+    assert.equal(spec.clusters[0].ssh.privateKeyPath, undefined);
   });
 });
