@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { policyOptions } from "../lib/policyOptions";
-import { ResourceChange, StackPreview, renderReport } from "./markdown";
+import { StackPreview, renderReport, resourceChange } from "./markdown";
 
 // the project to preview: this repository, or PGR_PREVIEW_DIR (a copy of it, for the tests)
 const ROOT = process.env.PGR_PREVIEW_DIR ?? path.resolve(__dirname, "..");
@@ -30,14 +30,7 @@ async function previewStack(stackName: string): Promise<StackPreview> {
     const onEvent = (e: EngineEvent) => {
       const m = e.resourcePreEvent?.metadata;
       if (m && m.type !== "pulumi:pulumi:Stack") {
-        const change: ResourceChange = {
-          op: m.op,
-          type: m.type,
-          name: nameOf(m.urn),
-          diffs: m.diffs ?? [],
-          oldInputs: (m.old?.inputs ?? {}) as Record<string, unknown>,
-          newInputs: (m.new?.inputs ?? {}) as Record<string, unknown>,
-        };
+        const change = resourceChange(m);
         if (m.op !== "same") result.changes.push(change);
         else result.unchanged?.push(change);
       }
