@@ -22,6 +22,7 @@ import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
 import { Identity, PREVIEW_ROLE, identityFromEnv } from "./observe/identity";
 import { isPublicKey } from "./render/previewAccess";
+import { passwordProblems } from "./config/passwords";
 import { renderPassfile } from "./render/hostScripts";
 import { scramVerifier } from "./render/scram";
 import { Migration } from "./components/migration";
@@ -117,6 +118,8 @@ async function main() {
     secretKeys,
   );
 
+  const passwords = passwordProblems(Object.fromEntries(secretNames.map((k) => [k, pulumi.runtime.getConfig(`${NAMESPACE}:${k}`)])));
+  if (passwords.length > 0) throw new ConfigError(passwords);
   const identity = identityFromEnv(process.env);
   const identityProblems = spec.clusters.flatMap((c, i) => checkIdentity(c, i, identity, process.env));
   if (identityProblems.length > 0) throw new ConfigError(identityProblems);
