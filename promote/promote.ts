@@ -17,6 +17,7 @@ import { ConfigMap, EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/au
 import { slotName } from "../components/clusterContext";
 import { readReplicationState } from "../observe/replication";
 import { policyOptions } from "../lib/policyOptions";
+import { takeStackPassphrases } from "../lib/stackPassphrase";
 import { configDifferences, destructive, healthProblems, historyProblem, migrationProblem } from "./gates";
 import { ResourceChange, resourceChange } from "../report/markdown";
 
@@ -24,6 +25,9 @@ const ROOT = process.env.PGR_PROJECT_DIR ?? path.resolve(__dirname, "..");
 const say = (line: string) => process.stdout.write(`promote: ${line}\n`);
 
 class Refused extends Error {}
+
+// FROM and TO each open their secrets with their own passphrase (scripts/passphrase.sh decided them)
+const passphraseOf = takeStackPassphrases();
 
 function plainConfig(c: ConfigMap): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -68,9 +72,9 @@ async function promote(fromName: string, toName: string): Promise<void> {
   const head = execFileSync("git", ["-C", ROOT, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
   if (execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim())
     throw new Refused("the checkout has uncommitted changes: promote a commit");
-  const from = await LocalWorkspace.selectStack({ stackName: fromName, workDir: ROOT });
+  const from = await LocalWorkspace.selectStack({ stackName: fromName, workDir: ROOT }, { envVars: passphraseOf(fromName) });
   // a TO never deployed in this backend (a new environment) is created: its first update is the promotion
-  const to = await LocalWorkspace.createOrSelectStack({ stackName: toName, workDir: ROOT });
+  const to = await LocalWorkspace.createOrSelectStack({ stackName: toName, workDir: ROOT }, { envVars: passphraseOf(toName) });
 
   const history = await from.history(20);
   const gate = historyProblem(fromName, history, head);

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { policyOptions } from "../lib/policyOptions";
+import { takeStackPassphrases } from "../lib/stackPassphrase";
 import { StackPreview, renderReport, resourceChange } from "./markdown";
 
 // the project to preview: this repository, or PGR_PREVIEW_DIR (a copy of it, for the tests)
@@ -21,12 +22,15 @@ function stacksOfRepo(): string[] {
 
 const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
 
+// each stack opens its secrets with its own passphrase (scripts/passphrase.sh decided them)
+const passphraseOf = takeStackPassphrases();
+
 async function previewStack(stackName: string): Promise<StackPreview> {
   const result: StackPreview = { stack: stackName, counts: {}, changes: [], policies: [], unchanged: [] };
   const errors: string[] = [];
   try {
     // a stack never deployed in this backend is previewed as new: everything it would create
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: ROOT });
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: ROOT }, { envVars: passphraseOf(stackName) });
     const onEvent = (e: EngineEvent) => {
       const m = e.resourcePreEvent?.metadata;
       if (m && m.type !== "pulumi:pulumi:Stack") {
