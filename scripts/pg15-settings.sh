@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates config/settingsCatalogue.json: every setting PostgreSQL 15 accepts in a
-# configuration file, with its type, base unit, range, enum values and context, as the server
-# itself reports them. The names come from `postgres --describe-config` (the settings a
-# postgresql.conf may hold); their unit and enum values, which that output lacks, from the
-# pg_settings view of a throwaway server started here on a Unix socket only, in a temporary
-# folder, and stopped and deleted on exit. No other server is touched.
+# Regenerates config/settingsCatalogue.json: every setting of PostgreSQL 15, with its type, base
+# unit, range, enum values and context, as the server itself reports them in pg_settings. The
+# server is a throwaway one started here on a Unix socket only, in a temporary folder, and stopped
+# and deleted on exit; no other server is touched. `postgres --describe-config` (the settings of
+# postgresql.conf.sample) lacks units and enum values and leaves out the developer settings a file
+# may still hold, so it only cross-checks the list. Settings of context "internal" are kept: the
+# checker refuses them with that reason (a file that sets one stops the server).
 #
 #   bash scripts/pg15-settings.sh            # writes config/settingsCatalogue.json
 #   PG_BIN=/path/to/15/bin bash scripts/pg15-settings.sh
@@ -47,12 +48,11 @@ from (
     'max', max_val::float8,
     'enumvals', enumvals)) as s
   from pg_settings
-  where name in (select unnest(string_to_array(:'names', ',')))
 ) settings
 SQL
 )
 as_pg "$PG_BIN/psql" -X -q -A -t -h "$work" -p "$PORT" -U postgres -d postgres \
-  -v ON_ERROR_STOP=1 -v names="$(paste -sd, "$work/names")" -f - <<<"$query" >"$work/catalogue.json" ||
+  -v ON_ERROR_STOP=1 -f - <<<"$query" >"$work/catalogue.json" ||
   { cat "$work/log" >&2; exit 1; }
 
 # pg_settings lists an enum's visible values only; the server also takes hidden spellings (the
@@ -72,7 +72,7 @@ node -e '
 ' "$work/catalogue.json" >"$work/probe.sql"
 as_pg "$PG_BIN/psql" -X -q -A -t -h "$work" -p "$PORT" -U postgres -d postgres -f - <"$work/probe.sql" >"$work/hidden" 2>/dev/null
 
-# every name the file may hold must have come back from pg_settings
+# every name of postgresql.conf.sample must be in pg_settings
 node -e '
   const fs = require("node:fs");
   const read = (f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean);
