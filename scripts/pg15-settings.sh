@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates config/settingsCatalogue.json: every setting of PostgreSQL 15, with its type, base
+# Regenerates config/pg15Settings.json: every setting of PostgreSQL 15, with its type, base
 # unit, range, enum values and context, as the server itself reports them in pg_settings. The
 # server is a throwaway one started here on a Unix socket only, in a temporary folder, and stopped
 # and deleted on exit; no other server is touched. `postgres --describe-config` (the settings of
@@ -7,14 +7,14 @@
 # may still hold, so it only cross-checks the list. Settings of context "internal" are kept: the
 # checker refuses them with that reason (a file that sets one stops the server).
 #
-#   bash scripts/pg15-settings.sh            # writes config/settingsCatalogue.json
+#   bash scripts/pg15-settings.sh            # writes config/pg15Settings.json
 #   PG_BIN=/path/to/15/bin bash scripts/pg15-settings.sh
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PGR_ROOT"
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-OUT=config/settingsCatalogue.json
+OUT=config/pg15Settings.json
 PORT=5499
 
 version=$("$PG_BIN/postgres" --version)
@@ -62,7 +62,7 @@ node -e '
   const c = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
   for (const [name, s] of Object.entries(c.settings)) {
     if (s.vartype !== "enum") continue;
-    for (const v of ["true", "false", "yes", "no", "1", "0", "debug", "archive", "hot_standby"]) {
+    for (const v of ["true", "false", "yes", "no", "1", "0", "debug", "info", "archive", "hot_standby"]) {
       if (s.enumvals.includes(v)) continue;
       console.log(`alter system set ${name} = ${JSON.stringify(v).replace(/"/g, "\x27")};`);
       console.log(`\\if :ERROR\n\\else\n\\echo ${name} ${v}\n\\endif`);
