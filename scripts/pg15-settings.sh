@@ -7,7 +7,7 @@
 # may still hold, so it only cross-checks the list. Settings of context "internal" are kept: the
 # checker refuses them with that reason (a file that sets one stops the server).
 #
-#   bash scripts/pg15-settings.sh            # writes config/pg15Settings.json
+#   bash scripts/pg15-settings.sh            # writes config/pg15Settings.json (after `make deps`: node, prettier)
 #   PG_BIN=/path/to/15/bin bash scripts/pg15-settings.sh
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
