@@ -9,6 +9,8 @@
 #
 #   bash scripts/pg15-settings.sh            # writes config/pg15Settings.json (after `make deps`: node, prettier)
 #   PG_BIN=/path/to/15/bin bash scripts/pg15-settings.sh
+#   CHECK=1 bash scripts/pg15-settings.sh    # instead: checkSetting's verdicts against the server's
+#                                            # (scripts/pg15-settings-check.ts; a few minutes)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PGR_ROOT"
@@ -34,6 +36,14 @@ trap cleanup EXIT
 as_pg "$PG_BIN/postgres" --describe-config | cut -f1 | sort >"$work/names"
 as_pg "$PG_BIN/initdb" -D "$work/data" -U postgres -A trust --no-sync >/dev/null
 as_pg "$PG_BIN/pg_ctl" -D "$work/data" -l "$work/log" -w -o "-p $PORT -k $work -c listen_addresses=''" start >/dev/null
+
+if [ "${CHECK:-}" = 1 ]; then
+  check() { node -r ts-node/register/transpile-only scripts/pg15-settings-check.ts "$@"; }
+  check sql >"$work/check.sql"
+  as_pg "$PG_BIN/psql" -X -q -A -t -h "$work" -p "$PORT" -U postgres -d postgres -f - <"$work/check.sql" >"$work/verdicts" 2>/dev/null
+  check compare "$work/verdicts"
+  exit
+fi
 
 # the server's own words for each setting; min and max are in its base unit (8kB pages, ms, ...)
 query=$(
