@@ -2,6 +2,7 @@
 // `pulumi config` holds, so every mistake is reported, with its key, before any resource exists.
 import { isIP } from "node:net";
 import { nearest } from "./lib/nearest";
+import { checkSetting } from "./config/settingsCatalogue";
 
 export const NAMESPACE = "pg-replication";
 
@@ -284,7 +285,9 @@ function parseSettings(c: Checker, raw: unknown, key: string): Record<string, Se
       c.fail(`${key}.${name}`, "must be replica or logical (standbys need WAL)");
     else {
       const v = settingValue(c, value, `${key}.${name}`);
-      if (v !== undefined) settings[name] = v;
+      const problem = v === undefined ? undefined : checkSetting(name, v);
+      if (problem) c.fail(`${key}.${name}`, problem);
+      else if (v !== undefined) settings[name] = v;
     }
   }
   return settings;
@@ -309,7 +312,9 @@ function parseTuning(c: Checker, raw: unknown, key: string): ClusterSpec["tuning
       continue;
     }
     const v = settingValue(c, value, `${key}.${name}`);
-    if (v !== undefined) out[name] = v;
+    const problem = v === undefined ? undefined : checkSetting(name, v);
+    if (problem) c.fail(`${key}.${name}`, problem);
+    else if (v !== undefined) out[name] = v;
   }
   return out;
 }

@@ -17,6 +17,7 @@ import {
 import { ADMIN_ROLE, PostgresCluster, REPLICATION_ROLE } from "./components/cluster";
 import { OBSERVED_ROLES } from "./components/clusterContext";
 import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
+import { clusterMemoryProblems } from "./config/hostMemory";
 import { preflightSource } from "./observe/migration";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
@@ -154,6 +155,10 @@ async function main() {
       ),
     ),
   );
+
+  // a memory setting more than a host has (config/hostMemory.ts), under the key that set it
+  const memory = spec.clusters.flatMap((c, i) => clusterMemoryProblems(c, i, observations[i]));
+  if (memory.length > 0) throw new ConfigError(memory);
 
   // a leader that is a stale former primary (others moved on to a newer timeline) would lose their writes
   const stale = spec.clusters.flatMap((c, i) => staleLeader(c, observations[i], i));

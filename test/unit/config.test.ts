@@ -76,6 +76,44 @@ describe("parseStackConfig", () => {
     );
   });
 
+  it("checks every setting and tuning override against PostgreSQL 15's catalogue, each under its key", () => {
+    const c = {
+      ...rawCluster(),
+      settings: {
+        wrok_mem: "64MB",
+        work_mem: "64 megabytes",
+        max_connections: 0,
+        wal_level: "minimal",
+        port: 5433,
+        statement_timeout: "5min",
+      },
+      tuning: { shared_buffers: "64mb", random_page_cost: "cheap" },
+    };
+    assert.deepEqual(problems([c]), [
+      'pg-replication:clusters[0].settings.wrok_mem: is not a PostgreSQL 15 setting; did you mean "work_mem"?',
+      'pg-replication:clusters[0].settings.work_mem: "64 megabytes" is not a valid value (an integer with a unit kB, MB, GB or TB)',
+      "pg-replication:clusters[0].settings.max_connections: 0 is outside the valid range 1 .. 262143",
+      "pg-replication:clusters[0].settings.wal_level: must be replica or logical (standbys need WAL)",
+      "pg-replication:clusters[0].settings.port: is managed by pg-replication: set clusters[].port instead",
+      'pg-replication:clusters[0].tuning.shared_buffers: "64mb" is not a valid value (an integer with a unit kB, MB, GB or TB); did you mean "64MB"? (units are case-sensitive)',
+      'pg-replication:clusters[0].tuning.random_page_cost: "cheap" is not a valid value (a number)',
+    ]);
+  });
+
+  it("keeps valid settings and tuning overrides as given", () => {
+    const settings = {
+      shared_buffers: "1GB",
+      wal_level: "logical",
+      synchronous_commit: "remote_apply",
+      work_mem: "64MB",
+      "pg_stat_statements.max": 5000,
+    };
+    const tuning = { shared_buffers: "128MB", random_page_cost: 1.1, effective_io_concurrency: 200 };
+    const spec = parseStackConfig({ clusters: [{ ...rawCluster(), settings, tuning }] }, present, secrets);
+    assert.deepEqual(spec.clusters[0].settings, settings);
+    assert.deepEqual(spec.clusters[0].tuning, tuning);
+  });
+
   it("refuses client entries that are not CIDRs or too long for PostgreSQL", () => {
     const c = rawCluster();
     c.clients = [{ database: "x".repeat(64), user: "app", address: "10.0.0.0" }];
