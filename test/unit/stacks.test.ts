@@ -37,6 +37,7 @@ describe("committed stacks", () => {
       assert.deepEqual(check(stack), [
         "pg-replication:adminPassword: is required: pulumi config set --secret adminPassword <value>",
         "pg-replication:replicationPassword: is required: pulumi config set --secret replicationPassword <value>",
+        "pg-replication:previewPassword: is required: pulumi config set --secret previewPassword <value>",
       ]);
     });
   }

@@ -44,11 +44,11 @@ const allJobs = [...Object.entries(prPreview.doc.jobs), ...Object.entries(deploy
 const environmentOf = (job: Job) => (typeof job.environment === "string" ? job.environment : job.environment?.name);
 const secretsOf = (job: Job) => new Set([...JSON.stringify(job).matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1]));
 const runsOf = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
-const stackKeyPath = (stack: string) => {
+const stackSsh = (stack: string) => {
   const doc = load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
-    config: Record<string, { ssh: { privateKeyPath: string } }[]>;
+    config: Record<string, { ssh: { privateKeyPath?: string; preview?: { publicKeyPath: string } } }[]>;
   };
-  return doc.config["pg-replication:clusters"][0].ssh.privateKeyPath;
+  return doc.config["pg-replication:clusters"][0].ssh;
 };
 
 // PULUMI_CONFIG_PASSPHRASE: one passphrase for every stack, production's included
@@ -77,17 +77,22 @@ describe("CI workflows: who sees which secret", () => {
     }
   });
 
-  it("writes each environment's deploy key where its stack looks for it, and removes it whatever happened", () => {
+  it("puts each environment's deploy key into an agent of the job's own, never a file, and ends it whatever happened", () => {
     for (const [name, job] of Object.entries(deploy.doc.jobs)) {
       const env = environmentOf(job);
       assert.ok(env, `${name} has no environment`);
-      const keyPath = stackKeyPath(env);
-      assert.match(runsOf(job), new RegExp(`ci/key-file\\.sh DEPLOY_SSH_KEY ${keyPath}\\b`), name);
+      assert.equal(stackSsh(env).privateKeyPath, undefined, `${env}'s stack takes its key from the agent`);
+      assert.match(runsOf(job), /ci\/deploy-agent\.sh start DEPLOY_SSH_KEY\b/, name);
+      assert.doesNotMatch(runsOf(job), /key-file\.sh DEPLOY_SSH_KEY/, name);
       assert.ok(
-        job.steps.some((s) => s.if === "always()" && s.run?.includes(`rm -f ${keyPath}`)),
-        `${name} leaves ${keyPath} behind`,
+        job.steps.some((s) => s.if === "always()" && s.run?.includes("ci/deploy-agent.sh stop")),
+        `${name} leaves its agent running`,
       );
     }
+  });
+
+  it("previews staging as a stack with a preview identity", () => {
+    assert.ok(stackSsh("staging").preview?.publicKeyPath, "staging names its preview identity's public key");
   });
 });
 
