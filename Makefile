@@ -50,17 +50,21 @@ bench: toolchain sandbox
 # make status STACK=dev: a stack's replication state as a table
 STACK ?= dev
 status: deps
-	$(ENV) PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} node -r ts-node/register/transpile-only scripts/status.ts $(STACK)
+	$(ENV) source scripts/passphrase.sh $(STACK) && node -r ts-node/register/transpile-only scripts/status.ts $(STACK)
+
+# Every recipe that opens a stack first decides its passphrase with scripts/passphrase.sh: the
+# sandbox passphrase for dev and sandbox-* alone, the operator's own for any other (README, Secrets).
+ALL_STACKS = $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 
 # make pr-preview [STACKS="dev staging"]: the Markdown report of every stack's preview, for a pull request
 # (stdout is the report alone: the toolchain's lines go to stderr)
 pr-preview: deps
-	@$(ENV) bash toolchain/build.sh >&2 && \
-	  PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} node -r ts-node/register/transpile-only report/prPreview.ts
+	@$(ENV) source scripts/passphrase.sh $${STACKS:-$(ALL_STACKS)} && bash toolchain/build.sh >&2 && \
+	  node -r ts-node/register/transpile-only report/prPreview.ts
 
 # make up STACK=staging: an update with the policy pack (mandatory on a production stack)
 up: toolchain
-	$(ENV) export PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} && \
+	$(ENV) source scripts/passphrase.sh $(STACK) && \
 	  pulumi stack select --create --non-interactive $(STACK) && \
 	  pulumi up --yes --non-interactive --stack $(STACK) --policy-pack policy \
 	  $$(case "$(STACK)" in production|*-production) echo --policy-pack-config policy/production.json;; esac)
@@ -68,6 +72,6 @@ up: toolchain
 # make promote FROM=sandbox-staging TO=sandbox-production: what ran on FROM (at this commit,
 # healthy) goes to TO, with the policy pack (promote/promote.ts)
 promote: deps
-	@$(ENV) bash toolchain/build.sh >&2 && \
-	  PULUMI_CONFIG_PASSPHRASE=$${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox} FROM=$(FROM) TO=$(TO) \
-	  node -r ts-node/register/transpile-only promote/promote.ts
+	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "usage: make promote FROM=<stack> TO=<stack>" >&2; exit 2; }
+	@$(ENV) source scripts/passphrase.sh $(FROM) $(TO) && bash toolchain/build.sh >&2 && \
+	  FROM=$(FROM) TO=$(TO) node -r ts-node/register/transpile-only promote/promote.ts

@@ -3,14 +3,27 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterSpec, ConfigError, MIGRATION_SECRET_KEY, MigrationSpec, NAMESPACE, SECRET_KEYS, parseStackConfig } from "./config";
+import {
+  ClusterSpec,
+  ConfigError,
+  MIGRATION_SECRET_KEY,
+  MigrationSpec,
+  NAMESPACE,
+  PREVIEW_SECRET_KEY,
+  SECRET_KEYS,
+  parseStackConfig,
+} from "./config";
 import { PostgresCluster } from "./components/cluster";
-import { ADMIN_ROLE, REPLICATION_ROLE } from "./names";
+import { ADMIN_ROLE, OBSERVED_ROLES, PREVIEW_ROLE, REPLICATION_ROLE } from "./names";
 import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
+import { clusterMemoryProblems } from "./config/hostMemory";
 import { preflightSource } from "./observe/migration";
 import { checkSourceFromLeader } from "./observe/sourceReach";
-import { checkLogin } from "./observe/adminLogin";
+import { LoginCheck, checkLogin } from "./observe/adminLogin";
 import { findHostKey } from "./observe/knownHosts";
+import { Identity, identityFromEnv } from "./observe/identity";
+import { isPublicKey } from "./render/previewAccess";
+import { passwordProblems } from "./config/passwords";
 import { renderPassfile } from "./render/hostScripts";
 import { scramVerifier } from "./render/scram";
 import { Migration } from "./components/migration";
@@ -18,6 +31,60 @@ import { PROTECTED_TYPES } from "./lib/dataBearing";
 
 // Internal to the SDK but stable: whether `pulumi config` holds a key as a secret.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+
+function readPublicKey(key: string, path: string): string {
+  const text = readConfiguredFile(key, path).trim();
+  if (!isPublicKey(text)) throw new ConfigError([`${NAMESPACE}:${key}: ${path} is not one OpenSSH public key line`]);
+  return text;
+}
+
+/** What an identity needs of a cluster's config and of the environment. */
+function checkIdentity(c: ClusterSpec, i: number, identity: Identity, env: NodeJS.ProcessEnv): string[] {
+  const key = `${NAMESPACE}:clusters[${i}].ssh`;
+  if (identity.kind === "preview") {
+    return [
+      ...(c.ssh.preview ? [] : [`${key}.preview: is required for a preview with PGR_IDENTITY=preview ({user, publicKeyPath})`]),
+      ...(c.ssh.privateKeyPath
+        ? [
+            `${key}.privateKeyPath: a preview identity never reads the deploy key: keep it in the deploy job's SSH agent and remove this key`,
+          ]
+        : []),
+    ];
+  }
+  return c.ssh.privateKeyPath || env.SSH_AUTH_SOCK
+    ? []
+    : [`${key}.privateKeyPath: is not set and no SSH agent (SSH_AUTH_SOCK) holds the deploy key: set one of them`];
+}
+
+/** A preview logs in with its pg_monitor role where the role exists already; the admin role is the deploy job's. */
+async function checkPreviewLogins(
+  clusters: ClusterSpec[],
+  seen: Record<string, HostObservation>[],
+  password: string,
+): Promise<LoginCheck[]> {
+  const problems: string[] = [];
+  await Promise.all(
+    clusters.map(async (c, i) => {
+      const leader = c.hosts.find((h) => h.name === c.leader)!;
+      if (!seen[i][leader.name]?.roles.includes(PREVIEW_ROLE)) return;
+      const login = await checkLogin({
+        host: leader.address,
+        port: c.port,
+        database: "postgres",
+        user: PREVIEW_ROLE,
+        password,
+        sslmode: c.sslmode,
+      });
+      if (login !== "ok") {
+        problems.push(
+          `PGR_PREVIEW_DB_PASSWORD: ${PREVIEW_ROLE} does not log in on ${c.leader} (${leader.address}) with it: set the stack's ${PREVIEW_SECRET_KEY}`,
+        );
+      }
+    }),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+  return clusters.map(() => "ok");
+}
 
 function readConfiguredFile(key: string, path: string): string {
   try {
@@ -46,7 +113,7 @@ async function main() {
   const keys = Object.keys(pulumi.runtime.allConfig())
     .filter((k) => k.startsWith(`${NAMESPACE}:`))
     .map((k) => k.slice(NAMESPACE.length + 1));
-  const secretNames = [...SECRET_KEYS, MIGRATION_SECRET_KEY];
+  const secretNames = [...SECRET_KEYS, MIGRATION_SECRET_KEY, PREVIEW_SECRET_KEY];
   const present = Object.fromEntries(secretNames.map((k) => [k, pulumi.runtime.getConfig(`${NAMESPACE}:${k}`) !== undefined]));
   const secretKeys = new Set(secretNames.filter((k) => isConfigSecret(`${NAMESPACE}:${k}`)));
   const spec = parseStackConfig(
@@ -60,9 +127,17 @@ async function main() {
     secretKeys,
   );
 
+  const passwords = passwordProblems(Object.fromEntries(secretNames.map((k) => [k, pulumi.runtime.getConfig(`${NAMESPACE}:${k}`)])));
+  if (passwords.length > 0) throw new ConfigError(passwords);
+  const identity = identityFromEnv(process.env);
+  const identityProblems = spec.clusters.flatMap((c, i) => checkIdentity(c, i, identity, process.env));
+  if (identityProblems.length > 0) throw new ConfigError(identityProblems);
   const inputs = spec.clusters.map((cluster, i) => {
     const key = `clusters[${i}].ssh`;
-    const sshPrivateKey = readConfiguredFile(`${key}.privateKeyPath`, cluster.ssh.privateKeyPath);
+    const sshPrivateKey = cluster.ssh.privateKeyPath ? readConfiguredFile(`${key}.privateKeyPath`, cluster.ssh.privateKeyPath) : undefined;
+    const previewPublicKey = cluster.ssh.preview
+      ? readPublicKey(`${key}.preview.publicKeyPath`, cluster.ssh.preview.publicKeyPath)
+      : undefined;
     const knownHosts = cluster.ssh.knownHostsPath ? readConfiguredFile(`${key}.knownHostsPath`, cluster.ssh.knownHostsPath) : undefined;
     const hostKeys = Object.fromEntries(
       cluster.hosts.map((h, hi) => {
@@ -75,7 +150,7 @@ async function main() {
         return [h.name, hostKey];
       }),
     );
-    return { cluster, sshPrivateKey, hostKeys };
+    return { cluster, sshPrivateKey, previewPublicKey, hostKeys };
   });
 
   // every host at once, each bounded in time
@@ -83,13 +158,15 @@ async function main() {
     inputs.map(async ({ cluster }) =>
       Object.fromEntries(
         await Promise.all(
-          cluster.hosts
-            .filter((h) => !h.down)
-            .map(async (h) => [h.name, await observeHost(cluster, h, [ADMIN_ROLE, REPLICATION_ROLE])] as const),
+          cluster.hosts.filter((h) => !h.down).map(async (h) => [h.name, await observeHost(cluster, h, OBSERVED_ROLES, identity)] as const),
         ),
       ),
     ),
   );
+
+  // a memory setting more than a host has (config/hostMemory.ts), under the key that set it
+  const memory = spec.clusters.flatMap((c, i) => clusterMemoryProblems(c, i, observations[i]));
+  if (memory.length > 0) throw new ConfigError(memory);
 
   // a leader that is a stale former primary (others moved on to a newer timeline) would lose their writes
   const stale = spec.clusters.flatMap((c, i) => staleLeader(c, observations[i], i));
@@ -97,19 +174,22 @@ async function main() {
 
   // whether the admin role logs in on each leader now (a drifted password is repaired; adoption needs it)
   const adminPassword = pulumi.runtime.getConfig(`${NAMESPACE}:adminPassword`) ?? "";
-  const adminLogins = await Promise.all(
-    spec.clusters.map((c) => {
-      const leader = c.hosts.find((h) => h.name === c.leader)!;
-      return checkLogin({
-        host: leader.address,
-        port: c.port,
-        database: "postgres",
-        user: ADMIN_ROLE,
-        password: adminPassword,
-        sslmode: c.sslmode,
-      });
-    }),
-  );
+  const adminLogins: LoginCheck[] =
+    identity.kind === "preview"
+      ? await checkPreviewLogins(spec.clusters, observations, identity.dbPassword)
+      : await Promise.all(
+          spec.clusters.map((c) => {
+            const leader = c.hosts.find((h) => h.name === c.leader)!;
+            return checkLogin({
+              host: leader.address,
+              port: c.port,
+              database: "postgres",
+              user: ADMIN_ROLE,
+              password: adminPassword,
+              sslmode: c.sslmode,
+            });
+          }),
+        );
 
   const replicationPassword = pulumi.runtime.getConfig(`${NAMESPACE}:replicationPassword`) ?? "";
   const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -120,7 +200,9 @@ async function main() {
 
   const sourcePassword = spec.migration ? (pulumi.runtime.getConfig(`${NAMESPACE}:${MIGRATION_SECRET_KEY}`) ?? "") : "";
   // the source publishes only until the cutover: after it, a revert or complete needs none of this
-  if (spec.migration && (spec.migration.phase === "sync" || spec.migration.phase === "cutover")) {
+  if (spec.migration && identity.kind === "preview") {
+    pulumi.log.info("preview identity: the migration's source is not checked (that takes the deploy identity)");
+  } else if (spec.migration && (spec.migration.phase === "sync" || spec.migration.phase === "cutover")) {
     const problems = await preflightSource(spec.migration, sourcePassword);
     if (problems.length > 0) throw new ConfigError(problems);
     const target = spec.clusters.find((c) => c.name === spec.migration!.target.cluster)!;
@@ -134,10 +216,12 @@ async function main() {
     );
   }
   const clusters = inputs.map(
-    ({ cluster, sshPrivateKey, hostKeys }, i) =>
+    ({ cluster, sshPrivateKey, previewPublicKey, hostKeys }, i) =>
       new PostgresCluster(cluster.name, {
         spec: cluster,
-        sshPrivateKey: pulumi.secret(sshPrivateKey),
+        sshPrivateKey: sshPrivateKey === undefined ? undefined : pulumi.secret(sshPrivateKey),
+        previewPublicKey,
+        previewPassword: previewPublicKey ? config.requireSecret(PREVIEW_SECRET_KEY) : undefined,
         hostKeys,
         observations: observations[i],
         adminLogin: adminLogins[i],

@@ -10,8 +10,13 @@ export const NAME_PREFIX = "pgr_";
 export const ADMIN_ROLE = `${NAME_PREFIX}admin`;
 /** The role standbys stream WAL with. */
 export const REPLICATION_ROLE = "replicator";
+/** The pg_monitor role the preview identity logs in with at plan time (observe/identity.ts). */
+export const PREVIEW_ROLE = `${NAME_PREFIX}preview`;
 /** The role the source logs in with to follow the target after a cutover (migrate/wayBack.ts). */
 export const WAY_BACK_ROLE = `${NAME_PREFIX}wayback`;
+
+/** The roles a host's plan-time observation reports on (observe/hosts.ts). */
+export const OBSERVED_ROLES = [ADMIN_ROLE, REPLICATION_ROLE, PREVIEW_ROLE];
 
 /** A member's physical replication slot on the leader. */
 export const slotName = (host: string) => `${NAME_PREFIX}${host.replace(/-/g, "_")}`;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Posts the report file as the pull request's pg-replication comment, or edits the one posted
-# before (found by its marker): one comment per pull request, always the latest preview.
-# Needs GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER; GITHUB_API_URL defaults to the public API.
+# before (found by its marker and its author, the bot): one comment per pull request, always the
+# latest preview. Needs GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER; GITHUB_API_URL defaults to the
+# public API; PR_COMMENT_AUTHOR is the token's login (default github-actions[bot]).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/env.sh"
 [ -f "${1:-}" ] || { echo "usage: pr-comment.sh REPORT.md" >&2; exit 2; }

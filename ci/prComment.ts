@@ -1,19 +1,24 @@
 // The pull request's one pg-replication comment: created the first time, edited after (found by
-// MARKER among the pull request's comments, page by page). The forge's REST API, with the token
+// MARKER among the pull request's comments, page by page, and written by the bot: a comment with
+// the marker by anyone else is not ours, and is left alone). The forge's REST API, with the token
 // the workflow gives; nothing else.
 import * as fs from "node:fs";
 
 export const MARKER = "<!-- pg-replication:pr-preview -->";
+/** The login of the workflow token's identity, which writes the comment. */
+export const DEFAULT_BOT_LOGIN = "github-actions[bot]";
 
 interface Comment {
   id: number;
   body?: string;
+  user?: { login?: string } | null;
 }
 
 export interface Forge {
   api: string;
   repository: string;
   token: string;
+  botLogin: string;
 }
 
 async function call(forge: Forge, method: string, route: string, body?: unknown): Promise<unknown> {
@@ -36,7 +41,7 @@ export async function upsertComment(forge: Forge, pr: number, report: string): P
   const body = `${MARKER}\n${report}`;
   for (let page = 1; page < 100; page++) {
     const comments = (await call(forge, "GET", `/repos/${forge.repository}/issues/${pr}/comments?per_page=100&page=${page}`)) as Comment[];
-    const mine = comments.find((c) => c.body?.startsWith(MARKER));
+    const mine = comments.find((c) => c.body?.startsWith(MARKER) && c.user?.login === forge.botLogin);
     if (mine) {
       await call(forge, "PATCH", `/repos/${forge.repository}/issues/comments/${mine.id}`, { body });
       return { action: "updated", id: mine.id };
@@ -52,6 +57,7 @@ async function main(): Promise<void> {
     api: process.env.GITHUB_API_URL ?? "https://api.github.com",
     repository: process.env.GITHUB_REPOSITORY ?? "",
     token: process.env.GITHUB_TOKEN ?? "",
+    botLogin: process.env.PR_COMMENT_AUTHOR || DEFAULT_BOT_LOGIN,
   };
   const r = await upsertComment(forge, Number(process.env.PR_NUMBER), fs.readFileSync(process.argv[2], "utf8"));
   process.stdout.write(`pr-comment: ${r.action} comment ${r.id}\n`);

@@ -8,18 +8,22 @@ import { PASSFILE_PATH, renderPassfile } from "../render/hostScripts";
 import { renderHbaBlock } from "../render/pgHba";
 import { renderPostgresqlConf } from "../render/postgresqlConf";
 import { renderTuningConf } from "../render/tuning";
-import { ADMIN_ROLE, REPLICATION_ROLE, slotName } from "../names";
+import { ADMIN_ROLE, OBSERVED_ROLES, PREVIEW_ROLE, REPLICATION_ROLE, slotName } from "../names";
 import { ClusterContext, drifted } from "./clusterContext";
 import { clusterRoles } from "./clusterRoles";
 import { SshAccess } from "./connection";
 import { HostConfiguration } from "./hostConfiguration";
+import { PreviewAccess } from "./previewAccess";
 import { leadershipSteps } from "./leadership";
 import { standbySteps } from "./standbySteps";
 
 export interface PostgresClusterArgs {
   spec: ClusterSpec;
-  /** The SSH private key of `spec.ssh.user` (a secret). */
-  sshPrivateKey: pulumi.Input<string>;
+  /** The SSH private key of `spec.ssh.user` (a secret); absent: the SSH agent's. */
+  sshPrivateKey?: pulumi.Input<string>;
+  /** The preview identity's public key line, when the cluster has one (spec.ssh.preview). */
+  previewPublicKey?: string;
+  previewPassword?: pulumi.Input<string>;
   /** Each host's SSH host key by host name, from known_hosts. */
   hostKeys: Record<string, pulumi.Input<string> | undefined>;
   /** What each host showed at plan time (observe/hosts.ts), by host name. */
@@ -80,7 +84,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
     });
 
     const postgresqlConf = renderPostgresqlConf(spec);
-    const hbaBlock = renderHbaBlock(spec, { admin: ADMIN_ROLE, replication: REPLICATION_ROLE });
+    const preview = spec.ssh.preview && args.previewPublicKey ? { ...spec.ssh.preview, publicKey: args.previewPublicKey } : undefined;
+    const hbaBlock = renderHbaBlock(spec, {
+      admin: ADMIN_ROLE,
+      replication: REPLICATION_ROLE,
+      preview: preview ? PREVIEW_ROLE : undefined,
+    });
     const passfile = pulumi.secret(pulumi.output(args.replicationPassword).apply((pw) => renderPassfile(REPLICATION_ROLE, pw)));
     const clusterCpus = Math.max(...live.map((h) => args.observations[h.name].cpus));
     const configure = (host: HostSpec, after: pulumi.Resource[]) =>
@@ -108,6 +117,16 @@ export class PostgresCluster extends pulumi.ComponentResource {
       previous = c.applied;
     }
     const leaderConfiguration = configured.get(leader.name)!;
+    // one host after another: on hosts that share /etc (as the sandbox's do) two useradds would race
+    let previousAccess: pulumi.Resource[] = [];
+    for (const host of preview ? live : []) {
+      const access = new PreviewAccess(
+        `${name}-${host.name}-preview`,
+        { ssh: sshOf(host), user: preview!.user, publicKey: preview!.publicKey, roles: OBSERVED_ROLES },
+        { parent: this, dependsOn: previousAccess },
+      );
+      previousAccess = [access];
+    }
 
     const context: ClusterContext = { name, spec, leader, followers, observations: args.observations, sshOf, parent: this };
     // a leader change: former leaders stop (demote), then the new one is promoted
@@ -118,6 +137,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         adminPassword: args.adminPassword,
         replicationPassword: args.replicationPassword,
         adminLogin: args.adminLogin,
+        previewPassword: preview ? args.previewPassword : undefined,
         expectedVerifierHash: args.expectedHashes.replicationVerifier,
       },
       promoted,

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { LoginCheck } from "../observe/adminLogin";
 import { AdminRole } from "./adminRole";
-import { ADMIN_ROLE, REPLICATION_ROLE } from "../names";
+import { ADMIN_ROLE, PREVIEW_ROLE, REPLICATION_ROLE } from "../names";
 import { ClusterContext, drifted } from "./clusterContext";
 import { ReplicationRole } from "./replicationRole";
 import { secretVerifier } from "./verifier";
@@ -15,6 +15,8 @@ export interface RolesArgs {
   replicationPassword: pulumi.Input<string>;
   /** Whether the admin role logged in on the leader with its password at plan time. */
   adminLogin: LoginCheck;
+  /** The preview identity's pg_monitor role gets this password (absent: no such role). */
+  previewPassword?: pulumi.Input<string>;
   /** What the replication role's stored verifier should hash to. */
   expectedVerifierHash: string;
 }
@@ -70,5 +72,25 @@ export function clusterRoles(
     },
     { parent: c.parent },
   );
+  if (args.previewPassword !== undefined) {
+    // plan-time reads of a preview: pg_monitor's statistics, no table, no write
+    new postgresql.Role(
+      `${c.name}-preview`,
+      {
+        name: PREVIEW_ROLE,
+        login: true,
+        roles: ["pg_monitor"],
+        superuser: false,
+        createDatabase: false,
+        createRole: false,
+        replication: false,
+        connectionLimit: 5,
+        encryptedPassword: true,
+        validUntil: "infinity",
+        password: secretVerifier(PREVIEW_ROLE, args.previewPassword),
+      },
+      { parent: c.parent, provider, dependsOn: [replication] },
+    );
+  }
   return { admin, replication };
 }

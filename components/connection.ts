@@ -7,7 +7,8 @@ export interface SshAccess {
   address: pulumi.Input<string>;
   port: pulumi.Input<number>;
   user: pulumi.Input<string>;
-  privateKey: pulumi.Input<string>;
+  /** Absent: the deploy key comes from the SSH agent (SSH_AUTH_SOCK), and no key is in the state. */
+  privateKey?: pulumi.Input<string>;
   /** "ssh-ed25519 AAAA…": refuse any other host key. */
   hostKey?: pulumi.Input<string>;
 }
@@ -17,7 +18,7 @@ export function sshConnection(ssh: SshAccess): command.types.input.remote.Connec
     host: ssh.address,
     port: ssh.port,
     user: ssh.user,
-    privateKey: pulumi.secret(ssh.privateKey),
+    ...(ssh.privateKey === undefined ? {} : { privateKey: pulumi.secret(ssh.privateKey) }),
     hostKey: ssh.hostKey,
     // bounded: an unreachable host fails in about 30 s, never hangs an `up`
     perDialTimeout: 10,

@@ -7,7 +7,22 @@ import { PASSFILE_PATH } from "../render/hostScripts";
 import { REPLICATION_ROLE, slotName } from "../names";
 import { ClusterContext } from "./clusterContext";
 import { HostConfiguration } from "./hostConfiguration";
+import { HostObservation } from "../observe/hosts";
 import { Standby } from "./standby";
+
+/**
+ * What a follower's step says it saw at plan time, when the member is not a running standby of the
+ * leader's system: the step's input then differs from any run that left the member another way,
+ * so a stopped, demoted or foreign member never reads as converged.
+ */
+export function followerNote(seen: HostObservation, leader: HostObservation | undefined): string | undefined {
+  const ownSystem = !leader?.systemId || seen.systemId === leader.systemId;
+  if (seen.running && seen.standby && ownSystem) return undefined;
+  const system = ownSystem
+    ? `system ${seen.systemId || "none"}`
+    : `system ${seen.systemId || "none"} (the leader's is ${leader?.systemId})`;
+  return `${seen.running ? "running" : "stopped"}, ${seen.standby ? "a standby" : "not a standby"}, ${system}`;
+}
 
 export function standbySteps(
   c: ClusterContext,
@@ -32,8 +47,8 @@ export function standbySteps(
             ...access,
             slot: slotName(host.name),
             rebuild: host.rebuild ?? "",
-            // a standby found stopped at plan time gets its step run by this `up`
-            observed: c.observations[host.name].running ? undefined : "postgresql was not running",
+            // a member that is not a running standby of this cluster at plan time gets its step run
+            observed: followerNote(c.observations[host.name], c.observations[c.leader.name]),
           },
         },
         { parent: c.parent, dependsOn: [...after, ...configured.get(host.name)!.applied] },

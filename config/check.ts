@@ -23,6 +23,7 @@ const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const PG_NAME_MAX = 63;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 export class Checker {
   readonly problems: string[] = [];
@@ -79,6 +80,12 @@ export class Checker {
     const sslmode = this.string(raw, field, key, "require");
     if (!(SSLMODES as readonly string[]).includes(sslmode)) this.fail(`${key}.${field}`, `must be one of ${SSLMODES.join(", ")}`);
     return sslmode as SslMode;
+  }
+  /** A Unix user name (an SSH login); whether it is one. */
+  unixUser(value: string, key: string): boolean {
+    if (UNIX_USER.test(value)) return true;
+    this.fail(key, `is not a Unix user name: ${JSON.stringify(value)}`);
+    return false;
   }
   /** A role or database name as pg_hba.conf and SQL can carry it. */
   pgName(value: string, key: string): void {

@@ -5,6 +5,7 @@ import { WAY_BACK_ROLE } from "../names";
 import { hbaAddress } from "../render/pgHba";
 import { Checker, checkControlCharacters, isCidr, isObject } from "./check";
 import { MANAGED_SETTINGS, TUNED_SETTINGS } from "./postgresSettings";
+import { checkSetting } from "./settingsCatalogue";
 import {
   ClientSpec,
   ClusterSpec,
@@ -15,23 +16,25 @@ import {
   MigrationPhase,
   MigrationSpec,
   NAMESPACE,
+  PREVIEW_SECRET_KEY,
   RawStackConfig,
   SECRET_KEYS,
   SettingValue,
+  SshSpec,
   StackSpec,
   TOP_LEVEL_KEYS,
 } from "./spec";
 
 const CLUSTER_KEYS = ["name", "leader", "hosts", "port", "sslmode", "ssh", "adminAddresses", "clients", "settings", "tuning"];
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
-const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath"];
+const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath", "preview"];
+const PREVIEW_KEYS = ["user", "publicKeyPath"];
 const CLIENT_KEYS = ["database", "user", "address"];
 const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin", "wayBack", "checksums"];
 const SOURCE_KEYS = ["address", "port", "database", "user", "sslmode"];
 const TARGET_KEYS = ["cluster", "database"];
 const QUALIFIED_TABLE = /^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$/;
 const SETTING_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
-const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 function parseHost(c: Checker, raw: unknown, key: string): HostSpec {
   if (!isObject(raw)) {
@@ -92,7 +95,9 @@ function parseSettings(c: Checker, raw: unknown, key: string): Record<string, Se
       c.fail(`${key}.${name}`, "must be replica or logical (standbys need WAL)");
     else {
       const v = settingValue(c, value, `${key}.${name}`);
-      if (v !== undefined) settings[name] = v;
+      const problem = v === undefined ? undefined : checkSetting(name, v);
+      if (problem) c.fail(`${key}.${name}`, problem);
+      else if (v !== undefined) settings[name] = v;
     }
   }
   return settings;
@@ -117,9 +122,21 @@ function parseTuning(c: Checker, raw: unknown, key: string): ClusterSpec["tuning
       continue;
     }
     const v = settingValue(c, value, `${key}.${name}`);
-    if (v !== undefined) out[name] = v;
+    const problem = v === undefined ? undefined : checkSetting(name, v);
+    if (problem) c.fail(`${key}.${name}`, problem);
+    else if (v !== undefined) out[name] = v;
   }
   return out;
+}
+
+function parsePreview(c: Checker, raw: unknown, key: string, deployUser: string): SshSpec["preview"] {
+  const r = isObject(raw) ? raw : {};
+  if (!isObject(raw)) c.fail(key, "must be an object: {user, publicKeyPath}");
+  else c.knownKeys(r, PREVIEW_KEYS, key);
+  const user = c.string(r, "user", key, "pgr-preview");
+  if (c.unixUser(user, `${key}.user`) && user === deployUser)
+    c.fail(`${key}.user`, "must not be the deploy user: the preview key must not be able to change a host");
+  return { user, publicKeyPath: c.string(r, "publicKeyPath", key) };
 }
 
 function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
@@ -139,12 +156,13 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   const sshRaw = isObject(r.ssh) ? r.ssh : {};
   if (!isObject(r.ssh)) c.fail(`${key}.ssh`, "is required: {user, privateKeyPath, knownHostsPath}");
   else c.knownKeys(sshRaw, SSH_KEYS, `${key}.ssh`);
-  const ssh = {
+  const ssh: SshSpec = {
     user: c.string(sshRaw, "user", `${key}.ssh`),
-    privateKeyPath: c.string(sshRaw, "privateKeyPath", `${key}.ssh`),
+    privateKeyPath: c.string(sshRaw, "privateKeyPath", `${key}.ssh`, "") || undefined,
     knownHostsPath: c.string(sshRaw, "knownHostsPath", `${key}.ssh`, "") || undefined,
   };
-  if (ssh.user && !UNIX_USER.test(ssh.user)) c.fail(`${key}.ssh.user`, `is not a Unix user name: ${JSON.stringify(ssh.user)}`);
+  if (ssh.user) c.unixUser(ssh.user, `${key}.ssh.user`);
+  if (sshRaw.preview !== undefined) ssh.preview = parsePreview(c, sshRaw.preview, `${key}.ssh.preview`, ssh.user);
   const adminAddresses = c.array(r, "adminAddresses", key, true).map((a, i) => {
     if (typeof a !== "string" || !isCidr(a)) c.fail(`${key}.adminAddresses[${i}]`, `must be a CIDR, got ${JSON.stringify(a)}`);
     return String(a);
@@ -259,7 +277,13 @@ export function parseStackConfig(raw: RawStackConfig, present: Record<string, bo
     const guess = nearest(k, TOP_LEVEL_KEYS);
     c.fail(k, `is not a known key${guess ? `; did you mean ${JSON.stringify(`${NAMESPACE}:${guess}`)}?` : ""}`);
   }
-  const secrets: string[] = [...SECRET_KEYS, ...(raw.migration !== undefined && raw.migration !== null ? [MIGRATION_SECRET_KEY] : [])];
+  const withPreview =
+    Array.isArray(raw.clusters) && raw.clusters.some((cl) => isObject(cl) && isObject(cl.ssh) && cl.ssh.preview !== undefined);
+  const secrets: string[] = [
+    ...SECRET_KEYS,
+    ...(raw.migration !== undefined && raw.migration !== null ? [MIGRATION_SECRET_KEY] : []),
+    ...(withPreview ? [PREVIEW_SECRET_KEY] : []),
+  ];
   for (const key of secrets) {
     if (!present[key]) c.fail(key, `is required: pulumi config set --secret ${key} <value>`);
     else if (!secretKeys.has(key)) c.fail(key, `is stored in plaintext; it must be a secret: pulumi config set --secret ${key} <value>`);

@@ -25,6 +25,15 @@ export interface ClientSpec {
   address: string;
 }
 
+export interface SshSpec {
+  user: string;
+  /** The deploy key's file; absent: the deploy key is taken from the SSH agent (SSH_AUTH_SOCK), never stored. */
+  privateKeyPath?: string;
+  knownHostsPath?: string;
+  /** The preview identity: a user whose key the hosts restrict to the read-only observation. */
+  preview?: { user: string; publicKeyPath: string };
+}
+
 export interface ClusterSpec {
   name: string;
   leader: string;
@@ -33,7 +42,7 @@ export interface ClusterSpec {
   hosts: HostSpec[];
   port: number;
   sslmode: SslMode;
-  ssh: { user: string; privateKeyPath: string; knownHostsPath?: string };
+  ssh: SshSpec;
   adminAddresses: string[];
   clients: ClientSpec[];
   settings: Record<string, SettingValue>;
@@ -77,7 +86,9 @@ export class ConfigError extends Error {
 export const SECRET_KEYS = ["adminPassword", "replicationPassword"] as const;
 /** Required only with a migration: the source user's password. */
 export const MIGRATION_SECRET_KEY = "sourcePassword";
-export const TOP_LEVEL_KEYS = ["clusters", "migration", "protect", ...SECRET_KEYS, MIGRATION_SECRET_KEY];
+/** Required only with a preview identity: the password of its pg_monitor role. */
+export const PREVIEW_SECRET_KEY = "previewPassword";
+export const TOP_LEVEL_KEYS = ["clusters", "migration", "protect", ...SECRET_KEYS, MIGRATION_SECRET_KEY, PREVIEW_SECRET_KEY];
 
 export interface RawStackConfig {
   clusters?: unknown;

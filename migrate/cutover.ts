@@ -11,14 +11,19 @@ import {
   connect,
   copySequences,
   drain,
+  backendPid,
+  closeToSessions,
+  endEverySession,
   endSessions,
   freeze,
+  frozenState,
+  openToSessions,
   ident,
   runJob,
   sayer,
   sessionsOn,
-  snapshot,
   subscribedTables,
+  takeSnapshot,
   unfreeze,
   verify,
   waitForSmallLag,
@@ -45,7 +50,11 @@ export interface CutoverReport {
   sequencesSet: number;
   mismatches: string[];
   connectionsLeftOnSource: string[];
+  /** Superuser sessions on the source that the freeze ended (they could have written past it). */
+  superuserSessionsEnded?: string[];
   sourceReadOnly: boolean;
+  /** Set when this run finished a cutover an earlier run had switched already. */
+  resumed?: boolean;
   wayBackOpen?: boolean;
   /** Seconds each part of the write pause took: end sessions, drain, sequences, verify, switch. */
   pauseParts?: Record<string, number>;
@@ -63,32 +72,53 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
   const src = await connect(input.source, "source");
   const tgt = await connect(input.target, "target");
   const [sdb, tdb] = [input.source.database, input.target.database];
+  const late = input.checksumsAfterSwitch === true;
+  // opened now: nobody, this program included, opens a session on the source during the pause
+  const snapshots = late
+    ? ((await Promise.all([connect(input.source, "source"), connect(input.target, "target")])) as [Client, Client])
+    : undefined;
   let frozen = false;
   let switched = false;
   try {
     const already = await tgt.query("select 1 from pg_subscription where subname = $1", [input.subscription]);
-    if (already.rowCount === 0) throw new Error(`no subscription ${input.subscription} on the target: run the sync phase first`);
+    const left = await frozenState(src, sdb);
+    if (already.rowCount === 0) {
+      if (left.readOnly) return await finishInterrupted(src, tgt, input);
+      throw new Error(`no subscription ${input.subscription} on the target: run the sync phase first`);
+    }
+    if (left.closed || left.readOnly) {
+      // an earlier cutover was stopped inside its pause (killed, the host lost): start again from writable
+      await openToSessions(src, sdb);
+      await unfreeze(src, sdb);
+      await unfreeze(tgt, tdb);
+      say("an interrupted cutover had left the source frozen: unfrozen, starting again");
+    }
 
     // 0. the lag gate: the drain inside the pause is short
     const lagBefore = await waitForSmallLag(src, input.subscription, MAX_LAG_BEFORE_FREEZE, 600_000);
     say(`lag before the freeze: ${lagBefore} bytes`);
 
-    // 1. freeze: new sessions start read-only on both sides (the application writes nowhere
-    // until the switch); then the sessions that were open end
-    const since = await freeze(src, sdb);
+    // 1. freeze: the source takes no new session, and new sessions start read-only on both sides
+    // once it does again (the application writes nowhere until the switch); then every session
+    // that was open on the source ends, superusers' too, and the target's application sessions
+    await freeze(src, sdb);
+    await closeToSessions(src, sdb);
     frozen = true;
     const frozeAt = Date.now();
     const targetSince = await freeze(tgt, tdb);
-    say("source and target databases are read-only for new sessions");
+    say("source closed to new sessions; source and target read-only for new sessions");
     const parts: Record<string, number> = {};
     let mark = Date.now();
     const part = (name: string) => {
       parts[name] = (Date.now() - mark) / 1000;
       mark = Date.now();
     };
-    const ended = (await endSessions(src, sdb, since)) + (await endSessions(tgt, tdb, targetSince));
+    const keep = snapshots ? [await backendPid(snapshots[0])] : [];
+    const onSource = await endEverySession(src, sdb, keep);
+    const ended = onSource.ended + (await endSessions(tgt, tdb, targetSince));
     part("endSessions");
-    say(`${ended} application sessions ended`);
+    say(`${ended} sessions ended`);
+    if (onSource.superusers.length > 0) say(`superuser sessions ended on the source: ${onSource.superusers.join(", ")}`);
 
     // 2. drain: the subscription has confirmed everything the source wrote until now
     const lsn = await drain(src, input.subscription);
@@ -102,7 +132,6 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
 
     // 4. verify every published table, exactly (counts only when the checksums follow the switch)
     const tables = await subscribedTables(tgt, input.subscription);
-    const late = input.checksumsAfterSwitch === true;
     const { rows, mismatches } = await verify(src, tgt, tables, { checksums: !late });
     part("verify");
     say(`${tables.length} tables verified, ${rows} rows, ${mismatches.length} mismatches`);
@@ -115,33 +144,29 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
       say("way back ready: a subscription on the source will follow the target");
     }
 
-    // 6. who is still on the source (superusers, other tools): for the person cutting over
-    const left = await sessionsOn(src, sdb);
-    // both sides as verified, held for the checksums after the switch (the way back and the
+    // 6. both sides as verified, held for the checksums after the switch (the way back and the
     // application change them from the switch on)
-    const snapshots = late
-      ? ((await Promise.all([snapshot(input.source, "source"), snapshot(input.target, "target")])) as [Client, Client])
-      : undefined;
+    if (snapshots) await Promise.all(snapshots.map(takeSnapshot));
 
     // 7. the switch: the subscription (and its slot on the source) goes; the source stays read-only
     await tgt.query(`drop subscription ${ident(input.subscription)}`);
     switched = true;
+    await openToSessions(src, sdb);
     if (input.wayBack) await src.query(`alter subscription ${ident(input.wayBack.subscription)} enable`);
     await unfreeze(tgt, tdb);
     part("switch");
     const pause = (Date.now() - frozeAt) / 1000;
     say(`subscription dropped; writes go to the target now (write pause ${pause.toFixed(3)} s)`);
+    const leftOnSource = await sessionsOn(src, sdb);
     let checksumSeconds: number | undefined;
     if (snapshots) {
       const started = Date.now();
-      const late = await verify(src, tgt, tables, { checksums: true, snapshots }).finally(() =>
-        Promise.all(snapshots.map((c) => c.end().catch(() => undefined))),
-      );
+      const after = await verify(src, tgt, tables, { checksums: true, snapshots });
       checksumSeconds = (Date.now() - started) / 1000;
-      say(`checksums after the switch: ${late.mismatches.length} mismatches (${checksumSeconds.toFixed(3)} s)`);
-      if (late.mismatches.length > 0)
+      say(`checksums after the switch: ${after.mismatches.length} mismatches (${checksumSeconds.toFixed(3)} s)`);
+      if (after.mismatches.length > 0)
         throw new Error(
-          `the checksums after the switch differ (the counts were equal):\n  ${late.mismatches.join("\n  ")}\n${
+          `the checksums after the switch differ (the counts were equal):\n  ${after.mismatches.join("\n  ")}\n${
             input.wayBack ? "the way back is open: set the migration's phase to revert" : "the source is read-only, as it was at the switch"
           }`,
         );
@@ -149,12 +174,13 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     return {
       writePauseSeconds: pause,
       sessionsEnded: ended,
+      superuserSessionsEnded: onSource.superusers,
       drainedTo: lsn,
       tablesVerified: tables.length,
       rowsVerified: rows,
       sequencesSet: sequences,
       mismatches,
-      connectionsLeftOnSource: left,
+      connectionsLeftOnSource: leftOnSource,
       sourceReadOnly: true,
       ...(input.wayBack ? { wayBackOpen: true } : {}),
       pauseParts: parts,
@@ -164,17 +190,42 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
   } catch (e) {
     if (frozen && !switched) {
       if (input.wayBack) await closeWayBack(src, tgt, input.wayBack).catch(() => undefined);
+      await openToSessions(src, sdb).catch(() => undefined);
       await unfreeze(src, sdb).catch(() => undefined);
       await unfreeze(tgt, tdb).catch(() => undefined);
       say("nothing dropped: the source is writable again, the target still follows it");
     } else if (switched) {
+      await openToSessions(src, sdb).catch(() => undefined);
       await unfreeze(tgt, tdb).catch(() => undefined);
     }
     throw e;
   } finally {
-    await src.end().catch(() => undefined);
-    await tgt.end().catch(() => undefined);
+    for (const c of [src, tgt, ...(snapshots ?? [])]) await c.end().catch(() => undefined);
   }
+}
+
+/**
+ * A cutover stopped after its switch (the subscription is gone, the source frozen): finishes what
+ * the switch leaves to do, so that the application is never left with nowhere to write.
+ */
+async function finishInterrupted(src: Client, tgt: Client, input: CutoverInput): Promise<CutoverReport> {
+  await openToSessions(src, input.source.database);
+  if (input.wayBack) await src.query(`alter subscription ${ident(input.wayBack.subscription)} enable`).catch(() => undefined);
+  await unfreeze(tgt, input.target.database);
+  say("an interrupted cutover had switched already: the target takes writes, the source stays read-only");
+  return {
+    writePauseSeconds: 0,
+    sessionsEnded: 0,
+    drainedTo: "",
+    tablesVerified: 0,
+    rowsVerified: 0,
+    sequencesSet: 0,
+    mismatches: [],
+    connectionsLeftOnSource: await sessionsOn(src, input.source.database),
+    sourceReadOnly: true,
+    resumed: true,
+    ...(input.wayBack ? { wayBackOpen: true } : {}),
+  };
 }
 
 if (require.main === module) void runJob<CutoverInput>("cutover", cutover);

@@ -23,6 +23,8 @@ export async function connect(e: Endpoint, what: string): Promise<Client> {
   }
   // the database may be frozen already (a way back): this session's own statements must write
   await c.query("set default_transaction_read_only = off");
+  // no wait inside a write pause is unbounded: a lock held elsewhere fails the step, which unfreezes
+  await c.query("set lock_timeout = '10s'");
   return c;
 }
 
@@ -34,6 +36,58 @@ export async function freeze(c: Client, db: string): Promise<Date> {
 
 export async function unfreeze(c: Client, db: string): Promise<void> {
   await c.query(`alter database ${ident(db)} reset default_transaction_read_only`);
+}
+
+/**
+ * For the write pause: nobody, superusers included, opens a session on the database (a read-only
+ * default is only a default: SET, BEGIN READ WRITE or a role setting override it).
+ */
+export async function closeToSessions(c: Client, db: string): Promise<void> {
+  await c.query(`alter database ${ident(db)} with allow_connections false`);
+}
+
+export async function openToSessions(c: Client, db: string): Promise<void> {
+  await c.query(`alter database ${ident(db)} with allow_connections true`);
+}
+
+/** Whether a database refuses new sessions (closeToSessions) and whether new sessions start read-only (freeze). */
+export async function frozenState(c: Client, db: string): Promise<{ closed: boolean; readOnly: boolean }> {
+  const r = await c.query(
+    `select not d.datallowconn as closed,
+            coalesce((select 'default_transaction_read_only=on' = any(s.setconfig) from pg_db_role_setting s
+                       where s.setdatabase = d.oid and s.setrole = 0), false) as read_only
+       from pg_database d where d.datname = $1`,
+    [db],
+  );
+  return { closed: r.rows[0]?.closed === true, readOnly: r.rows[0]?.read_only === true };
+}
+
+/**
+ * Ends every client session on the database but this one and `keep`, superusers included;
+ * returns how many, and who the superusers were (user@address (application)).
+ */
+export async function endEverySession(c: Client, db: string, keep: number[]): Promise<{ ended: number; superusers: string[] }> {
+  let ended = 0;
+  const superusers: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const r = await c.query(
+      `select r.rolsuper as su, coalesce(a.usename, '?') || '@' || coalesce(host(a.client_addr), 'local') || ' (' ||
+              coalesce(nullif(a.application_name, ''), 'no name') || ')' as who, pg_terminate_backend(a.pid) as gone
+         from pg_stat_activity a join pg_roles r on r.oid = a.usesysid
+        where a.datname = $1 and a.backend_type = 'client backend' and a.pid <> pg_backend_pid() and a.pid <> all($2::int[])`,
+      [db, keep],
+    );
+    ended += r.rowCount ?? 0;
+    for (const row of r.rows) if (row.su && !superusers.includes(String(row.who))) superusers.push(String(row.who));
+    if ((r.rowCount ?? 0) === 0) break;
+    await sleep(5);
+  }
+  return { ended, superusers };
+}
+
+/** The server process of a session, to keep it when the others end. */
+export async function backendPid(c: Client): Promise<number> {
+  return Number((await c.query("select pg_backend_pid() as p")).rows[0].p);
 }
 
 /** Ends the non-superuser sessions opened on the database before `since`; returns how many. */
@@ -149,9 +203,8 @@ export async function verify(
   return { rows, mismatches };
 }
 
-/** A session holding a repeatable-read snapshot of the database as it is now. */
-export async function snapshot(e: Endpoint, what: string): Promise<Client> {
-  const c = await connect(e, what);
+/** Takes a repeatable-read snapshot of the database as it is now, on a session opened beforehand. */
+export async function takeSnapshot(c: Client): Promise<Client> {
   await c.query("begin isolation level repeatable read read only");
   await c.query("select 1");
   return c;

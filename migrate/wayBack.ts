@@ -15,11 +15,13 @@ import { Endpoint } from "../lib/endpoint";
 import { conninfoValue, sqlLiteral as lit } from "../render/quote";
 import { scramVerifier } from "../render/scram";
 import {
+  closeToSessions,
   connect,
   copySequences,
   drain,
-  endSessions,
+  endEverySession,
   freeze,
+  openToSessions,
   ident,
   runJob,
   sayer,
@@ -123,15 +125,19 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
   const [sdb, tdb] = [input.source.database, input.target.database];
   const w = input.wayBack;
   let frozen = false;
+  let closed = false;
   try {
     const sub = await src.query("select subenabled from pg_subscription where subname = $1", [w.subscription]);
     if (sub.rowCount === 0) throw new Error(`no subscription ${w.subscription} on the source: the way back was not opened at the cutover`);
 
-    const since = await freeze(tgt, tdb);
+    // the target takes no new session during the pause, and every open one ends, superusers' too
+    await freeze(tgt, tdb);
+    await closeToSessions(tgt, tdb);
     frozen = true;
     const frozeAt = Date.now();
-    const ended = await endSessions(tgt, tdb, since);
-    say(`target database read-only; ${ended} application sessions ended`);
+    const { ended, superusers } = await endEverySession(tgt, tdb, []);
+    say(`target database closed and read-only; ${ended} sessions ended`);
+    if (superusers.length > 0) say(`superuser sessions ended on the target: ${superusers.join(", ")}`);
     const lsn = await drain(tgt, w.subscription);
     say(`drained: the source has every change up to ${lsn}`);
     const sequences = await copySequences(tgt, src, input.sequenceMargin);
@@ -142,7 +148,9 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
       throw new Error(`verification failed (target against source), nothing dropped:\n  ${mismatches.join("\n  ")}`);
     const left = await sessionsOn(tgt, tdb);
     await closeWayBack(src, tgt, w);
+    closed = true;
     await unfreeze(src, sdb);
+    await openToSessions(tgt, tdb);
     const pause = (Date.now() - frozeAt) / 1000;
     say(`way back taken: writes go to the source again (write pause ${pause.toFixed(3)} s)`);
     return {
@@ -158,8 +166,15 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
     };
   } catch (e) {
     if (frozen) {
-      await unfreeze(tgt, tdb).catch(() => undefined);
-      say("nothing dropped: the target is writable again, the source still follows it");
+      await openToSessions(tgt, tdb).catch(() => undefined);
+      if (closed) {
+        // the way back is gone: the target stays read-only, the source is where writes go
+        await unfreeze(src, sdb).catch(() => undefined);
+        say("the way back is closed: the source takes the writes, the target stays read-only");
+      } else {
+        await unfreeze(tgt, tdb).catch(() => undefined);
+        say("nothing dropped: the target is writable again, the source still follows it");
+      }
     }
     throw e;
   } finally {

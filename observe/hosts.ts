@@ -9,6 +9,7 @@ import { PASSFILE_PATH } from "../render/hostScripts";
 import { shellQuote, sqlLiteral } from "../render/quote";
 import { HostFacts } from "../render/tuning";
 import { REPLICATION_ROLE } from "../names";
+import { Identity } from "./identity";
 
 export interface HostObservation extends HostFacts {
   /** Which of the roles the program manages exist on the host's server (read as postgres, peer authentication). */
@@ -25,7 +26,7 @@ export interface HostObservation extends HostFacts {
   replicationVerifierHash: string;
 }
 
-export type HostObserver = (cluster: ClusterSpec, host: HostSpec, roles: string[]) => Promise<HostObservation>;
+export type HostObserver = (cluster: ClusterSpec, host: HostSpec, roles: string[], identity?: Identity) => Promise<HostObservation>;
 
 export class HostUnreachable extends Error {
   constructor(cluster: string, host: HostSpec, why: string) {
@@ -36,13 +37,23 @@ export class HostUnreachable extends Error {
 
 const TIMEOUT_MS = 20_000;
 
-export function sshArgs(cluster: ClusterSpec, host: HostSpec): string[] {
+/** Who logs in: the preview identity's user and key, or the deploy user with its key file or the SSH agent's keys. */
+function login(cluster: ClusterSpec, identity: Identity): string[] {
+  if (identity.kind === "preview") {
+    return ["-i", identity.sshKeyFile, "-o", "IdentitiesOnly=yes", "-l", cluster.ssh.preview?.user ?? ""];
+  }
+  const key = cluster.ssh.privateKeyPath ? ["-i", cluster.ssh.privateKeyPath, "-o", "IdentitiesOnly=yes"] : [];
+  return [...key, "-l", cluster.ssh.user];
+}
+
+export function sshArgs(cluster: ClusterSpec, host: HostSpec, identity: Identity = { kind: "deploy" }): string[] {
   const trust = cluster.ssh.knownHostsPath
     ? ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${cluster.ssh.knownHostsPath}`]
     : ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
   return [
-    ...["-i", cluster.ssh.privateKeyPath, "-p", String(host.sshPort), "-l", cluster.ssh.user],
-    ...["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR"],
+    ...login(cluster, identity),
+    ...["-p", String(host.sshPort)],
+    ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR"],
     ...["-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=2", "-F", "/dev/null"],
     ...trust,
     "--",
@@ -51,7 +62,7 @@ export function sshArgs(cluster: ClusterSpec, host: HostSpec): string[] {
 }
 
 /** The probe script: fixed text but for the role names, quoted for SQL and then for the shell. */
-function probeScript(roles: string[]): string {
+export function probeScript(roles: string[]): string {
   const query = shellQuote(`select string_agg(rolname, ',') from pg_roles where rolname in (${roles.map(sqlLiteral).join(", ")})`);
   const verifier = shellQuote(`select rolpassword from pg_authid where rolname = ${sqlLiteral(REPLICATION_ROLE)}`);
   return [
@@ -66,9 +77,11 @@ function probeScript(roles: string[]): string {
   ].join("; ");
 }
 
-export const observeHostOverSsh: HostObserver = (cluster, host, roles) =>
+export const observeHostOverSsh: HostObserver = (cluster, host, roles, identity = { kind: "deploy" }) =>
   new Promise((resolve, reject) => {
-    const child = spawn("ssh", [...sshArgs(cluster, host), probeScript(roles)], { stdio: ["ignore", "pipe", "pipe"] });
+    // the preview key runs the observation the host installed, whatever it asks for
+    const command = identity.kind === "preview" ? "observe" : probeScript(roles);
+    const child = spawn("ssh", [...sshArgs(cluster, host, identity), command], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     const timer = setTimeout(() => {
@@ -112,6 +125,6 @@ export function setHostObserver(o: HostObserver): void {
   observer = o;
 }
 
-export function observeHost(cluster: ClusterSpec, host: HostSpec, roles: string[]): Promise<HostObservation> {
-  return observer(cluster, host, roles);
+export function observeHost(cluster: ClusterSpec, host: HostSpec, roles: string[], identity?: Identity): Promise<HostObservation> {
+  return observer(cluster, host, roles, identity);
 }

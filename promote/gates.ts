@@ -1,7 +1,7 @@
 // The pure checks of a promotion (promote/promote.ts): did the FROM stack's last update succeed
 // at this very commit, is it healthy, what does TO's configuration differ in beyond what is
-// per-environment, and would TO's preview delete or replace something that holds data.
-import { isDataBearing } from "../lib/dataBearing";
+// per-environment, and would TO's preview do something destructive (lose data, rebuild a standby, change the leader, cut over).
+import { ResourceChange, risks } from "../report/markdown";
 import type { ReplicationState } from "../observe/replication";
 
 export interface UpdateRecord {
@@ -78,9 +78,9 @@ export function configDifferences(
   return keys.filter((k) => a.get(k) !== b.get(k)).map((k) => `${k}: ${from} ${a.get(k) ?? "(unset)"}, ${to} ${b.get(k) ?? "(unset)"}`);
 }
 
-/** The planned operations that lose data: a delete or replace of a data-bearing resource. */
-export function dataLoss(changes: { op: string; type: string; name: string }[]): string[] {
-  return changes
-    .filter((c) => (c.op === "delete" || c.op.includes("replace")) && isDataBearing(c.type))
-    .map((c) => `${c.op} of ${c.type.split(":").pop()} ${c.name}`);
+/** The planned operations a promotion stops at: those the report counts as destructive (report/markdown.ts). */
+export function destructive(stack: string, changes: ResourceChange[]): string[] {
+  return risks({ stack, counts: {}, changes })
+    .filter((r) => r.destructive)
+    .map((r) => r.text);
 }

@@ -3,8 +3,9 @@
 // 2. FROM is healthy now: every standby streaming (read live on each leader), lag under
 //    PGR_MAX_LAG_BYTES, no migration in the middle of its cutover;
 // 3. prints the configuration TO differs in, beyond hosts, addresses and secrets;
-// 4. previews TO with the policy pack (mandatory on production): a delete or replace of a
-//    data-bearing resource stops here unless ALLOW_DATA_LOSS=1;
+// 4. previews TO with the policy pack (mandatory on production): what the report counts as
+//    destructive (data-bearing deletes or replaces, standby rebuilds, leader changes, cutovers)
+//    stops here unless ALLOW_DATA_LOSS=1;
 // 5. updates TO with the policy pack, constrained to the plan of that preview (or of one a person
 //    reviewed: PLAN_ONLY=1 PLAN=file saves it, PLAN=file applies it), then previews TO again: it
 //    must show no change.
@@ -16,12 +17,17 @@ import { ConfigMap, EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/au
 import { slotName } from "../names";
 import { readReplicationState } from "../observe/replication";
 import { policyOptions } from "../policy/options";
-import { configDifferences, dataLoss, healthProblems, historyProblem, migrationProblem } from "./gates";
+import { takeStackPassphrases } from "../lib/stackPassphrase";
+import { configDifferences, destructive, healthProblems, historyProblem, migrationProblem } from "./gates";
+import { ResourceChange, resourceChange } from "../report/markdown";
 
 const ROOT = process.env.PGR_PROJECT_DIR ?? path.resolve(__dirname, "..");
 const say = (line: string) => process.stdout.write(`promote: ${line}\n`);
 
 class Refused extends Error {}
+
+// FROM and TO each open their secrets with their own passphrase (scripts/passphrase.sh decided them)
+const passphraseOf = takeStackPassphrases();
 
 function plainConfig(c: ConfigMap): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -67,9 +73,9 @@ async function promote(fromName: string, toName: string): Promise<void> {
   const head = execFileSync("git", ["-C", ROOT, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
   if (execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim())
     throw new Refused("the checkout has uncommitted changes: promote a commit");
-  const from = await LocalWorkspace.selectStack({ stackName: fromName, workDir: ROOT });
+  const from = await LocalWorkspace.selectStack({ stackName: fromName, workDir: ROOT }, { envVars: passphraseOf(fromName) });
   // a TO never deployed in this backend (a new environment) is created: its first update is the promotion
-  const to = await LocalWorkspace.createOrSelectStack({ stackName: toName, workDir: ROOT });
+  const to = await LocalWorkspace.createOrSelectStack({ stackName: toName, workDir: ROOT }, { envVars: passphraseOf(toName) });
 
   const history = await from.history(20);
   const gate = historyProblem(fromName, history, head);
@@ -119,10 +125,10 @@ async function promote(fromName: string, toName: string): Promise<void> {
 
 /** TO's preview with the policy pack, its plan saved; refuses data loss unless allowed. Returns what it imports. */
 async function previewInto(to: Stack, plan: string): Promise<string[]> {
-  const changes: { op: string; type: string; name: string }[] = [];
+  const changes: ResourceChange[] = [];
   const onEvent = (e: EngineEvent) => {
     const m = e.resourcePreEvent?.metadata;
-    if (m) changes.push({ op: m.op, type: m.type, name: m.urn.split("::").pop() ?? m.urn });
+    if (m) changes.push(resourceChange(m));
   };
   const preview = await to.preview({ ...policyOptions(to.name), onEvent, plan }).catch((e: Error) => {
     throw new Refused(
@@ -133,9 +139,9 @@ async function previewInto(to: Stack, plan: string): Promise<string[]> {
         .join("\n")}`,
     );
   });
-  const loss = dataLoss(changes);
+  const loss = destructive(to.name, changes);
   if (loss.length > 0 && process.env.ALLOW_DATA_LOSS !== "1")
-    throw new Refused(`${to.name}'s preview would lose data (set ALLOW_DATA_LOSS=1 to go on):\n  ${loss.join("\n  ")}`);
+    throw new Refused(`${to.name}'s preview is destructive (set ALLOW_DATA_LOSS=1 to go on):\n  ${loss.join("\n  ")}`);
   say(`${to.name} preview: ${JSON.stringify(preview.changeSummary)}`);
   return changes.filter((c) => c.op === "import").map((c) => c.name);
 }

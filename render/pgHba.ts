@@ -7,6 +7,8 @@ export const HBA_END = "# END pg-replication";
 export interface HbaRoles {
   admin: string;
   replication: string;
+  /** The preview identity's pg_monitor role: plan-time reads from where `pulumi` runs. */
+  preview?: string;
 }
 
 /** A host's address as a pg_hba.conf address: a /32 or /128 of an IP, or a host name as is. */
@@ -37,6 +39,8 @@ export function renderHbaBlock(cluster: ClusterSpec, roles: HbaRoles): string {
   const repl = hbaName(roles.replication);
   const lines = [HBA_BEGIN];
   for (const cidr of cluster.adminAddresses) lines.push(line("host", "all", admin, cidr, "scram-sha-256"));
+  if (roles.preview)
+    for (const cidr of cluster.adminAddresses) lines.push(line("host", "postgres", hbaName(roles.preview), cidr, "scram-sha-256"));
   for (const h of cluster.hosts) lines.push(line("host", "replication", repl, hbaAddress(h.address), "scram-sha-256"));
   lines.push(line("host", "all", repl, "0.0.0.0/0", "reject"));
   lines.push(line("host", "all", repl, "::/0", "reject"));

@@ -15,6 +15,25 @@ export interface ResourceChange {
   newInputs: Record<string, unknown>;
 }
 
+/** A resource's planned step as an engine event describes it. */
+export function resourceChange(m: {
+  op: string;
+  type: string;
+  urn: string;
+  diffs?: string[];
+  old?: { inputs?: unknown };
+  new?: { inputs?: unknown };
+}): ResourceChange {
+  return {
+    op: m.op,
+    type: m.type,
+    name: m.urn.split("::").pop() ?? m.urn,
+    diffs: m.diffs ?? [],
+    oldInputs: (m.old?.inputs ?? {}) as Record<string, unknown>,
+    newInputs: (m.new?.inputs ?? {}) as Record<string, unknown>,
+  };
+}
+
 export interface StackPreview {
   stack: string;
   error?: string;
@@ -103,32 +122,54 @@ export function changedLines(before: unknown, after: unknown): string[] {
 
 const settingOf = (line: string) => /^[+-] ([a-z_][a-z0-9_]*) = /.exec(line)?.[1];
 
-/** The operations in a stack's preview that can cost data or availability, one line each. */
-export function attention(p: StackPreview): string[] {
-  const found: string[] = [];
+/** A rebuild token as a follow step's script holds it ("" when none is set). */
+function tokenIn(script: unknown): string {
+  const raw = /^token=(.*)$/m.exec(String(script ?? ""))?.[1] ?? "";
+  return raw.replace(/^'(.*)'$/, "$1");
+}
+
+/** Something a preview would do that a reviewer must see; `destructive` ones also stop a promotion. */
+export interface Risk {
+  text: string;
+  destructive: boolean;
+}
+
+/** The operations in a stack's preview that can cost data or availability. */
+export function risks(p: StackPreview): Risk[] {
+  const found: Risk[] = [];
+  const add = (text: string, destructive: boolean) => found.push({ text, destructive });
   for (const c of p.changes) {
     const where = `\`${p.stack}\` ${c.name}`;
     if ((c.op === "delete" || c.op.includes("replace")) && isDataBearing(c.type))
-      found.push(`${where}: ${c.op} of a ${c.type.split(":").pop()}`);
+      add(`${where}: ${c.op} of a ${c.type.split(":").pop()}`, true);
     if (c.type !== "command:remote:Command" && c.type !== "command:local:Command") continue;
     const lines = changedLines(c.oldInputs.stdin, c.newInputs.stdin);
-    if (c.name.endsWith("-follow") && lines.some((l) => /^[+-] token=/.test(l)))
-      found.push(`${where}: standby rebuild (its data directory is replaced by a copy of the leader)`);
-    if (c.name.endsWith("-lead") && c.op !== "create" && lines.some((l) => /^[+-] # pg-replication: the leader on /.test(l))) {
-      found.push(`${where}: leader change (the old leader is stopped, this one promoted)`);
+    if (c.name.endsWith("-follow")) {
+      const [before, after] = [tokenIn(c.oldInputs.stdin), tokenIn(c.newInputs.stdin)];
+      // only a new, non-empty token is a request to rebuild; a member joining (a former leader) keeps its data when it can
+      if (c.op !== "create" && after !== "" && after !== before)
+        add(`${where}: standby rebuild (its data directory is replaced by a copy of the leader)`, true);
+      else if (c.op === "create") add(`${where}: becomes a standby: rejoins without a copy; rebuilt only if its history diverged`, false);
     }
+    if (c.name.endsWith("-lead") && c.op !== "create" && lines.some((l) => /^[+-] # pg-replication: the leader on /.test(l)))
+      add(`${where}: leader change (the old leader is stopped, this one promoted)`, true);
     if (c.name.endsWith("-cutover") && c.op === "create")
-      found.push(`${where}: migration cutover (writes on the source are frozen, then it stays read-only)`);
-    if (c.name.endsWith("-subscription") && c.op === "delete") found.push(`${where}: migration phase change (the subscription step ends)`);
+      add(`${where}: migration cutover (writes on the source are frozen, then it stays read-only)`, true);
+    if (c.name.endsWith("-subscription") && c.op === "delete") add(`${where}: migration phase change (the subscription step ends)`, false);
     if (c.name.endsWith("-revert") && c.op === "create")
-      found.push(`${where}: migration revert (writes on the target are frozen, the application goes back to the source)`);
+      add(`${where}: migration revert (writes on the target are frozen, the application goes back to the source)`, true);
     if (c.name.endsWith("-apply")) {
       const restart = [...new Set(lines.map(settingOf).filter((s): s is string => !!s && POSTMASTER_SETTINGS.has(s)))];
       if (restart.length > 0)
-        found.push(`${where}: PostgreSQL restart for ${restart.join(", ")} (rolled: standbys first, the leader last)`);
+        add(`${where}: PostgreSQL restart for ${restart.join(", ")} (rolled: standbys first, the leader last)`, false);
     }
   }
-  return [...found, ...standbysBelowLeader(p)];
+  return [...found, ...standbysBelowLeader(p).map((text) => ({ text, destructive: false }))];
+}
+
+/** The risks, one line each, as the report lists them. */
+export function attention(p: StackPreview): string[] {
+  return risks(p).map((r) => r.text);
 }
 
 /** The value each `name = value` line of a rendered conf sets last (a later line wins, as in PostgreSQL). */

@@ -5,7 +5,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { policyOptions } from "../policy/options";
-import { ResourceChange, StackPreview, renderReport } from "./markdown";
+import { takeStackPassphrases } from "../lib/stackPassphrase";
+import { StackPreview, renderReport, resourceChange } from "./markdown";
 
 // the project to preview: this repository, or PGR_PREVIEW_DIR (a copy of it, for the tests)
 const ROOT = process.env.PGR_PREVIEW_DIR ?? path.resolve(__dirname, "..");
@@ -21,23 +22,19 @@ function stacksOfRepo(): string[] {
 
 const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
 
+// each stack opens its secrets with its own passphrase (scripts/passphrase.sh decided them)
+const passphraseOf = takeStackPassphrases();
+
 async function previewStack(stackName: string): Promise<StackPreview> {
   const result: StackPreview = { stack: stackName, counts: {}, changes: [], policies: [], unchanged: [] };
   const errors: string[] = [];
   try {
     // a stack never deployed in this backend is previewed as new: everything it would create
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: ROOT });
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: ROOT }, { envVars: passphraseOf(stackName) });
     const onEvent = (e: EngineEvent) => {
       const m = e.resourcePreEvent?.metadata;
       if (m && m.type !== "pulumi:pulumi:Stack") {
-        const change: ResourceChange = {
-          op: m.op,
-          type: m.type,
-          name: nameOf(m.urn),
-          diffs: m.diffs ?? [],
-          oldInputs: (m.old?.inputs ?? {}) as Record<string, unknown>,
-          newInputs: (m.new?.inputs ?? {}) as Record<string, unknown>,
-        };
+        const change = resourceChange(m);
         if (m.op !== "same") result.changes.push(change);
         else result.unchanged?.push(change);
       }

@@ -44,8 +44,26 @@ if [[ -e $SUDOERS_FILE ]]; then
   rm -f "$SUDOERS_FILE"
 fi
 
+if [[ -f $AGENT_PID ]]; then
+  pid=$(cat "$AGENT_PID")
+  # only an ssh-agent this sandbox started: check the process is one before stopping it
+  if [[ -n $pid ]] && [[ $(cat "/proc/$pid/comm" 2> /dev/null) == ssh-agent ]]; then
+    say "stopping the deploy key's SSH agent (pid $pid)"
+    kill -TERM "$pid" 2> /dev/null || true
+  fi
+  rm -f "$AGENT_PID" "$AGENT_SOCK"
+fi
+
 if [[ $purge == yes ]]; then
   [[ $rc -eq 0 ]] || die "a postmaster could not be stopped; not purging"
+  # the sandbox's hosts share this machine's /etc and /usr/local: what a stack's preview
+  # identity installed on them is here too
+  if getent passwd pgr-preview > /dev/null; then
+    say "removing user pgr-preview"
+    userdel --remove pgr-preview 2> /dev/null || userdel pgr-preview
+  fi
+  rm -f /etc/sudoers.d/pg-replication-preview
+  rm -rf /usr/local/lib/pg-replication
   if getent passwd "$SSH_USER" > /dev/null; then
     say "removing user $SSH_USER"
     userdel "$SSH_USER"

@@ -17,6 +17,8 @@ DEPLOY_HOME=$STATE/deploy-home
 SUDOERS_FILE=/etc/sudoers.d/90-pg-replication-sandbox
 SSH_CONFIG=$STATE/ssh_config
 STATE_MARKER=$STATE/.pg-replication-sandbox
+AGENT_SOCK=$STATE/agent.sock
+AGENT_PID=$STATE/agent.pid
 SSHD=/usr/sbin/sshd
 
 HOST_NAMES=()

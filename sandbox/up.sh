@@ -53,6 +53,11 @@ setup_state() {
     echo "  generating client key $STATE/id_ed25519"
     ssh-keygen -q -t ed25519 -N '' -C pg-replication-sandbox -f "$STATE/id_ed25519"
   }
+  # the preview identity's key: a stack with ssh.preview installs it behind a forced command
+  [[ -f $STATE/preview_ed25519 ]] || {
+    echo "  generating preview key $STATE/preview_ed25519"
+    ssh-keygen -q -t ed25519 -N '' -C pg-replication-sandbox-preview -f "$STATE/preview_ed25519"
+  }
   for name in "${HOST_NAMES[@]}"; do
     h=$(host_dir "$name")
     install -d -m 755 "$h"
@@ -113,11 +118,10 @@ ListenAddress $addr
 HostKey $h/ssh_host_ed25519_key
 PidFile $h/sshd.pid
 PubkeyAuthentication yes
-AuthorizedKeysFile $DEPLOY_HOME/.ssh/authorized_keys
+AuthorizedKeysFile .ssh/authorized_keys
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin no
-AllowUsers $SSH_USER
 UsePAM no
 # a real Debian host gets its locale from /etc/default/locale via PAM
 SetEnv LANG=C.UTF-8
@@ -160,6 +164,18 @@ setup_user() {
     echo "  wrote $SUDOERS_FILE"
   fi
   rm -f "$tmp"
+}
+
+# An SSH agent holding the deploy key, as a deploy job's runner has one: stacks without
+# ssh.privateKeyPath (sandbox-staging, sandbox-production) log in through it.
+setup_agent() {
+  local pid
+  pid=$(cat "$AGENT_PID" 2> /dev/null || true)
+  if [[ -n $pid && -S $AGENT_SOCK ]] && kill -0 "$pid" 2> /dev/null; then return 0; fi
+  rm -f "$AGENT_SOCK"
+  say "starting the deploy key's SSH agent at $AGENT_SOCK"
+  ssh-agent -a "$AGENT_SOCK" -s | sed -n 's/^SSH_AGENT_PID=\([0-9]*\);.*/\1/p' > "$AGENT_PID"
+  SSH_AUTH_SOCK=$AGENT_SOCK ssh-add -q "$STATE/id_ed25519"
 }
 
 setup_network() {
@@ -305,6 +321,7 @@ install_packages
 say "state directory $STATE"
 setup_state
 setup_user
+setup_agent
 say "network"
 setup_network
 say "sshd per host"

@@ -20,3 +20,6 @@ export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true
 # type checking is `make typecheck`'s job (CI runs it first): skipping it in every engine run saves ~2 s
 export PULUMI_NODEJS_TRANSPILE_ONLY=${PULUMI_NODEJS_TRANSPILE_ONLY:-true}
 export PULUMI_CREDENTIAL_STORE=${PULUMI_CREDENTIAL_STORE:-plaintext}
+# stacks without ssh.privateKeyPath log in through an SSH agent; the sandbox keeps one for its
+# deploy key (a deploy job's runner brings its own)
+if [ -z "${SSH_AUTH_SOCK:-}" ] && [ -S "$PGR_SANDBOX_DIR/agent.sock" ]; then export SSH_AUTH_SOCK="$PGR_SANDBOX_DIR/agent.sock"; fi

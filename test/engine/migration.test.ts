@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { devStack } from "../support/devStack";
-import { OrderWriter, insertOrder } from "../support/load";
+import { OrderWriter, SuperuserWriter, insertOrder } from "../support/load";
 import { host, psql, ssh, sshOk } from "../support/sandbox";
 
 const SOURCE_PASSWORD = "m1grat0r-source-pw";
@@ -124,7 +124,11 @@ describe("a migration from the old server onto the cluster", function () {
 
   it("cuts over under the writer: 0 rows lost, sequences ahead, the target takes writes", async () => {
     dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
+    // a superuser writing past the read-only default: the freeze must hold against it too
+    const rogue = new SuperuserWriter("migrator", SOURCE_PASSWORD);
+    rogue.start();
     const out = await dev.upAsync();
+    await rogue.stop();
     const report = (
       dev.outputs().migration as {
         cutoverReport: {
@@ -157,6 +161,13 @@ describe("a migration from the old server onto the cluster", function () {
       "every order the source acknowledged is on the target",
     );
     assert.ok(Math.min(...app.onTarget) > Math.max(...app.onSource), "the target's ids continue after the source's");
+    assert.ok(rogue.acknowledged.length > 0, "the superuser wrote before the freeze");
+    assert.deepEqual(
+      rogue.acknowledged.filter((id) => !onTarget.has(id)),
+      [],
+      `every order a superuser's session had acknowledged on the source is on the target (its session: ${rogue.stoppedBy})`,
+    );
+    assert.match(out, /superuser sessions ended on the source: migrator@/);
     assert.match(
       psql("old", "select setconfig::text from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase where d.datname = 'appdb'"),
       /default_transaction_read_only=on/,

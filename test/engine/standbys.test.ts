@@ -42,7 +42,7 @@ describe("warm standbys through the engine", function () {
     const directory = dataDirectory("pg3");
     sshOk("pg3", "sudo -n pg_ctlcluster 15 main stop -m fast");
     const preview = dev.run(["preview", "--diff"]);
-    assert.match(preview.stdout, /observed at plan time: postgresql was not running/);
+    assert.match(preview.stdout, /observed at plan time: stopped, a standby, system \d+/);
     const out = dev.up();
     assert.match(out, /pg3: the standby was stopped: starting it \(its data is kept\)/);
     await eventually("pg3 streams from pg1", () => streamingFrom("pg3", "pg1"));

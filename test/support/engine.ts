@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { SANDBOX_DIR } from "./sandbox";
 
 const ROOT = path.resolve(__dirname, "../..");
 /** What the program needs to run: index.ts and every file it imports (test/unit/engineCopy.test.ts). */
@@ -17,6 +18,7 @@ export const PROJECT_FILES = [
   "observe",
   "lib",
   "migrate",
+  "host",
 ];
 
 export interface Result {
@@ -40,6 +42,8 @@ export class EngineProject {
       ...process.env,
       PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".state")}`,
       PULUMI_CONFIG_PASSPHRASE: passphrase,
+      // the deploy key's agent (sandbox/up.sh): stacks without ssh.privateKeyPath log in through it
+      SSH_AUTH_SOCK: path.join(SANDBOX_DIR, "agent.sock"),
     };
   }
 

@@ -200,3 +200,41 @@ export async function insertOrder(member: string, password: string): Promise<num
     await c.end().catch(() => undefined);
   }
 }
+
+/**
+ * A superuser's script on the old server that writes past a read-only default (`SET
+ * default_transaction_read_only = off`), as an admin's cron job might, until its session is
+ * taken from it or it cannot get one: what it had acknowledged must be on the target.
+ */
+export class SuperuserWriter {
+  readonly acknowledged: number[] = [];
+  stoppedBy = "";
+  private stopped = false;
+  private done?: Promise<void>;
+  constructor(
+    private readonly user: string,
+    private readonly password: string,
+  ) {}
+  start(): void {
+    this.done = (async () => {
+      const c = client("old", this.password, this.user, "appdb");
+      try {
+        await c.connect();
+        await c.query("set default_transaction_read_only = off");
+        while (!this.stopped) {
+          const r = await c.query("insert into orders (customer_id, amount) values (1, 99) returning id");
+          this.acknowledged.push(Number(r.rows[0].id));
+          await sleep(10);
+        }
+      } catch (e) {
+        this.stoppedBy = (e as Error).message;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    })();
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}

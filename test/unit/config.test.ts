@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { ConfigError, RawStackConfig, parseStackConfig } from "../../config";
 import { rawCluster } from "./fixtures";
 
-const present = { adminPassword: true, replicationPassword: true };
+const present: Record<string, boolean> = { adminPassword: true, replicationPassword: true };
 const secrets = new Set(["adminPassword", "replicationPassword"]);
 
 function problems(clusters: unknown, p = present, s = secrets): string[] {
@@ -74,6 +74,44 @@ describe("parseStackConfig", () => {
         "pg-replication:clusters[0].port",
       ],
     );
+  });
+
+  it("checks every setting and tuning override against PostgreSQL 15's catalogue, each under its key", () => {
+    const c = {
+      ...rawCluster(),
+      settings: {
+        wrok_mem: "64MB",
+        work_mem: "64 megabytes",
+        max_connections: 0,
+        wal_level: "minimal",
+        port: 5433,
+        statement_timeout: "5min",
+      },
+      tuning: { shared_buffers: "64mb", random_page_cost: "cheap" },
+    };
+    assert.deepEqual(problems([c]), [
+      'pg-replication:clusters[0].settings.wrok_mem: is not a PostgreSQL 15 setting; did you mean "work_mem"?',
+      'pg-replication:clusters[0].settings.work_mem: "64 megabytes" is not a valid value (an integer with a unit kB, MB, GB or TB)',
+      "pg-replication:clusters[0].settings.max_connections: 0 is outside the valid range 1 .. 262143",
+      "pg-replication:clusters[0].settings.wal_level: must be replica or logical (standbys need WAL)",
+      "pg-replication:clusters[0].settings.port: is managed by pg-replication: set clusters[].port instead",
+      'pg-replication:clusters[0].tuning.shared_buffers: "64mb" is not a valid value (an integer with a unit kB, MB, GB or TB); did you mean "64MB"? (units are case-sensitive)',
+      'pg-replication:clusters[0].tuning.random_page_cost: "cheap" is not a valid value (a number)',
+    ]);
+  });
+
+  it("keeps valid settings and tuning overrides as given", () => {
+    const settings = {
+      shared_buffers: "1GB",
+      wal_level: "logical",
+      synchronous_commit: "remote_apply",
+      work_mem: "64MB",
+      "pg_stat_statements.max": 5000,
+    };
+    const tuning = { shared_buffers: "128MB", random_page_cost: 1.1, effective_io_concurrency: 200 };
+    const spec = parseStackConfig({ clusters: [{ ...rawCluster(), settings, tuning }] }, present, secrets);
+    assert.deepEqual(spec.clusters[0].settings, settings);
+    assert.deepEqual(spec.clusters[0].tuning, tuning);
   });
 
   it("refuses client entries that are not CIDRs or too long for PostgreSQL", () => {
@@ -163,10 +201,11 @@ describe("parseStackConfig", () => {
     );
   });
 
-  it("refuses the settings the program owns, and nothing else for its name alone", () => {
+  it("refuses the settings the program owns as such, and a name like an Object property as no setting at all", () => {
     const c = { ...rawCluster(), settings: { primary_conninfo: "host=x", constructor: 1, work_mem: "8MB" } };
     assert.deepEqual(problems([c]), [
       "pg-replication:clusters[0].settings.primary_conninfo: is managed by pg-replication: the standby step writes it",
+      "pg-replication:clusters[0].settings.constructor: is not a PostgreSQL 15 setting",
     ]);
   });
 
@@ -191,5 +230,41 @@ describe("parseStackConfig", () => {
         return true;
       },
     );
+  });
+});
+
+describe("parseStackConfig: the preview identity", () => {
+  const withPreview = (preview: unknown) => {
+    const c = rawCluster() as Record<string, unknown>;
+    c.ssh = { ...(c.ssh as object), preview };
+    return c;
+  };
+
+  it("takes a preview user and public key, and then asks for previewPassword as a secret", () => {
+    const found = problems([withPreview({ publicKeyPath: "keys/preview.pub" })]);
+    assert.deepEqual(found, ["pg-replication:previewPassword: is required: pulumi config set --secret previewPassword <value>"]);
+    const spec = parseStackConfig(
+      { clusters: [withPreview({ publicKeyPath: "keys/preview.pub" })] },
+      { ...present, previewPassword: true },
+      new Set([...secrets, "previewPassword"]),
+    );
+    assert.deepEqual(spec.clusters[0].ssh.preview, { user: "pgr-preview", publicKeyPath: "keys/preview.pub" });
+  });
+
+  it("refuses the deploy user as the preview user", () => {
+    const deployUser = (rawCluster() as { ssh: { user: string } }).ssh.user;
+    const found = problems(
+      [withPreview({ user: deployUser, publicKeyPath: "k" })],
+      { ...present, previewPassword: true },
+      new Set([...secrets, "previewPassword"]),
+    );
+    assert.match(found.join("\n"), /clusters\[0\]\.ssh\.preview\.user: must not be the deploy user/);
+  });
+
+  it("takes the deploy key from an SSH agent when privateKeyPath is absent", () => {
+    const c = rawCluster() as { ssh: Record<string, unknown> };
+    delete c.ssh.privateKeyPath;
+    const spec = parseStackConfig({ clusters: [c] }, present, secrets);
+    assert.equal(spec.clusters[0].ssh.privateKeyPath, undefined);
   });
 });

@@ -30,9 +30,10 @@ const keyPath = path.join(dir, "id");
 const knownHostsPath = path.join(dir, "known_hosts");
 fs.writeFileSync(keyPath, "PRIVATE KEY");
 
-function configure(knownHosts: string, plaintextAdmin = false, extra: object[] = []): void {
+function configure(knownHosts: string, plaintextAdmin = false, extra: object[] = [], overrides: object = {}): void {
   fs.writeFileSync(knownHostsPath, knownHosts);
   const cluster = {
+    ...overrides,
     name: "prog",
     leader: "pg1",
     hosts: [
@@ -101,6 +102,21 @@ describe("index.ts", () => {
     reset();
     configure("10.77.0.11 ssh-ed25519 K1\n");
     await assert.rejects(runProgram, /pg-replication:clusters\[0\]\.hosts\[1\]\.address: no host key for 10\.77\.0\.12/);
+    assert.deepEqual(types(), []);
+  });
+
+  it("refuses a memory setting more than a host's memory, before creating anything", async () => {
+    reset();
+    configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n", false, [], { tuning: { shared_buffers: "900GB" } });
+    await assert.rejects(runProgram, (e: Error) => {
+      assert.equal(
+        e.message,
+        "invalid stack configuration:\n" +
+          "  - pg-replication:clusters[0].tuning.shared_buffers: 900GB is more than pg1's memory (2.0 GiB)\n" +
+          "  - pg-replication:clusters[0].tuning.shared_buffers: 900GB is more than pg2's memory (2.0 GiB)",
+      );
+      return true;
+    });
     assert.deepEqual(types(), []);
   });
 

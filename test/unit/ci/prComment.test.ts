@@ -14,9 +14,11 @@ const ROOT = path.resolve(__dirname, "../../..");
 interface Stored {
   id: number;
   body: string;
+  user?: { login: string };
 }
 
-function forge(comments: Stored[]): Promise<{ url: string; calls: string[]; close: () => void }> {
+/** The forge's comments API; comments it creates are by `author` (the token's identity). */
+function forge(comments: Stored[], author = "github-actions[bot]"): Promise<{ url: string; calls: string[]; close: () => void }> {
   const calls: string[] = [];
   const server = http.createServer((req, res) => {
     let data = "";
@@ -34,7 +36,7 @@ function forge(comments: Stored[]): Promise<{ url: string; calls: string[]; clos
         return send(200, comments.slice((page - 1) * 100, page * 100));
       }
       if (req.method === "POST" && url.pathname === "/repos/lib/repo/issues/7/comments") {
-        const c = { id: 1000 + comments.length, body: JSON.parse(data).body };
+        const c = { id: 1000 + comments.length, body: JSON.parse(data).body, user: { login: author } };
         comments.push(c);
         return send(201, c);
       }
@@ -55,12 +57,12 @@ function forge(comments: Stored[]): Promise<{ url: string; calls: string[]; clos
   );
 }
 
-function runScript(api: string, report: string): Promise<{ code: number; out: string }> {
+function runScript(api: string, report: string, env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pgr-comment-")), "report.md");
   fs.writeFileSync(file, report);
   return new Promise((resolve) => {
     const child = spawn("bash", [path.join(ROOT, "ci/pr-comment.sh"), file], {
-      env: { ...process.env, GITHUB_API_URL: api, GITHUB_REPOSITORY: "lib/repo", GITHUB_TOKEN: "t0ken", PR_NUMBER: "7" },
+      env: { ...process.env, GITHUB_API_URL: api, GITHUB_REPOSITORY: "lib/repo", GITHUB_TOKEN: "t0ken", PR_NUMBER: "7", ...env },
     });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
@@ -86,6 +88,36 @@ describe("the pull-request comment script", function () {
       assert.equal(mine.length, 1);
       assert.equal(mine[0].body, `${MARKER}\n## second report\n`);
       assert.ok(f.calls.includes("PATCH /repos/lib/repo/issues/comments/1130"));
+    } finally {
+      f.close();
+    }
+  });
+
+  it("edits only its own comment: one with the marker by someone else is left alone", async () => {
+    const spoofed = { id: 5, body: `${MARKER}\n## Nothing here can cost data\n`, user: { login: "mallory" } };
+    const comments: Stored[] = [spoofed];
+    const f = await forge(comments);
+    try {
+      let r = await runScript(f.url, "## first report\n");
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /pr-comment: created comment 1001/);
+      r = await runScript(f.url, "## second report\n");
+      assert.match(r.out, /pr-comment: updated comment 1001/);
+      assert.equal(spoofed.body, `${MARKER}\n## Nothing here can cost data\n`);
+      assert.ok(!f.calls.includes("PATCH /repos/lib/repo/issues/comments/5"), f.calls.join("\n"));
+    } finally {
+      f.close();
+    }
+  });
+
+  it("takes the bot's login from PR_COMMENT_AUTHOR (another app's token)", async () => {
+    const comments: Stored[] = [];
+    const f = await forge(comments, "pg-replication-app[bot]");
+    const env = { PR_COMMENT_AUTHOR: "pg-replication-app[bot]" };
+    try {
+      assert.match((await runScript(f.url, "one\n", env)).out, /pr-comment: created comment 1000/);
+      assert.match((await runScript(f.url, "two\n", env)).out, /pr-comment: updated comment 1000/);
+      assert.match((await runScript(f.url, "three\n")).out, /pr-comment: created comment 1001/);
     } finally {
       f.close();
     }

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { configDifferences, dataLoss, healthProblems, historyProblem, migrationProblem } from "../../../promote/gates";
+import { configDifferences, destructive, healthProblems, historyProblem, migrationProblem } from "../../../promote/gates";
 
 const HEAD = "0123456789abcdef0123456789abcdef01234567";
 const update = (result: string, head = HEAD, dirty = "false") => ({
@@ -59,14 +59,34 @@ describe("the promotion's gates", () => {
     ]);
   });
 
-  it("counts a delete or replace of a data-bearing resource as data loss, nothing else", () => {
+  it("counts a delete or replace of a data-bearing resource as destructive, not a step's delete", () => {
+    const change = (op: string, type: string, name: string) => ({ op, type, name, diffs: [], oldInputs: {}, newInputs: {} });
     assert.deepEqual(
-      dataLoss([
-        { op: "replace", type: "postgresql:index/role:Role", name: "main-replication" },
-        { op: "delete", type: "command:remote:Command", name: "main-pg2-follow" },
-        { op: "update", type: "postgresql:index/role:Role", name: "main-admin" },
+      destructive("production", [
+        change("replace", "postgresql:index/role:Role", "main-replication"),
+        change("delete", "command:remote:Command", "main-pg2-follow"),
+        change("update", "postgresql:index/role:Role", "main-admin"),
       ]),
-      ["replace of Role main-replication"],
+      ["`production` main-replication: replace of a Role"],
     );
+  });
+
+  it("counts a standby rebuild, a leader change and a cutover as destructive; a restart is not", () => {
+    const step = (name: string, op: string, before: string, after: string) => ({
+      op,
+      type: "command:remote:Command",
+      name,
+      diffs: ["stdin"],
+      oldInputs: { stdin: before },
+      newInputs: { stdin: after },
+    });
+    const found = destructive("production", [
+      step("main-pg3-follow", "update", "token=''\n", "token=2026-12-02\n"),
+      step("main-lead", "update", "# pg-replication: the leader on pg1\n", "# pg-replication: the leader on pg2\n"),
+      step("migration-cutover", "create", "", "x"),
+      step("main-pg2-apply", "update", "max_connections = 100\n", "max_connections = 200\n"),
+    ]);
+    assert.equal(found.length, 3, found.join("\n"));
+    assert.match(found.join("\n"), /standby rebuild[\s\S]*leader change[\s\S]*migration cutover/);
   });
 });

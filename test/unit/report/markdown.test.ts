@@ -69,6 +69,24 @@ describe("the pull-request report", () => {
     assert.match(risks.join("\n"), /replace of a Role[\s\S]*standby rebuild[\s\S]*leader change/);
   });
 
+  it("tells a member that rejoins from a rebuild: only a new, non-empty token is a rebuild", () => {
+    const follow = (op: string, before: string | undefined, after: string) => ({
+      op,
+      type: "command:remote:Command",
+      name: "main-pg1-follow",
+      diffs: ["stdin"],
+      oldInputs: before === undefined ? {} : { stdin: `token=${before}\n` },
+      newInputs: { stdin: `token=${after}\n` },
+    });
+    // a switchover: the former leader gets a follow step
+    assert.deepEqual(attention(preview([follow("create", undefined, "''")])), [
+      "`staging` main-pg1-follow: becomes a standby: rejoins without a copy; rebuilt only if its history diverged",
+    ]);
+    // a token removed or emptied asks for nothing
+    assert.deepEqual(attention(preview([follow("update", "2026-11-27", "''")])), []);
+    assert.match(attention(preview([follow("update", "2026-11-27", "2026-12-02")]))[0], /standby rebuild/);
+  });
+
   it("lists a standby setting below its leader's, and nothing when it is not", () => {
     const lead = {
       op: "same",
