@@ -166,6 +166,48 @@ setup_user() {
   rm -f "$tmp"
 }
 
+# A certificate authority of the sandbox's own, and a server certificate for each host (its
+# address and name), in place of Debian's snakeoil pair inside the host's mount namespace: every
+# cluster a host creates serves it, as a host whose operators installed a real certificate would.
+setup_tls() {
+  local name h addr
+  install -d -m 755 "$STATE/tls"
+  if [[ ! -f $STATE/tls/ca.crt ]]; then
+    echo "  generating the sandbox CA $STATE/tls/ca.crt"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+      -subj "/CN=pg-replication sandbox CA" -keyout "$STATE/tls/ca.key" -out "$STATE/tls/ca.crt" 2> /dev/null
+    chmod 600 "$STATE/tls/ca.key"
+  fi
+  for name in "${HOST_NAMES[@]}"; do
+    h=$(host_dir "$name")
+    addr=${HOST_ADDR[$name]}
+    [[ -f $h/tls/server.crt ]] && continue
+    install -d -m 755 "$h/tls"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$name" \
+      -keyout "$h/tls/server.key" -out "$h/tls/server.csr" 2> /dev/null
+    openssl x509 -req -in "$h/tls/server.csr" -CA "$STATE/tls/ca.crt" -CAkey "$STATE/tls/ca.key" -CAcreateserial \
+      -days 3650 -extfile <(printf 'subjectAltName = IP:%s, DNS:%s\n' "$addr" "$name") -out "$h/tls/server.crt" 2> /dev/null
+    rm -f "$h/tls/server.csr"
+    # as Debian's snakeoil key: the postgres user reads it through the ssl-cert group
+    chown root:ssl-cert "$h/tls/server.key"
+    chmod 640 "$h/tls/server.key"
+  done
+}
+
+# The host's certificate over the snakeoil pair, inside its mount namespace (PID: its sshd).
+mount_tls() {
+  local name=$1 pid=$2 h
+  h=$(host_dir "$name")
+  if ! nsenter --target "$pid" --mount -- cmp -s "$h/tls/server.crt" /etc/ssl/certs/ssl-cert-snakeoil.pem; then
+    echo "  $name: serving the sandbox CA's certificate"
+    # shellcheck disable=SC2016  # $1 expands in the inner sh
+    nsenter --target "$pid" --mount -- sh -c 'mount --bind "$1/tls/server.crt" /etc/ssl/certs/ssl-cert-snakeoil.pem &&
+      mount --bind "$1/tls/server.key" /etc/ssl/private/ssl-cert-snakeoil.key' sh "$h"
+    # a running server reads the new pair on a reload
+    nsenter --target "$pid" --mount --net -- sh -c 'pg_lsclusters -h 15 main 2>/dev/null | grep -q online && pg_ctlcluster 15 main reload' || true
+  fi
+}
+
 # An SSH agent holding the deploy key, as a deploy job's runner has one: stacks without
 # ssh.privateKeyPath (sandbox-staging, sandbox-production) log in through it.
 setup_agent() {
@@ -237,7 +279,7 @@ start_sshd() {
 }
 
 setup_hosts() {
-  local name h pid d
+  local name h pid d i
   install -d -m 755 /run/sshd   # privilege separation directory (no systemd here)
   for d in /run/postgresql /etc/postgresql /var/lib/postgresql /var/log/postgresql; do
     [[ -d $d ]] || die "mount point $d missing (is postgresql-15 installed?)"
@@ -265,6 +307,13 @@ setup_hosts() {
       rm -f "$h/.sshd_config_changed"
       kill -HUP "$pid"
     fi
+    # a reloaded sshd writes its PidFile again once it listens
+    for ((i = 0; i < 50; i++)); do
+      pid=$(sshd_pid "$name")
+      [[ -n $pid ]] && break
+      sleep 0.1
+    done
+    mount_tls "$name" "$pid"
   done
 }
 
@@ -320,6 +369,7 @@ setup_postgres() {
 install_packages
 say "state directory $STATE"
 setup_state
+setup_tls
 setup_user
 setup_agent
 say "network"
