@@ -21,6 +21,7 @@ import { preflightSource } from "./observe/migration";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
 import { findHostKey } from "./observe/knownHosts";
+import { productionProblems } from "./config/production";
 import { Identity, identityFromEnv } from "./observe/identity";
 import { isPublicKey } from "./render/previewAccess";
 import { passwordProblems } from "./config/passwords";
@@ -130,7 +131,10 @@ async function main() {
   const passwords = passwordProblems(Object.fromEntries(secretNames.map((k) => [k, pulumi.runtime.getConfig(`${NAMESPACE}:${k}`)])));
   if (passwords.length > 0) throw new ConfigError(passwords);
   const identity = identityFromEnv(process.env);
-  const identityProblems = spec.clusters.flatMap((c, i) => checkIdentity(c, i, identity, process.env));
+  const identityProblems = spec.clusters.flatMap((c, i) => [
+    ...checkIdentity(c, i, identity, process.env),
+    ...productionProblems(c, i, pulumi.getStack()),
+  ]);
   if (identityProblems.length > 0) throw new ConfigError(identityProblems);
   const inputs = spec.clusters.map((cluster, i) => {
     const key = `clusters[${i}].ssh`;

@@ -27,7 +27,7 @@ import {
 
 const CLUSTER_KEYS = ["name", "leader", "hosts", "port", "sslmode", "ssh", "adminAddresses", "clients", "settings", "tuning"];
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
-const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath", "preview"];
+const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath", "insecureSkipHostKeyCheck", "preview"];
 const PREVIEW_KEYS = ["user", "publicKeyPath"];
 const CLIENT_KEYS = ["database", "user", "address"];
 const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin", "wayBack", "checksums"];
@@ -162,6 +162,14 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
     knownHostsPath: c.string(sshRaw, "knownHostsPath", `${key}.ssh`, "") || undefined,
   };
   if (ssh.user) c.unixUser(ssh.user, `${key}.ssh.user`);
+  const skip = sshRaw.insecureSkipHostKeyCheck;
+  if (skip !== undefined && typeof skip !== "boolean") c.fail(`${key}.ssh.insecureSkipHostKeyCheck`, "must be true or false");
+  if (skip === true) ssh.insecureSkipHostKeyCheck = true;
+  else if (isObject(r.ssh) && !ssh.knownHostsPath)
+    c.fail(
+      `${key}.ssh.knownHostsPath`,
+      "is required: the hosts' keys are pinned (a host that answers with another key is refused); insecureSkipHostKeyCheck: true goes without, never on production",
+    );
   if (sshRaw.preview !== undefined) ssh.preview = parsePreview(c, sshRaw.preview, `${key}.ssh.preview`, ssh.user);
   const adminAddresses = c.array(r, "adminAddresses", key, true).map((a, i) => {
     if (typeof a !== "string" || !isCidr(a)) c.fail(`${key}.adminAddresses[${i}]`, `must be a CIDR, got ${JSON.stringify(a)}`);

@@ -30,6 +30,8 @@ export interface SshSpec {
   /** The deploy key's file; absent: the deploy key is taken from the SSH agent (SSH_AUTH_SOCK), never stored. */
   privateKeyPath?: string;
   knownHostsPath?: string;
+  /** Go without pinned host keys (refused on a production stack): anyone between can pose as a host. */
+  insecureSkipHostKeyCheck?: boolean;
   /** The preview identity: a user whose key the hosts restrict to the read-only observation. */
   preview?: { user: string; publicKeyPath: string };
 }

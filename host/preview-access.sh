@@ -4,9 +4,11 @@
 main() {
   set -euo pipefail
   : "${preview_user:?}" "${authorized_line:?}" "${observe_path:?}" "${sudoers_path:?}" "${observe_script:?}"
-  local tmp changed=no home
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
+  local changed=no home
+  # global: the exit trap reads it after main has returned
+  preview_tmp=$(mktemp -d)
+  trap 'rm -rf "$preview_tmp"' EXIT
+  local tmp=$preview_tmp
 
   if ! getent passwd "$preview_user" >/dev/null; then
     # "*": no password, but not locked (sshd without PAM refuses locked accounts)

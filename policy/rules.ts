@@ -1,5 +1,6 @@
 // The pure parts of the policies: reading pg_hba lines out of a host step's script, telling a
 // production stack by its name, telling a clear-text password from a verifier.
+import { isProductionStackName } from "../lib/stackNames";
 
 export interface HbaLine {
   text: string;
@@ -25,8 +26,7 @@ export function hbaLines(script: string): HbaLine[] {
   return found;
 }
 
-/** A stack named production, or ending in -production. */
-export const isProductionStackName = (stack: string) => stack === "production" || stack.endsWith("-production");
+export { isProductionStackName };
 
 /** The same, from a resource's URN: urn:pulumi:<stack>::<project>::… */
 export function isProductionStack(urn: string): boolean {

@@ -30,7 +30,7 @@ export function rawCluster(): Record<string, unknown> {
       { name: "pg1", address: "10.77.0.11" },
       { name: "pg2", address: "10.77.0.12" },
     ],
-    ssh: { user: "deploy", privateKeyPath: "/keys/id" },
+    ssh: { user: "deploy", privateKeyPath: "/keys/id", knownHostsPath: "/keys/known_hosts" },
     adminAddresses: ["10.77.0.254/32"],
     clients: [{ database: "appdb", user: "app", address: "10.77.0.0/24" }],
   };
