@@ -18,7 +18,7 @@ import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
 import { preflightSource } from "./observe/migration";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { checkLogin } from "./observe/adminLogin";
-import { renderPassfile } from "./render/hostScripts";
+import { renderPassfile } from "./render/roles";
 import { scramVerifier } from "./render/scram";
 import { Migration } from "./components/migration";
 import { PROTECTED_TYPES } from "./lib/dataBearing";

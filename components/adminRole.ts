@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { RUN_SQL_AS_POSTGRES, renderAdminRoleSql } from "../render/hostScripts";
+import { renderAdminRoleSql } from "../render/roles";
+import { RUN_SQL_AS_POSTGRES } from "../render/sshCommands";
 import { SshAccess, sshConnection } from "./connection";
 import { secretVerifier } from "./verifier";
 

@@ -5,7 +5,6 @@ import { MigrationSpec } from "../config";
 import type { CutoverReport } from "../migrate/cutover";
 import type { RevertReport, WayBackNames } from "../migrate/wayBack";
 import { Endpoint, MigrationState, migrationNames, readMigrationState, sourceEndpoint } from "../observe/migration";
-import { passfileCommand } from "../render/hostScripts";
 import {
   SOURCE_PASSFILE,
   SourceAccess,
@@ -13,6 +12,7 @@ import {
   renderSourcePassfile,
   renderSubscriptionScript,
 } from "../render/migrationScripts";
+import { passfileCommand } from "../render/sshCommands";
 import { SshAccess, hostStep, sshConnection } from "./connection";
 
 export interface MigrationArgs {

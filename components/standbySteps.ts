@@ -3,7 +3,7 @@
 // configuration runs once more (the settle pass) to lower what a standby had to hold at its
 // leader's value while the leader still ran with it.
 import * as pulumi from "@pulumi/pulumi";
-import { PASSFILE_PATH } from "../render/hostScripts";
+import { PASSFILE_PATH } from "../render/roles";
 import { ClusterContext, REPLICATION_ROLE, slotName } from "./clusterContext";
 import { hostStep } from "./connection";
 import { HostConfiguration } from "./hostConfiguration";

@@ -3,25 +3,11 @@
 // do or puts back every file it changed and the server's state, and says why in one line.
 // No script runs a tool that parses the files it is checking: psql and pg_ctl are called by
 // their full path, with the port and socket from postmaster.pid, not through Debian's wrappers.
-import { CONF_DIR, DATA_DIR, INCLUDE_PATH, PG_BIN, PG_CLUSTER, PG_MAJOR } from "./postgresqlConf";
+import { CONF_DIR, DATA_DIR, HBA_PATH, PG_BIN, PG_CLUSTER, PG_MAJOR, STANDBY_MINIMUMS } from "./postgres15";
+import { INCLUDE_PATH } from "./postgresqlConf";
 import { HBA_BEGIN, HBA_END } from "./pgHba";
 import { TUNING_PATH } from "./tuning";
-import { passfileField, shellQuote, sqlIdent, sqlLiteral } from "./quote";
-
-export const HBA_PATH = `${CONF_DIR}/pg_hba.conf`;
-/** The replication role's passfile on every member (mode 0600, owner postgres). */
-export const PASSFILE_PATH = "/var/lib/postgresql/.pg-replication.pgpass";
-/** The command every script is sent to; the script itself is its stdin. */
-export const RUN_SCRIPT_AS_ROOT = "sudo -n bash -s";
-
-/** Settings a hot standby must hold at least as high as its leader, and their pg_controldata labels. */
-export const STANDBY_MINIMUMS: Record<string, { label: string; fallback: number }> = {
-  max_connections: { label: "max_connections setting", fallback: 100 },
-  max_worker_processes: { label: "max_worker_processes setting", fallback: 8 },
-  max_wal_senders: { label: "max_wal_senders setting", fallback: 10 },
-  max_prepared_transactions: { label: "max_prepared_xacts setting", fallback: 0 },
-  max_locks_per_transaction: { label: "max_locks_per_xact setting", fallback: 64 },
-};
+import { shellQuote } from "./quote";
 
 function heredoc(path: string, content: string): string {
   const marker = "PG_REPLICATION_EOF";
@@ -566,34 +552,4 @@ rm -f "$include"
 sql -c "checkpoint"
 say "the leader: promoted, on timeline $(sql -c "select timeline_id from pg_control_checkpoint()")"
 `;
-}
-
-/** The SSH command that writes a passfile from stdin (mode 0600, owner postgres); `note` says why it runs again. */
-export function passfileCommand(path: string, note?: string): string {
-  const p = shellQuote(path);
-  const command = `sudo -n sh -c 'umask 077 && cat > ${p}.new && chown postgres:postgres ${p}.new && mv -f ${p}.new ${p}'`;
-  return note ? `${command} # ${note.replace(/[^A-Za-z0-9 ,.:-]/g, "")}` : command;
-}
-
-/** A .pgpass line that lets `role` in for replication, whatever the leader. */
-export function renderPassfile(role: string, password: string): string {
-  return `*:*:replication:${passfileField(role)}:${passfileField(password)}\n`;
-}
-
-/** The SSH command that runs the admin-role SQL given on stdin, as the local postgres superuser. */
-export const RUN_SQL_AS_POSTGRES = "cd / && sudo -n -u postgres psql -X -q -v ON_ERROR_STOP=1 -d postgres";
-
-/**
- * SQL that creates or updates the superuser role the postgresql provider logs in with.
- * `verifier` is a SCRAM verifier, never the password; the SQL travels on stdin, not argv.
- */
-export function renderAdminRoleSql(role: string, verifier: string, note?: string, repairRole?: { role: string; verifier: string }): string {
-  return [
-    ...(note ? [`-- ${note.replace(/\n/g, " ")}`] : []),
-    `SELECT format('CREATE ROLE %I', ${sqlLiteral(role)}) WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${sqlLiteral(role)}) \\gexec`,
-    `ALTER ROLE ${sqlIdent(role)} WITH LOGIN SUPERUSER PASSWORD ${sqlLiteral(verifier)};`,
-    // a role whose stored verifier drifted from the configured password gets it back
-    ...(repairRole ? [`ALTER ROLE ${sqlIdent(repairRole.role)} PASSWORD ${sqlLiteral(repairRole.verifier)};`] : []),
-    "",
-  ].join("\n");
 }

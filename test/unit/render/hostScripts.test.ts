@@ -3,16 +3,13 @@ import { execFileSync } from "node:child_process";
 import {
   renderDemoteScript,
   renderPromoteScript,
-  renderAdminRoleSql,
   renderApplyHostConfig,
-  renderPassfile,
   renderStandbyConf,
   renderStandbyScript,
   StandbyScript,
 } from "../../../render/hostScripts";
 import { renderHbaBlock } from "../../../render/pgHba";
 import { renderPostgresqlConf } from "../../../render/postgresqlConf";
-import { scramVerifier } from "../../../render/scram";
 import { renderTuningConf } from "../../../render/tuning";
 import { clusterSpec } from "../fixtures";
 
@@ -112,30 +109,5 @@ describe("renderDemoteScript and renderPromoteScript", () => {
     const script = renderPromoteScript({ host: "pg2", downAddresses: ["10.77.0.11"] });
     assert.match(script, /down_addresses=\(10\.77\.0\.11\)/);
     assert.ok(script.indexOf("a leader that is alive") < script.indexOf('pg_ctl" promote'));
-  });
-});
-
-describe("renderPassfile", () => {
-  it("escapes : and \\ in the password", () => {
-    assert.equal(renderPassfile("replicator", "a:b\\c"), "*:*:replication:replicator:a\\:b\\\\c\n");
-  });
-});
-
-describe("renderAdminRoleSql", () => {
-  it("carries a SCRAM verifier, never the password", () => {
-    const sql = renderAdminRoleSql("pgr_admin", scramVerifier("pgr_admin", "s3cret"));
-    assert.ok(!sql.includes("s3cret"));
-    assert.match(sql, /PASSWORD 'SCRAM-SHA-256\$4096:/);
-    assert.match(sql, /ALTER ROLE "pgr_admin" WITH LOGIN SUPERUSER/);
-  });
-
-  it("quotes a hostile role name", () => {
-    const sql = renderAdminRoleSql(`x"; DROP TABLE t; --`, "v");
-    assert.match(sql, /ALTER ROLE "x""; DROP TABLE t; --"/);
-    assert.match(sql, /rolname = 'x"; DROP TABLE t; --'/);
-  });
-
-  it("carries a repair note as a one-line comment", () => {
-    assert.match(renderAdminRoleSql("pgr_admin", "v", "repair:\nnow"), /^-- repair: now\n/);
   });
 });
