@@ -35,3 +35,14 @@ export function confValue(value: string | number | boolean): string {
   if (/^-?[0-9]+(\.[0-9]+)?([kMGT]?B|ms|s|min|h|d)?$/.test(value) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) return value;
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
+
+/** A libpq connection string, keys in the order given, every value quoted; undefined values are left out. */
+export function conninfo(params: Record<string, string | number | undefined>): string {
+  return Object.entries(params)
+    .filter((e): e is [string, string | number] => e[1] !== undefined)
+    .map(([key, value]) => {
+      if (!/^[a-z_]+$/.test(key)) throw new Error(`not a libpq keyword: ${key}`);
+      return `${key}=${conninfoValue(value)}`;
+    })
+    .join(" ");
+}
