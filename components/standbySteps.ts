@@ -20,6 +20,7 @@ export function standbySteps(
     port: c.spec.port,
     replicationRole: REPLICATION_ROLE,
     passfile: PASSFILE_PATH,
+    sslmode: c.spec.sslmode,
   };
   const standbys = c.followers.map(
     (host) =>
