@@ -3,6 +3,7 @@
 # before (found by its marker): one comment per pull request, always the latest preview.
 # Needs GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER; GITHUB_API_URL defaults to the public API.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../scripts/env.sh
 source "$(dirname "$0")/../scripts/env.sh"
 [ -f "${1:-}" ] || { echo "usage: pr-comment.sh REPORT.md" >&2; exit 2; }
 for v in GITHUB_TOKEN GITHUB_REPOSITORY PR_NUMBER; do
