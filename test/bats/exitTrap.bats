@@ -13,6 +13,9 @@ setup() {
   printf 'new c\n' >"$BATS_TEST_TMPDIR/new-c"
 }
 
+# install_file gives the files to postgres; tests fail, never skip
+needs_root() { [ "$(id -u)" = 0 ] || { echo "install_file gives the files to postgres: run as root, as make test does"; return 1; }; }
+
 # a script as the renderer writes one: header, lib.sh, a main; `$1` runs after three install_file
 script() {
   cat <<SCRIPT
@@ -37,7 +40,7 @@ SCRIPT
 }
 
 @test "the exit trap restores every installed file when a later line fails" {
-  [ "$(id -u)" = 0 ] || skip "install_file gives the files to postgres: needs root"
+  needs_root
   run bash -c "$(script false)"
   [ "$status" -eq 1 ]
   [[ $output == *"pg-replication on test-host: updated $work/b.conf"* ]]
@@ -49,7 +52,7 @@ SCRIPT
 }
 
 @test "a failure's reason, when it has one, is the trap's one line" {
-  [ "$(id -u)" = 0 ] || skip "install_file gives the files to postgres: needs root"
+  needs_root
   run bash -c "$(script 'die "the server refuses the new configuration"')"
   [ "$status" -eq 1 ]
   [[ $output == *"a later step failed: the server refuses the new configuration; the host is as it was before this step"* ]]
@@ -57,7 +60,7 @@ SCRIPT
 }
 
 @test "a committed script keeps its files" {
-  [ "$(id -u)" = 0 ] || skip "install_file gives the files to postgres: needs root"
+  needs_root
   run bash -c "$(script 'committed=yes; false')"
   [ "$status" -eq 1 ]
   [ "$(cat "$work/a.conf")" = "new a" ]
