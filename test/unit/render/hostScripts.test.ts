@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   renderApplyHostConfig,
   renderDemoteScript,
@@ -99,5 +101,30 @@ describe("renderDemoteScript and renderPromoteScript", () => {
 
   it("promote with no host marked down: an empty list", () => {
     assert.match(renderPromoteScript({ host: "pg2", downAddresses: [] }), /^down_addresses=\(\)$/m);
+  });
+});
+
+describe("host/", () => {
+  const HOST_DIR = join(__dirname, "..", "..", "..", "host");
+  const files = [
+    "lib.sh",
+    "configure.sh",
+    "standby.sh",
+    "demote.sh",
+    "promote.sh",
+    ...readdirSync(join(HOST_DIR, "migration")).map((f) => `migration/${f}`),
+  ];
+
+  it("never calls Debian's psql wrapper, which parses the files being checked", () => {
+    for (const file of files) {
+      const code = readFileSync(join(HOST_DIR, file), "utf8")
+        .split("\n")
+        .filter((l) => !l.trim().startsWith("#"));
+      assert.deepEqual(
+        code.filter((l) => /\bpsql\b/.test(l.replace(/"\$pgbin\/psql"/g, ""))),
+        [],
+        `${file} runs psql by another path than "$pgbin/psql"`,
+      );
+    }
   });
 });
