@@ -25,7 +25,7 @@ function verbBody(path: string): string {
   return text.slice(at + LOADS_LIBRARY.length);
 }
 
-/** `header` (built with `sh`) for host/<verb>.sh, which runs with host/<dir>/lib.sh. */
+/** The script: strict mode, the header's lines (each built with `sh`), the library, the verb. */
 function assemble(library: string, verb: string, lines: string[]): string {
   return ["set -euo pipefail", ...lines, "", hostFile(library), verbBody(verb)].join("\n");
 }

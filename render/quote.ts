@@ -22,9 +22,11 @@ export function passfileField(value: string | number): string {
   return String(value).replace(/\\/g, "\\\\").replace(/:/g, "\\:");
 }
 
-/** A single shell word for POSIX sh: `'it'\''s'`. */
+/** A single shell word for POSIX sh: `plain`, `'a b'`, `"it's"` (nothing expands in it), `'$it'\''s'`. */
 export function shellQuote(word: string): string {
   if (/^[A-Za-z0-9_./:=@%+-]+$/.test(word)) return word;
+  // a word with single quotes and nothing double quotes would expand reads better double-quoted
+  if (word.includes("'") && !/[\\"$`!]/.test(word)) return `"${word}"`;
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 

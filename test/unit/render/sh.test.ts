@@ -2,7 +2,19 @@ import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { fileFunction, raw, sh } from "../../../render/sh";
 
-const HOSTILE = ["plain", "with space", "it's", "$(touch /nonexistent/x)", "`id`", "a\nb", "*", "", "back\\slash'"];
+const HOSTILE = [
+  "plain",
+  "with space",
+  "it's",
+  "it's $(id)",
+  'it\'s "q" !x',
+  "$(touch /nonexistent/x)",
+  "`id`",
+  "a\nb",
+  "*",
+  "",
+  "back\\slash'",
+];
 const bash = (script: string) => execFileSync("bash", ["-c", script]).toString();
 
 describe("sh", () => {

@@ -2,7 +2,7 @@ set -euo pipefail
 host=pg1
 pgbin=/usr/lib/postgresql/15/bin
 datadir=/var/lib/postgresql/15/main
-src='host='\''10.77.0.10'\'' port='\''5432'\'' dbname='\''appdb'\'' user='\''migrator'\'' passfile='\''/var/lib/postgresql/.pg-replication-source.pgpass'\'' sslmode='\''require'\'' application_name='\''pg-replication schema copy'\'' connect_timeout='\''10'\'''
+src="host='10.77.0.10' port='5432' dbname='appdb' user='migrator' passfile='/var/lib/postgresql/.pg-replication-source.pgpass' sslmode='require' application_name='pg-replication schema copy' connect_timeout='10'"
 db=appdb
 
 # shellcheck shell=bash

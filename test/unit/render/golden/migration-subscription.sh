@@ -3,7 +3,7 @@ host=pg1
 pgbin=/usr/lib/postgresql/15/bin
 datadir=/var/lib/postgresql/15/main
 db=appdb
-conn='host='\''10.77.0.10'\'' port='\''5432'\'' dbname='\''appdb'\'' user='\''migrator'\'' passfile='\''/var/lib/postgresql/.pg-replication-source.pgpass'\'' sslmode='\''require'\'' application_name='\''s'\'' connect_timeout='\''10'\'''
+conn="host='10.77.0.10' port='5432' dbname='appdb' user='migrator' passfile='/var/lib/postgresql/.pg-replication-source.pgpass' sslmode='require' application_name='s' connect_timeout='10'"
 subscription=s
 publication=p
 

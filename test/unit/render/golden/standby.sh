@@ -12,7 +12,7 @@ tuning=/etc/postgresql/15/main/conf.d/pg-replication-tuning.conf
 stamp=/var/lib/postgresql/15/.pg-replication-main.rebuild
 token=''
 slot=pgr_pg2
-conn='host='\''10.77.0.11'\'' port='\''5432'\'' user='\''replicator'\'' passfile='\''/var/lib/postgresql/.pg-replication.pgpass'\'' sslmode='\''require'\'' dbname='\''replication'\'' replication='\''true'\'' connect_timeout='\''10'\'''
+conn="host='10.77.0.11' port='5432' user='replicator' passfile='/var/lib/postgresql/.pg-replication.pgpass' sslmode='require' dbname='replication' replication='true' connect_timeout='10'"
 leader='pg1 (10.77.0.11:5432)'
 minimums=('max_connections|max_connections setting|100' 'max_worker_processes|max_worker_processes setting|8' 'max_wal_senders|max_wal_senders setting|10' 'max_prepared_transactions|max_prepared_xacts setting|0' 'max_locks_per_transaction|max_locks_per_xact setting|64')
 standby_file() {
