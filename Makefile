@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 MOCHA := ./node_modules/.bin/mocha
 
-.PHONY: all deps toolchain sandbox sandbox-down lint typecheck test test-unit test-hosts test-engine demo bench status pr-preview promote up
+.PHONY: all deps toolchain sandbox sandbox-down shell-tools lint typecheck test test-unit test-bats test-hosts test-engine demo bench status pr-preview promote up
 
 all: test
 
@@ -22,15 +22,30 @@ sandbox:
 sandbox-down:
 	bash sandbox/down.sh
 
-lint: deps
+# shellcheck and bats are Debian packages: installed when missing, as sandbox/up.sh installs its own
+shell-tools:
+	@missing=$$(for p in shellcheck bats; do dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed' || echo "$$p"; done); \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing" $$missing; apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  fi
+
+# every shell file: the repository's, the host scripts (and the rendered ones, golden), the bats fakes
+SHELL_FILES = { git ls-files '*.sh'; find host -name '*.sh'; ls test/bats/fake-bin/*; } | sort -u
+
+lint: deps shell-tools
 	$(ENV) ./node_modules/.bin/eslint . && ./node_modules/.bin/prettier --check --log-level warn . && \
-	  "$$(bash toolchain/actionlint.sh)" -no-color .github/workflows/*.yml
+	  "$$(bash toolchain/actionlint.sh)" -no-color .github/workflows/*.yml && \
+	  shellcheck --external-sources --shell=bash $$($(SHELL_FILES))
 
 typecheck: deps
 	$(ENV) ./node_modules/.bin/tsc --noEmit
 
 test-unit: deps
 	$(ENV) $(MOCHA) 'test/unit/**/*.test.ts'
+
+# host/lib.sh's functions against fake PostgreSQL programs (test/bats/fake-bin)
+test-bats: shell-tools
+	bats test/bats
 
 test-hosts: deps sandbox
 	$(ENV) $(MOCHA) --timeout 120000 'test/hosts/**/*.test.ts'
@@ -39,7 +54,7 @@ test-engine: toolchain sandbox
 	$(ENV) pulumi version && pulumi plugin ls && pulumi-language-nodejs -version && \
 	  $(MOCHA) --timeout 1800000 'test/engine/**/*.test.ts'
 
-test: lint typecheck test-unit test-hosts test-engine
+test: lint typecheck test-unit test-bats test-hosts test-engine
 
 demo: deps sandbox
 	$(ENV) bash scripts/demo.sh

@@ -25,7 +25,7 @@ import { productionProblems } from "./config/production";
 import { Identity, identityFromEnv } from "./observe/identity";
 import { isPublicKey } from "./render/previewAccess";
 import { passwordProblems } from "./config/passwords";
-import { renderPassfile } from "./render/hostScripts";
+import { renderPassfile } from "./render/roles";
 import { scramVerifier } from "./render/scram";
 import { Migration } from "./components/migration";
 import { PROTECTED_TYPES } from "./lib/dataBearing";

@@ -4,6 +4,7 @@
 # latest preview. Needs GITHUB_TOKEN, GITHUB_REPOSITORY, PR_NUMBER; GITHUB_API_URL defaults to the
 # public API; PR_COMMENT_AUTHOR is the token's login (default github-actions[bot]).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../scripts/env.sh
 source "$(dirname "$0")/../scripts/env.sh"
 [ -f "${1:-}" ] || { echo "usage: pr-comment.sh REPORT.md" >&2; exit 2; }
 for v in GITHUB_TOKEN GITHUB_REPOSITORY PR_NUMBER; do

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RUN_SQL_AS_POSTGRES, renderAdminRoleSql } from "../render/hostScripts";
+import { renderAdminRoleSql } from "../render/roles";
+import { RUN_SQL_AS_POSTGRES } from "../render/sshCommands";
 import { SshAccess, hostStep } from "./connection";
 import { secretVerifier } from "./verifier";
 

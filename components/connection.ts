@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { RUN_SCRIPT_AS_ROOT } from "../render/hostScripts";
+import { RUN_SCRIPT_AS_ROOT } from "../render/sshCommands";
 
 /** How a component reaches a host over SSH: the same for a sandbox host and a real one. */
 export interface SshAccess {

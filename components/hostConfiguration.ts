@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { passfileCommand, renderApplyHostConfig } from "../render/hostScripts";
+import { renderApplyHostConfig } from "../render/hostScripts";
+import { passfileCommand } from "../render/sshCommands";
 import { SshAccess, hostStep } from "./connection";
 
 export interface HostConfigurationArgs {

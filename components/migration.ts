@@ -7,7 +7,6 @@ import type { RevertReport, WayBackNames } from "../migrate/wayBack";
 import { migrationNames } from "../names";
 import { Endpoint } from "../lib/endpoint";
 import { MigrationState, readMigrationState, sourceEndpoint } from "../observe/migration";
-import { passfileCommand } from "../render/hostScripts";
 import {
   SOURCE_PASSFILE,
   SourceAccess,
@@ -15,6 +14,7 @@ import {
   renderSourcePassfile,
   renderSubscriptionScript,
 } from "../render/migrationScripts";
+import { passfileCommand } from "../render/sshCommands";
 import { SshAccess, hostStep } from "./connection";
 
 export interface MigrationArgs {

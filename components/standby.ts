@@ -10,7 +10,7 @@ export interface StandbyArgs {
 /**
  * A follower streaming from the leader through its own physical slot. pg_basebackup runs only
  * when the member is not yet a standby (or its rebuild token changed); a rerun, a reload or a
- * restart never wipes a working standby (render/hostScripts.ts, renderStandbyScript).
+ * restart never wipes a working standby (host/standby.sh).
  */
 export class Standby extends pulumi.ComponentResource {
   readonly report: pulumi.Output<string>;

@@ -3,7 +3,7 @@
 // configuration runs once more (the settle pass) to lower what a standby had to hold at its
 // leader's value while the leader still ran with it.
 import * as pulumi from "@pulumi/pulumi";
-import { PASSFILE_PATH } from "../render/hostScripts";
+import { PASSFILE_PATH } from "../render/roles";
 import { REPLICATION_ROLE, slotName } from "../names";
 import { ClusterContext } from "./clusterContext";
 import { HostConfiguration } from "./hostConfiguration";
@@ -35,6 +35,7 @@ export function standbySteps(
     port: c.spec.port,
     replicationRole: REPLICATION_ROLE,
     passfile: PASSFILE_PATH,
+    sslmode: c.spec.sslmode,
   };
   const standbys = c.followers.map(
     (host) =>

@@ -12,7 +12,7 @@ import type { Client } from "pg";
 import { SSLMODES } from "../config";
 import { WAY_BACK_ROLE } from "../names";
 import { Endpoint } from "../lib/endpoint";
-import { conninfoValue, sqlLiteral as lit } from "../render/quote";
+import { conninfo, sqlLiteral as lit } from "../render/quote";
 import { scramVerifier } from "../render/scram";
 import {
   closeToSessions,
@@ -73,22 +73,22 @@ export async function openWayBack(
   await tgt.query(`create publication ${ident(w.subscription)} for table ${tables.map((t) => ident(t.schema, t.name)).join(", ")}`);
   await tgt.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [w.subscription]);
   const sslmode = (SSLMODES as readonly string[]).includes(w.targetSslmode) ? w.targetSslmode : "prefer";
-  const conninfo = [
-    `host=${conninfoValue(w.targetAddress)}`,
-    `port=${conninfoValue(w.targetPort)}`,
-    `dbname=${conninfoValue(input.target.database)}`,
-    `user=${conninfoValue(WAY_BACK_ROLE)}`,
-    `password=${conninfoValue(password)}`,
-    `sslmode=${conninfoValue(sslmode)}`,
-    `application_name=${conninfoValue(w.subscription)}`,
-  ].join(" ");
+  const connection = conninfo({
+    host: w.targetAddress,
+    port: w.targetPort,
+    dbname: input.target.database,
+    user: WAY_BACK_ROLE,
+    password,
+    sslmode,
+    application_name: w.subscription,
+  });
   // connect = true: the source logs in to the target now, so a pg_hba or network problem fails
   // the cutover while nothing is dropped yet. The statement carries the password: this session
   // keeps it out of the source's log whatever the source's logging settings are.
   try {
     await src.query("set log_statement = 'none'; set log_min_duration_statement = -1; set log_min_error_statement = 'panic'");
     await src.query(
-      `create subscription ${ident(w.subscription)} connection ${lit(conninfo)} publication ${ident(w.subscription)}
+      `create subscription ${ident(w.subscription)} connection ${lit(connection)} publication ${ident(w.subscription)}
          with (connect = true, create_slot = false, slot_name = ${lit(w.subscription)}, copy_data = false, enabled = false)`,
     );
   } catch (e) {

@@ -4,8 +4,8 @@
 // name and address, never a hang.
 import { spawn } from "node:child_process";
 import { ClusterSpec, HostSpec } from "../config";
-import { DATA_DIR, PG_BIN } from "../render/postgresqlConf";
-import { PASSFILE_PATH } from "../render/hostScripts";
+import { DATA_DIR, PG_BIN } from "../render/postgres15";
+import { PASSFILE_PATH } from "../render/roles";
 import { shellQuote, sqlLiteral } from "../render/quote";
 import { HostFacts } from "../render/tuning";
 import { REPLICATION_ROLE } from "../names";

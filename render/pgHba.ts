@@ -32,20 +32,22 @@ function hbaName(name: string): string {
  * The block this project owns at the top of every member's pg_hba.conf. Every member lists the
  * whole cluster, so any of them can be promoted; the replication role may stream WAL from a
  * member and is rejected by every database (first match wins, so the rejects come before any
- * line below the block).
+ * line below the block). Logins travel over TLS (hostssl) unless the cluster's sslmode is
+ * disable; the rejects match every connection, TLS or not.
  */
 export function renderHbaBlock(cluster: ClusterSpec, roles: HbaRoles): string {
   const admin = hbaName(roles.admin);
   const repl = hbaName(roles.replication);
+  const login = cluster.sslmode === "disable" ? "host" : "hostssl";
   const lines = [HBA_BEGIN];
-  for (const cidr of cluster.adminAddresses) lines.push(line("host", "all", admin, cidr, "scram-sha-256"));
+  for (const cidr of cluster.adminAddresses) lines.push(line(login, "all", admin, cidr, "scram-sha-256"));
   if (roles.preview)
-    for (const cidr of cluster.adminAddresses) lines.push(line("host", "postgres", hbaName(roles.preview), cidr, "scram-sha-256"));
-  for (const h of cluster.hosts) lines.push(line("host", "replication", repl, hbaAddress(h.address), "scram-sha-256"));
+    for (const cidr of cluster.adminAddresses) lines.push(line(login, "postgres", hbaName(roles.preview), cidr, "scram-sha-256"));
+  for (const h of cluster.hosts) lines.push(line(login, "replication", repl, hbaAddress(h.address), "scram-sha-256"));
   lines.push(line("host", "all", repl, "0.0.0.0/0", "reject"));
   lines.push(line("host", "all", repl, "::/0", "reject"));
   lines.push(line("local", "all", repl, "", "reject"));
-  for (const c of cluster.clients) lines.push(line("host", hbaName(c.database), hbaName(c.user), c.address, "scram-sha-256"));
+  for (const c of cluster.clients) lines.push(line(login, hbaName(c.database), hbaName(c.user), c.address, "scram-sha-256"));
   lines.push(HBA_END);
   return lines.join("\n") + "\n";
 }

@@ -1,12 +1,8 @@
 import { ClusterSpec, SettingValue } from "../config";
+import { CONF_DIR } from "./postgres15";
 import { confValue } from "./quote";
 
-export const PG_MAJOR = "15";
-export const PG_CLUSTER = "main";
-export const CONF_DIR = `/etc/postgresql/${PG_MAJOR}/${PG_CLUSTER}`;
 export const INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication.conf`;
-export const DATA_DIR = `/var/lib/postgresql/${PG_MAJOR}/${PG_CLUSTER}`;
-export const PG_BIN = `/usr/lib/postgresql/${PG_MAJOR}/bin`;
 
 /** What every member needs to serve, stream and be promoted; a cluster's `settings` win. */
 export function replicationSettings(cluster: ClusterSpec): Record<string, SettingValue> {

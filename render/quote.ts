@@ -22,9 +22,11 @@ export function passfileField(value: string | number): string {
   return String(value).replace(/\\/g, "\\\\").replace(/:/g, "\\:");
 }
 
-/** A single shell word for POSIX sh: `'it'\''s'`. */
+/** A single shell word for POSIX sh: `plain`, `'a b'`, `"it's"` (nothing expands in it), `'$it'\''s'`. */
 export function shellQuote(word: string): string {
   if (/^[A-Za-z0-9_./:=@%+-]+$/.test(word)) return word;
+  // a word with single quotes and nothing double quotes would expand reads better double-quoted
+  if (word.includes("'") && !/[\\"$`!]/.test(word)) return `"${word}"`;
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -34,4 +36,15 @@ export function confValue(value: string | number | boolean): string {
   if (typeof value === "boolean") return value ? "on" : "off";
   if (/^-?[0-9]+(\.[0-9]+)?([kMGT]?B|ms|s|min|h|d)?$/.test(value) || /^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) return value;
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+}
+
+/** A libpq connection string, keys in the order given, every value quoted; undefined values are left out. */
+export function conninfo(params: Record<string, string | number | undefined>): string {
+  return Object.entries(params)
+    .filter((e): e is [string, string | number] => e[1] !== undefined)
+    .map(([key, value]) => {
+      if (!/^[a-z_]+$/.test(key)) throw new Error(`not a libpq keyword: ${key}`);
+      return `${key}=${conninfoValue(value)}`;
+    })
+    .join(" ");
 }

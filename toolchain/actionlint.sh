@@ -2,6 +2,7 @@
 # Builds (or reuses) actionlint, the linter `make lint` runs on .github/workflows, from its Go
 # module, into the toolchain cache. Prints the path of the binary.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../scripts/env.sh
 source "$(dirname "$0")/../scripts/env.sh"
 version=v1.7.12
 out="$PGR_TOOLCHAIN_DIR/bin/actionlint-$version"

@@ -11,6 +11,7 @@
 #     access to Pulumi's plugin downloads).
 # Every binary's origin is printed.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../scripts/env.sh
 source "$(dirname "$0")/../scripts/env.sh"
 here="$PGR_ROOT/toolchain"
 bin="$PGR_TOOLCHAIN_DIR/bin"

@@ -4,9 +4,12 @@ import { strict as assert } from "node:assert";
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { ADMIN_ROLE, REPLICATION_ROLE } from "../../names";
-import { RUN_SCRIPT_AS_ROOT, RUN_SQL_AS_POSTGRES, renderAdminRoleSql, renderApplyHostConfig } from "../../render/hostScripts";
+import { renderApplyHostConfig } from "../../render/hostScripts";
+import { renderAdminRoleSql } from "../../render/roles";
+import { RUN_SCRIPT_AS_ROOT, RUN_SQL_AS_POSTGRES } from "../../render/sshCommands";
 import { renderHbaBlock } from "../../render/pgHba";
-import { renderPostgresqlConf } from "../../render/postgresqlConf";
+import { HBA_PATH } from "../../render/postgres15";
+import { INCLUDE_PATH, renderPostgresqlConf } from "../../render/postgresqlConf";
 import { scramVerifier } from "../../render/scram";
 import { renderTuningConf } from "../../render/tuning";
 import { clusterSpec } from "../unit/fixtures";
@@ -96,7 +99,7 @@ describe("host configuration over SSH (sandbox)", function () {
   });
 
   it("refuses a pg_hba block the server cannot parse, and restores the previous file", () => {
-    const hbaBefore = sshOk(HOST, "sudo md5sum /etc/postgresql/15/main/pg_hba.conf");
+    const hbaBefore = sshOk(HOST, `sudo md5sum ${HBA_PATH}`);
     const bad = renderHbaBlock(spec(), roles).replace("# END", "host all all 10.0.0.0/8 no-such-method\n# END");
     const r = ssh(HOST, RUN_SCRIPT_AS_ROOT, script(HOST, {}, bad));
     assert.notEqual(r.code, 0);
@@ -104,19 +107,19 @@ describe("host configuration over SSH (sandbox)", function () {
       r.stderr,
       /pg4: checking the new files with the server's own parser failed: the server refuses the new configuration: .*no-such-method/,
     );
-    assert.equal(sshOk(HOST, "sudo md5sum /etc/postgresql/15/main/pg_hba.conf"), hbaBefore);
+    assert.equal(sshOk(HOST, `sudo md5sum ${HBA_PATH}`), hbaBefore);
     assert.match(apply(HOST).trim(), /configuration unchanged$/);
   });
 
   it("refuses a setting value the server cannot read, naming it, and keeps the previous include", () => {
-    const before = sshOk(HOST, "sudo md5sum /etc/postgresql/15/main/conf.d/pg-replication.conf");
+    const before = sshOk(HOST, `sudo md5sum ${INCLUDE_PATH}`);
     const r = ssh(HOST, RUN_SCRIPT_AS_ROOT, script(HOST, { work_mem: "12 parsecs" }));
     assert.notEqual(r.code, 0);
     assert.match(
       r.stderr,
       /pg4: checking the new files with the server's own parser failed: .*invalid value for parameter "work_mem": "12 parsecs"/,
     );
-    assert.equal(sshOk(HOST, "sudo md5sum /etc/postgresql/15/main/conf.d/pg-replication.conf"), before);
+    assert.equal(sshOk(HOST, `sudo md5sum ${INCLUDE_PATH}`), before);
     assert.equal(psql(HOST, "select count(*) from pg_file_settings where error is not null"), "0");
   });
 

@@ -1,24 +1,22 @@
 // What a test compares on a host before and after: the files this project could touch and when
 // the server started.
+import { INCLUDE_PATH } from "../../render/postgresqlConf";
+import { DATA_DIR, HBA_PATH, POSTGRESQL_CONF_PATH } from "../../render/postgres15";
+import { STANDBY_INCLUDE_PATH } from "../../render/hostScripts";
+import { TUNING_PATH } from "../../render/tuning";
 import { sshOk } from "./sandbox";
 
-export const CONF_FILES = [
-  "/etc/postgresql/15/main/pg_hba.conf",
-  "/etc/postgresql/15/main/conf.d/pg-replication.conf",
-  "/etc/postgresql/15/main/conf.d/pg-replication-tuning.conf",
-  "/etc/postgresql/15/main/conf.d/pg-replication.standby.conf",
-  "/etc/postgresql/15/main/postgresql.conf",
-];
+export const CONF_FILES = [HBA_PATH, INCLUDE_PATH, TUNING_PATH, STANDBY_INCLUDE_PATH, POSTGRESQL_CONF_PATH];
 
 /** Checksums of the configuration files and the postmaster's start (its pid file's first lines). */
 export function hostFingerprint(name: string): string {
   return sshOk(
     name,
-    `sudo -n sh -c 'for f in ${CONF_FILES.join(" ")}; do if [ -e "$f" ]; then md5sum "$f"; else echo "absent $f"; fi; done; head -n 3 /var/lib/postgresql/15/main/postmaster.pid 2>/dev/null || echo stopped'`,
+    `sudo -n sh -c 'for f in ${CONF_FILES.join(" ")}; do if [ -e "$f" ]; then md5sum "$f"; else echo "absent $f"; fi; done; head -n 3 ${DATA_DIR}/postmaster.pid 2>/dev/null || echo stopped'`,
   );
 }
 
 /** When the server on `name` last started (changes with every restart). */
 export function startTime(name: string): string {
-  return sshOk(name, "sudo -n sed -n 3p /var/lib/postgresql/15/main/postmaster.pid").trim();
+  return sshOk(name, `sudo -n sed -n 3p ${DATA_DIR}/postmaster.pid`).trim();
 }

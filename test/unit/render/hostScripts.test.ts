@@ -1,19 +1,19 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
+  renderApplyHostConfig,
   renderDemoteScript,
   renderPromoteScript,
-  renderAdminRoleSql,
-  renderApplyHostConfig,
-  renderPassfile,
   renderStandbyConf,
   renderStandbyScript,
   StandbyScript,
 } from "../../../render/hostScripts";
 import { renderHbaBlock } from "../../../render/pgHba";
 import { renderPostgresqlConf } from "../../../render/postgresqlConf";
-import { scramVerifier } from "../../../render/scram";
 import { renderTuningConf } from "../../../render/tuning";
+import { assertGolden } from "../../support/golden";
 import { clusterSpec } from "../fixtures";
 
 const bashSyntax = (script: string) => execFileSync("bash", ["-n"], { input: script });
@@ -22,37 +22,24 @@ describe("renderApplyHostConfig", () => {
   const spec = clusterSpec();
   const conf = renderPostgresqlConf(spec);
   const tuning = renderTuningConf(spec, "pg1", { memoryMiB: 8192, cpus: 4 }, 4);
-  const script = renderApplyHostConfig({
+  const config = {
     host: "pg1",
     postgresqlConf: conf,
     tuningConf: tuning,
     hbaBlock: renderHbaBlock(spec, { admin: "a", replication: "r" }),
-  });
+  };
+  const script = renderApplyHostConfig(config);
 
-  it("is valid bash", () => bashSyntax(script));
+  it("renders host/configure.sh with its header, as the golden files show", () => {
+    bashSyntax(script);
+    assertGolden("configure.sh", script);
+    assertGolden("configure-settle.sh", renderApplyHostConfig({ ...config, settle: true }));
+  });
 
   it("carries every file verbatim in quoted heredocs", () => {
     assert.ok(script.includes(conf) && script.includes(tuning));
     assert.match(script, /<<'PG_REPLICATION_EOF'/);
     assert.ok(!/<<PG_REPLICATION_EOF/.test(script), "heredocs must be quoted so $ and ` stay literal");
-  });
-
-  it("validates with the server before reloading, and restarts only for pending settings", () => {
-    const validate = script.indexOf("pg_hba_file_rules");
-    const reload = script.indexOf('step="reloading"');
-    const restart = script.indexOf("restart -m fast || die");
-    assert.ok(validate > 0 && validate < reload && reload < restart);
-    assert.match(script, /pending_restart/);
-  });
-
-  it("never calls Debian's psql wrapper, which parses the files being checked", () => {
-    assert.doesNotMatch(script.replace(/"\$pgbin\/psql"/g, ""), /\bpsql\b(?! -X -A -t -q -v ON_ERROR_STOP)/);
-    assert.match(script, /as_postgres "\$pgbin\/psql"/);
-  });
-
-  it("restores the files from an exit trap, whatever line fails", () => {
-    assert.match(script, /trap on_exit EXIT/);
-    assert.ok(script.indexOf("trap on_exit EXIT") < script.indexOf('install_file "$tmp/conf"'));
   });
 
   it("refuses content that would end its heredoc early", () => {
@@ -73,69 +60,71 @@ describe("renderStandbyScript", () => {
     slot: "pgr_pg2",
     passfile: "/var/lib/postgresql/.pg-replication.pgpass",
     rebuild: "",
+    sslmode: "require",
   };
   const script = renderStandbyScript(s);
 
-  it("is valid bash", () => bashSyntax(script));
+  it("renders host/standby.sh with its header, as the golden file shows", () => {
+    bashSyntax(script);
+    assertGolden("standby.sh", renderStandbyScript({ ...s, observed: "postgresql was not running" }));
+  });
 
   it("keeps the password out: primary_conninfo names the passfile", () => {
     const conf = renderStandbyConf(s);
     assert.match(
       conf,
-      /primary_conninfo = 'host=10\.77\.0\.11 port=5432 user=replicator passfile=\/var\/lib\/postgresql\/\.pg-replication\.pgpass application_name=pg2/,
+      /^primary_conninfo = 'host=''10\.77\.0\.11'' port=''5432'' user=''replicator'' passfile=''\/var\/lib\/postgresql\/\.pg-replication\.pgpass''/m,
     );
-    assert.match(conf, /primary_slot_name = 'pgr_pg2'/);
+    assert.match(conf, /^primary_slot_name = pgr_pg2$/m);
     assert.doesNotMatch(script, /password=/);
   });
 
-  it("only rebuilds a member that is not already a standby with the same token", () => {
-    const keep = script.indexOf('if in_recovery && [ "$done_token" = "$token" ]');
-    const wipe = script.indexOf('mv "$datadir" "$prev"');
-    assert.ok(keep > 0 && keep < wipe);
-    assert.match(script, /holds databases/);
+  it("connects to the leader with the cluster's sslmode, never a weaker one", () => {
+    for (const sslmode of ["require", "verify-full"] as const) {
+      const conf = renderStandbyConf({ ...s, sslmode });
+      assert.match(conf, new RegExp(`^primary_conninfo = '.*sslmode=''${sslmode}''`, "m"));
+      assert.match(renderStandbyScript({ ...s, sslmode }), new RegExp(`^conn=.*sslmode=.*${sslmode}`, "m"));
+      assert.doesNotMatch(renderStandbyScript({ ...s, sslmode }), /prefer/);
+    }
   });
 });
 
 describe("renderDemoteScript and renderPromoteScript", () => {
-  it("are valid bash", () => {
-    bashSyntax(renderDemoteScript({ host: "pg1", leaderName: "pg2", leaderSystemId: "7431" }));
-    bashSyntax(renderPromoteScript({ host: "pg2", downAddresses: ["10.77.0.11"] }));
+  it("render host/demote.sh and host/promote.sh with their headers, as the golden files show", () => {
+    const demote = renderDemoteScript({ host: "pg1", leaderName: "pg2", leaderSystemId: "7431" });
+    const promote = renderPromoteScript({ host: "pg2", downAddresses: ["10.77.0.11"] });
+    bashSyntax(demote);
+    bashSyntax(promote);
+    assertGolden("demote.sh", demote);
+    assertGolden("promote.sh", promote);
   });
 
-  it("demote only a running primary of the same cluster, with a fast shutdown", () => {
-    const script = renderDemoteScript({ host: "pg1", leaderName: "pg2", leaderSystemId: "7431" });
-    assert.match(script, /leader_system=7431/);
-    assert.ok(script.indexOf('[ "$own_system" != "$leader_system" ]') < script.indexOf("stop -m fast"));
-  });
-
-  it("promote only once the old leader is gone, unless it is marked down", () => {
-    const script = renderPromoteScript({ host: "pg2", downAddresses: ["10.77.0.11"] });
-    assert.match(script, /down_addresses=\(10\.77\.0\.11\)/);
-    assert.ok(script.indexOf("a leader that is alive") < script.indexOf('pg_ctl" promote'));
+  it("promote with no host marked down: an empty list", () => {
+    assert.match(renderPromoteScript({ host: "pg2", downAddresses: [] }), /^down_addresses=\(\)$/m);
   });
 });
 
-describe("renderPassfile", () => {
-  it("escapes : and \\ in the password", () => {
-    assert.equal(renderPassfile("replicator", "a:b\\c"), "*:*:replication:replicator:a\\:b\\\\c\n");
-  });
-});
+describe("host/", () => {
+  const HOST_DIR = join(__dirname, "..", "..", "..", "host");
+  const files = [
+    "lib.sh",
+    "configure.sh",
+    "standby.sh",
+    "demote.sh",
+    "promote.sh",
+    ...readdirSync(join(HOST_DIR, "migration")).map((f) => `migration/${f}`),
+  ];
 
-describe("renderAdminRoleSql", () => {
-  it("carries a SCRAM verifier, never the password", () => {
-    const sql = renderAdminRoleSql("pgr_admin", scramVerifier("pgr_admin", "s3cret"));
-    assert.ok(!sql.includes("s3cret"));
-    assert.match(sql, /PASSWORD 'SCRAM-SHA-256\$4096:/);
-    assert.match(sql, /ALTER ROLE "pgr_admin" WITH LOGIN SUPERUSER/);
-  });
-
-  it("quotes a hostile role name", () => {
-    const sql = renderAdminRoleSql(`x"; DROP TABLE t; --`, "v");
-    assert.match(sql, /ALTER ROLE "x""; DROP TABLE t; --"/);
-    assert.match(sql, /rolname = 'x"; DROP TABLE t; --'/);
-  });
-
-  it("carries a repair note as a one-line comment", () => {
-    assert.match(renderAdminRoleSql("pgr_admin", "v", "repair:\nnow"), /^-- repair: now\n/);
+  it("never calls Debian's psql wrapper, which parses the files being checked", () => {
+    for (const file of files) {
+      const code = readFileSync(join(HOST_DIR, file), "utf8")
+        .split("\n")
+        .filter((l) => !l.trim().startsWith("#"));
+      assert.deepEqual(
+        code.filter((l) => /\bpsql\b/.test(l.replace(/"\$pgbin\/psql"/g, ""))),
+        [],
+        `${file} runs psql by another path than "$pgbin/psql"`,
+      );
+    }
   });
 });

@@ -32,13 +32,31 @@ describe("renderHbaBlock", () => {
 
   it("puts the application's lines on every member, and the admin's", () => {
     const block = renderHbaBlock(clusterSpec(), roles);
-    assert.match(block, /^host\s+appdb\s+app\s+10\.77\.0\.0\/24\s+scram-sha-256$/m);
-    assert.match(block, /^host\s+all\s+pgr_admin\s+10\.77\.0\.254\/32\s+scram-sha-256$/m);
+    assert.match(block, /^hostssl\s+appdb\s+app\s+10\.77\.0\.0\/24\s+scram-sha-256$/m);
+    assert.match(block, /^hostssl\s+all\s+pgr_admin\s+10\.77\.0\.254\/32\s+scram-sha-256$/m);
     assert.ok(block.startsWith(HBA_BEGIN + "\n") && block.endsWith(HBA_END + "\n"));
+  });
+
+  it("admits members, the admin and clients over TLS only, unless the cluster's sslmode is disable", () => {
+    const types = (sslmode: "disable" | "require" | "verify-full") =>
+      fields(renderHbaBlock(clusterSpec({ sslmode }), roles)).map((f) => `${f[0]} ${f[f.length - 1]}`);
+    for (const sslmode of ["require", "verify-full"] as const) {
+      const lines = types(sslmode);
+      assert.ok(
+        lines.filter((l) => l.endsWith("scram-sha-256")).every((l) => l.startsWith("hostssl ")),
+        lines.join("\n"),
+      );
+      assert.deepEqual(
+        lines.filter((l) => l.endsWith("reject")),
+        ["host reject", "host reject", "local reject"],
+        "the rejects match every connection, TLS or not",
+      );
+    }
+    assert.ok(types("disable").every((l) => !l.startsWith("hostssl")));
   });
 
   it("quotes names pg_hba would read as keywords or split", () => {
     const block = renderHbaBlock(clusterSpec({ clients: [{ database: "all", user: "my user", address: "10.0.0.0/8" }] }), roles);
-    assert.match(block, /^host\s+"all"\s+"my user"\s+10\.0\.0\.0\/8/m);
+    assert.match(block, /^hostssl\s+"all"\s+"my user"\s+10\.0\.0\.0\/8/m);
   });
 });

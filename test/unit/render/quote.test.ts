@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { confValue, conninfoValue, passfileField, shellQuote, sqlIdent, sqlLiteral } from "../../../render/quote";
+import { confValue, conninfo, conninfoValue, passfileField, shellQuote, sqlIdent, sqlLiteral } from "../../../render/quote";
 
 describe("quoting", () => {
   it("double-quotes identifiers and doubles embedded quotes", () => {
@@ -32,5 +32,10 @@ describe("quoting", () => {
     assert.equal(conninfoValue("it's a \\ path"), "'it\\'s a \\\\ path'");
     assert.equal(conninfoValue(5432), "'5432'");
     assert.equal(passfileField("a:b\\c"), "a\\:b\\\\c");
+  });
+
+  it("builds a libpq connection string with every value quoted, and refuses an odd keyword", () => {
+    assert.equal(conninfo({ host: "h", port: 5432, user: "it's", passfile: undefined }), "host='h' port='5432' user='it\\'s'");
+    assert.throws(() => conninfo({ "host=x user": "y" }), /not a libpq keyword/);
   });
 });

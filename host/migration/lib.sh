@@ -1,0 +1,24 @@
+# shellcheck shell=bash
+# What the migration's scripts share. The target cluster's leader receives each on stdin of
+# `sudo -n bash -s`, like the host steps: a header of quoted values (render/migrationScripts.ts),
+# this file, then the script's own file, whose last line runs its main.
+
+begin() {
+  : "${host:?}" "${pgbin:?}" "${datadir:?}"
+  step="starting"
+}
+
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+sock() { sed -n 5p "$datadir/postmaster.pid"; }
+port() { sed -n 4p "$datadir/postmaster.pid"; }
+# target_sql DB PSQL_ARGS...: psql on the target's own server, through its socket
+target_sql() {
+  local db=$1
+  shift
+  as_postgres "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$(sock)" -p "$(port)" -d "$db" "$@"
+}
+say() { echo "pg-replication migration on $host: $*"; }
+fail() {
+  echo "pg-replication migration on $host: $step failed: $*" >&2
+  exit 1
+}

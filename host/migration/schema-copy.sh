@@ -1,0 +1,55 @@
+#!/bin/bash
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${BASH_SOURCE[0]%/*}/lib.sh"
+# Schema copy: copies the roles the target lacks (with their SCRAM verifiers, so passwords stay
+# the same; a role the target has already is never altered) and, into a target database that has
+# no table yet, the source database's schema. A target database that already has tables is left
+# as it is. The source's password stays in the passfile src names.
+
+main() {
+  : "${src:?}" "${db:?}"
+  begin
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"
+  trap 'rm -rf "$tmp"' EXIT
+
+  step="reading the source"
+  owner=$(as_postgres "$pgbin/psql" -X -A -t -d "$src" -c "select pg_get_userbyid(datdba) from pg_database where datname = current_database()" 2>&1) || fail "$owner"
+  # per role, its name and the statement that creates it
+  roles=$(as_postgres "$pgbin/psql" -X -A -t -d "$src" <<'SQL' 2>&1
+select rolname || E'\t' || format('CREATE ROLE %I WITH %s %s %s %s %s %s %s%s;', rolname,
+         case when rolsuper then 'SUPERUSER' else 'NOSUPERUSER' end,
+         case when rolinherit then 'INHERIT' else 'NOINHERIT' end,
+         case when rolcreaterole then 'CREATEROLE' else 'NOCREATEROLE' end,
+         case when rolcreatedb then 'CREATEDB' else 'NOCREATEDB' end,
+         case when rolcanlogin then 'LOGIN' else 'NOLOGIN' end,
+         case when rolreplication then 'REPLICATION' else 'NOREPLICATION' end,
+         case when rolbypassrls then 'BYPASSRLS' else 'NOBYPASSRLS' end,
+         case when rolpassword is null then '' else format(' PASSWORD %L', rolpassword) end)
+  from pg_authid where rolname !~ '^pg_' and oid >= 16384
+SQL
+  ) || fail "$roles"
+
+  step="copying the roles"
+  have=$(target_sql postgres -c "select rolname from pg_roles")
+  printf '%s\n' "$roles" | awk -F'\t' 'NR == FNR { have[$0] = 1; next } NF == 2 && !($1 in have) { print $2; n++ } END { if (!n) print "-- none" }' <(printf '%s\n' "$have") - >"$tmp/roles.sql"
+  target_sql postgres -f "$tmp/roles.sql" >/dev/null || fail "creating the roles"
+  say "roles copied: $(grep -c '^CREATE ROLE' "$tmp/roles.sql" || true) new"
+
+  step="creating the target database"
+  target_sql postgres -v db="$db" -v owner="$owner" <<'SQL' || fail "CREATE DATABASE was refused"
+select format('CREATE DATABASE %I OWNER %I', :'db', :'owner') where not exists (select from pg_database where datname = :'db') \gexec
+SQL
+
+  step="copying the schema"
+  tables=$(target_sql "$db" -c "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r','p') and n.nspname not in ('pg_catalog','information_schema')")
+  if [ "$tables" != 0 ]; then
+    say "database $db already has $tables tables: schema left as it is"
+    exit 0
+  fi
+  out=$(as_postgres "$pgbin/pg_dump" -d "$src" --schema-only --no-publications --no-subscriptions 2>&1 >"$tmp/schema.sql") || fail "$(printf '%s\n' "$out" | tail -n 1)"
+  target_sql "$db" -f "$tmp/schema.sql" >/dev/null || fail "the schema did not restore"
+  say "schema copied into $db"
+}
+
+main "$@"

@@ -1,0 +1,149 @@
+#!/bin/bash
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${BASH_SOURCE[0]%/*}/lib.sh"
+# Standby: makes the member a streaming standby of the leader. A member that already is one keeps
+# its data: it is started if stopped, or repointed if it follows another leader. A former leader
+# of this cluster rejoins without a copy when its history allows. Only a member that is not yet a
+# standby (or whose rebuild token changed) is rebuilt: stop, data directory moved aside,
+# pg_basebackup through the member's own physical slot on the leader, standby.signal, start. The
+# old data directory comes back if any of that fails, and is removed once the new standby
+# streams. A member holding databases of its own is never wiped without the token.
+
+main() {
+  : "${standby_include:?}" "${old_standby_include:?}" "${include:?}" "${tuning:?}" "${stamp:?}" "${token?}" "${slot:?}" "${conn:?}" "${leader:?}"
+  begin
+  prev="$datadir.pg-replication-prev"
+  was_running=no
+  moved=no
+  signalled=no
+  standby_file >"$tmp/standby"
+
+  step="checking the member"
+  running && was_running=yes
+  if [ -e "$prev" ]; then
+    # left by a host that died mid-rebuild: the data directory it holds is the member's own
+    die "$prev exists (an interrupted rebuild); move it back over $datadir or remove it, then run again"
+  fi
+  done_token=$(cat "$stamp" 2>/dev/null || true)
+
+  step="checking the leader"
+  read_leader_system "$conn" || die "cannot reach $leader for replication: $reason"
+  control=$(controldata)
+  own_system=$(control_field "$control" "Database system identifier")
+  # a hot standby refuses to run below its leader: hold such settings at the leader's value
+  rm -f "$old_standby_include"
+  hold_at_leader "$tuning" "$include"
+
+  if in_recovery && [ "$done_token" = "$token" ] && [ "$own_system" = "$leader_system" ]; then
+    step="following $leader"
+    ensure_slot || die "cannot keep slot $slot on $leader: $reason"
+    install_file "$tmp/standby" "$standby_include" 644
+    if ! running; then
+      say "the standby was stopped: starting it (its data is kept)"
+      start_server || die "$reason"
+    elif [ ${#changed[@]} -gt 0 ]; then
+      say "pointing the standby at $leader"
+      reload_server
+    fi
+    step="waiting for the standby to stream from $leader"
+    wait_streaming 60 || die "the standby does not stream from $leader"
+    drop_own_stale_slots
+    committed=yes
+    say "standby of $leader: streaming"
+    exit 0
+  fi
+
+  if ! in_recovery && [ "$done_token" = "$token" ] && [ "$own_system" = "$leader_system" ]; then
+    # a former leader of this cluster (switchover or failover): follow the new one, no copy
+    step="rejoining $leader as a standby"
+    say "a former leader of this cluster: rejoining $leader as a standby"
+    ensure_slot || die "cannot keep slot $slot on $leader: $reason"
+    if running; then try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"; fi
+    read_leader_system "$conn" || die "cannot reach $leader for replication: $reason"
+    install_file "$tmp/standby" "$standby_include" 644
+    touch "$datadir/standby.signal"
+    chown postgres:postgres "$datadir/standby.signal"
+    signalled=yes
+    if can_follow_leader "$conn" && start_server && wait_streaming 30; then
+      drop_own_stale_slots
+      committed=yes
+      say "standby of $leader: rejoined and streaming"
+      exit 0
+    fi
+    say "it cannot follow $leader (its history has diverged): rebuilding it from $leader"
+    as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m fast >/dev/null 2>&1 || true
+    rm -f "$datadir/standby.signal"
+    signalled=no
+  fi
+
+  step="checking that the member may be rebuilt"
+  if [ "$done_token" = "$token" ] && [ "$own_system" != "$leader_system" ] && running; then
+    own=$(sql -c "select string_agg(datname, ', ') from pg_database where datname not in ('postgres', 'template0', 'template1')")
+    [ -z "$own" ] || die "it is not a standby and holds databases ($own); set its rebuild token in config to replace them with a copy of the leader"
+  fi
+
+  step="stopping the member"
+  say "rebuilding as a standby of $leader (pg_basebackup)"
+  if running; then try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"; fi
+  mv "$datadir" "$prev"
+  moved=yes
+  install -d -o postgres -g postgres -m 700 "$datadir"
+
+  step="pg_basebackup from $leader"
+  # a slot left by an earlier attempt holds WAL from its own start: replace it, and reserve WAL
+  # from now on before the copy starts (pg_basebackup's own -C creates it later, and a checkpoint in
+  # between, say another standby's copy, can recycle a segment the copy still needs)
+  as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "DROP_REPLICATION_SLOT $slot" >/dev/null 2>&1 || true
+  ensure_slot || die "cannot create slot $slot on $leader: $reason"
+  if ! as_postgres "$pgbin/pg_basebackup" -d "$conn" -D "$datadir" -X stream -S "$slot" -c fast -P -v 2>&1 |
+    tr '\r' '\n' | awk '/kB \(/ { if (++n % 20 != 1) next } { print; fflush() }'; then
+    die "pg_basebackup from $leader failed (see above)"
+  fi
+  touch "$datadir/standby.signal"
+  chown postgres:postgres "$datadir/standby.signal"
+  install_file "$tmp/standby" "$standby_include" 644
+
+  step="starting the standby"
+  start_server || die "$reason"
+  step="waiting for the new standby to stream from $leader"
+  wait_streaming 120 || die "the new standby does not stream from $leader"
+  drop_own_stale_slots
+  echo "$token" >"$stamp"
+  committed=yes
+  # the old copy can be large: remove it in the background, detached from this SSH session
+  mv "$prev" "$prev.removing.$$"
+  setsid rm -rf "$prev.removing.$$" </dev/null >/dev/null 2>&1 &
+  say "standby of $leader: rebuilt and streaming"
+}
+
+rollback() {
+  if [ "$moved" = yes ]; then
+    running && as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m immediate >/dev/null 2>&1
+    rm -rf "$datadir"
+    mv "$prev" "$datadir"
+  elif [ "$signalled" = yes ]; then
+    running && as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m fast >/dev/null 2>&1
+    rm -f "$datadir/standby.signal"
+  fi
+  restore_files
+  if [ "$was_running" = yes ] && ! running; then pg_ctlcluster "${cluster[@]}" start >/dev/null 2>&1; fi
+}
+# the leader keeps a physical slot for this member, so that it never recycles WAL the member needs
+ensure_slot() {
+  local out
+  out=$(as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "CREATE_REPLICATION_SLOT $slot PHYSICAL RESERVE_WAL" 2>&1) && return 0
+  case "$out" in *"already exists"*) return 0 ;; esac
+  reason=$(why "$out")
+  return 1
+}
+# slots this member kept while it was a leader hold WAL for nobody now
+drop_own_stale_slots() {
+  sql -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name like 'pgr\_%' and not active" >/dev/null 2>&1 || true
+}
+leader_value() { as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "SHOW $1" 2>/dev/null || true; }
+held() {
+  echo "$1 = $2 # held at the leader's value" >>"$tmp/standby"
+  say "holding $1 at $2, the leader's (this member alone would run with $3)"
+}
+
+main "$@"

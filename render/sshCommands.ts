@@ -1,0 +1,15 @@
+// The fixed commands the host steps run over SSH; what they act on comes on stdin.
+import { shellQuote } from "./quote";
+
+/** The command every host script is sent to; the script itself is its stdin. */
+export const RUN_SCRIPT_AS_ROOT = "sudo -n bash -s";
+
+/** The command that runs the SQL given on stdin as the local postgres superuser. */
+export const RUN_SQL_AS_POSTGRES = "cd / && sudo -n -u postgres psql -X -q -v ON_ERROR_STOP=1 -d postgres";
+
+/** The command that writes a passfile from stdin (mode 0600, owner postgres); `note` says why it runs again. */
+export function passfileCommand(path: string, note?: string): string {
+  const p = shellQuote(path);
+  const command = `sudo -n sh -c 'umask 077 && cat > ${p}.new && chown postgres:postgres ${p}.new && mv -f ${p}.new ${p}'`;
+  return note ? `${command} # ${note.replace(/[^A-Za-z0-9 ,.:-]/g, "")}` : command;
+}

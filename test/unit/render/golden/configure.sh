@@ -1,0 +1,339 @@
+set -euo pipefail
+# pg-replication: configuration on pg1
+host=pg1
+pgbin=/usr/lib/postgresql/15/bin
+datadir=/var/lib/postgresql/15/main
+cluster=(15 main)
+confdir=/etc/postgresql/15/main
+settle=no
+include=/etc/postgresql/15/main/conf.d/pg-replication.conf
+tuning=/etc/postgresql/15/main/conf.d/pg-replication-tuning.conf
+hba=/etc/postgresql/15/main/pg_hba.conf
+hba_begin='# BEGIN pg-replication (managed by Pulumi; edits inside this block are overwritten)'
+hba_end='# END pg-replication'
+minimums=('max_connections|max_connections setting|100' 'max_worker_processes|max_worker_processes setting|8' 'max_wal_senders|max_wal_senders setting|10' 'max_prepared_transactions|max_prepared_xacts setting|0' 'max_locks_per_transaction|max_locks_per_xact setting|64')
+conf_file() {
+  cat <<'PG_REPLICATION_EOF'
+# Managed by pg-replication (Pulumi), cluster main. Edits are overwritten.
+hot_standby = on
+hot_standby_feedback = on
+listen_addresses = '*'
+max_connections = 100
+max_locks_per_transaction = 64
+max_prepared_transactions = 0
+max_replication_slots = 10
+max_slot_wal_keep_size = 10GB
+max_wal_senders = 10
+password_encryption = 'scram-sha-256'
+port = 5432
+wal_level = replica
+wal_log_hints = on
+wal_receiver_timeout = 60s
+wal_sender_timeout = 60s
+PG_REPLICATION_EOF
+}
+tuning_file() {
+  cat <<'PG_REPLICATION_EOF'
+# Managed by pg-replication (Pulumi): tuning of pg1 for 8192 MiB of memory and 4 CPUs.
+# Override a value in clusters[].tuning, or any setting in clusters[].settings.
+shared_buffers = 2048MB
+effective_cache_size = 5734MB
+work_mem = 20MB
+maintenance_work_mem = 409MB
+max_wal_size = 2048MB
+min_wal_size = 512MB
+wal_buffers = 16MB
+max_worker_processes = 8
+max_parallel_workers = 4
+max_parallel_workers_per_gather = 2
+max_parallel_maintenance_workers = 2
+random_page_cost = 1.1
+effective_io_concurrency = 200
+checkpoint_completion_target = 0.9
+PG_REPLICATION_EOF
+}
+hba_block_file() {
+  cat <<'PG_REPLICATION_EOF'
+# BEGIN pg-replication (managed by Pulumi; edits inside this block are overwritten)
+hostssl all             a               10.77.0.254/32          scram-sha-256
+hostssl replication     r               10.77.0.11/32           scram-sha-256
+hostssl replication     r               10.77.0.12/32           scram-sha-256
+hostssl replication     r               10.77.0.13/32           scram-sha-256
+host    all             r               0.0.0.0/0               reject
+host    all             r               ::/0                    reject
+local   all             r                                       reject
+hostssl appdb           app             10.77.0.0/24            scram-sha-256
+# END pg-replication
+PG_REPLICATION_EOF
+}
+
+# shellcheck shell=bash
+# What every host script shares. A member receives one script on stdin of `sudo -n bash -s`: a
+# header of quoted values (render/hostScript.ts), this file, then the verb's own file, whose last
+# line runs its main. Until then nothing runs but assignments and definitions, so a script cut
+# short on its way does nothing.
+#
+# Each script either finishes what it set out to do or puts back every file it changed and the
+# server's state (its rollback, from the exit trap), and says why in one line. No script runs a
+# tool that parses the files it is checking: psql and pg_ctl are called by their full path, with
+# the port and socket from postmaster.pid, not through Debian's wrappers.
+
+# the state the exit trap reads, a scratch directory, and the trap itself
+begin() {
+  : "${host:?}" "${pgbin:?}" "${datadir:?}" "${cluster[*]:?}"
+  step="starting"
+  reason=""
+  changed=()
+  committed=no
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"
+  trap on_exit EXIT
+}
+
+say() { echo "pg-replication on $host: $*"; }
+die() {
+  reason="$*"
+  exit 1
+}
+as_postgres() { runuser -u postgres -- "$@"; }
+running() { as_postgres "$pgbin/pg_ctl" status -D "$datadir" >/dev/null 2>&1; }
+in_recovery() { test -e "$datadir/standby.signal"; }
+sql() {
+  local port sock
+  port=$(sed -n 4p "$datadir/postmaster.pid")
+  sock=$(sed -n 5p "$datadir/postmaster.pid")
+  as_postgres "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
+}
+# the line of a command's output that says why it failed: the first error, else the last line
+why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
+# runs a command; on failure the line that says why becomes the reason
+try() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    reason=$(why "$out")
+    return 1
+  fi
+  [ -z "$out" ] || printf '%s\n' "$out"
+}
+start_server() { try pg_ctlcluster "${cluster[@]}" start; }
+reload_server() {
+  local loaded
+  loaded=$(sql -c "select pg_conf_load_time()")
+  sql -c "select pg_reload_conf()" >/dev/null
+  # the reload is a signal: wait until the postmaster has read the files (new sessions show it)
+  for _ in $(seq 100); do
+    [ "$(sql -c "select pg_conf_load_time()")" != "$loaded" ] && return 0
+    sleep 0.05
+  done
+}
+# install_file SRC DEST MODE: installs when different, saving the previous version for the trap
+install_file() {
+  if ! cmp -s "$1" "$2"; then
+    if [ -e "$2" ]; then cp -p "$2" "$2.pg-replication.prev"; else rm -f "$2.pg-replication.prev"; fi
+    changed+=("$2")
+    install -o postgres -g postgres -m "$3" "$1" "$2"
+    say "updated $2"
+  fi
+}
+restore_files() {
+  local f
+  for f in "${changed[@]}"; do
+    if [ -e "$f.pg-replication.prev" ]; then mv -f "$f.pg-replication.prev" "$f"; else rm -f "$f"; fi
+  done
+}
+# configured NAME FALLBACK FILE...: the value the files give a setting (the last one wins)
+configured() {
+  local name=$1 fallback=$2 value
+  shift 2
+  value=$(cat "$@" 2>/dev/null | awk -v n="$name" -F'[[:space:]]*=[[:space:]]*' '$1 == n { split($2, v, " "); w = v[1] } END { print w }')
+  echo "${value:-$fallback}"
+}
+wait_streaming() { # seconds
+  for _ in $(seq $(($1 * 10))); do
+    [ "$(sql -c "select status from pg_stat_wal_receiver" 2>/dev/null)" = streaming ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  set +e
+  if [ "$rc" -ne 0 ] && [ "$committed" = no ]; then
+    rollback
+    echo "pg-replication on $host: $step failed: ${reason:-exit status $rc}; the host is as it was before this step" >&2
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+
+controldata() { as_postgres "$pgbin/pg_controldata" -D "$datadir"; }
+# control_field CONTROL LABEL: one field of pg_controldata's output
+control_field() { printf '%s\n' "$1" | awk -F':[[:space:]]*' -v l="$2" '$1 == l { print $2 }'; }
+
+# hold_at_leader FILE...: a hot standby refuses to run below its leader. For each such setting
+# (minimums: NAME|LABEL|FALLBACK) that FILE... set below the leader's value, calls the script's
+# `held NAME LEADER_VALUE WANTED`; the script's `leader_value NAME LABEL` prints that value.
+hold_at_leader() {
+  local entry name label fallback want value
+  : "${minimums[*]:?}"
+  for entry in "${minimums[@]}"; do
+    IFS='|' read -r name label fallback <<<"$entry"
+    want=$(configured "$name" "$fallback" "$@")
+    value=$(leader_value "$name" "$label")
+    if [ -n "$value" ] && [ "$want" -lt "$value" ] 2>/dev/null; then
+      held "$name" "$value" "$want"
+    fi
+  done
+}
+
+# read_leader_system CONN: the leader's system identifier (one cluster's lineage) and timeline,
+# over the replication connection CONN; sets leader_system and leader_timeline, or reason
+read_leader_system() {
+  local out
+  out=$(as_postgres "$pgbin/psql" -X -A -t -d "$1" -c IDENTIFY_SYSTEM 2>&1) || {
+    reason=$(why "$out")
+    return 1
+  }
+  # shellcheck disable=SC2034 # the caller's
+  leader_system=$(printf '%s\n' "$out" | cut -d'|' -f1)
+  leader_timeline=$(printf '%s\n' "$out" | cut -d'|' -f2)
+}
+# an LSN (X/Y) as a number, to compare two
+lsn_number() {
+  local hi=${1%%/*} lo=${1#*/}
+  echo $(((16#$hi << 32) | 16#$lo))
+}
+# can_follow_leader CONN: whether this stopped member can follow the leader (whose timeline
+# read_leader_system read) without a copy: its last checkpoint is on a timeline the leader's
+# history passes through, at or before the point the leader forked off it (the check PostgreSQL
+# itself makes when it starts, fatally, as a standby)
+can_follow_leader() {
+  local control own_tli own_lsn history fork
+  control=$(controldata) || return 1
+  own_tli=$(control_field "$control" "Latest checkpoint's TimeLineID")
+  own_lsn=$(control_field "$control" "Latest checkpoint location")
+  [ -n "$own_tli" ] && [ -n "$own_lsn" ] && [ -n "$leader_timeline" ] || return 1
+  [ "$own_tli" = "$leader_timeline" ] && return 0
+  [ "$own_tli" -lt "$leader_timeline" ] || return 1
+  history=$(as_postgres "$pgbin/psql" -X -A -t -d "$1" -c "TIMELINE_HISTORY $leader_timeline" 2>/dev/null) || return 1
+  # the first line starts with the file's name and psql's column separator
+  fork=$(printf '%s\n' "$history" | sed 's/^[0-9A-F]*\.history|//' | awk -F'\t' -v t="$own_tli" '$1 == t { print $2; exit }')
+  [ -n "$fork" ] && [ "$(lsn_number "$own_lsn")" -le "$(lsn_number "$fork")" ]
+}
+
+# Configuration: installs the conf.d includes and the managed pg_hba block, has the running server
+# check them (pg_file_settings, pg_hba_file_rules) before anything is applied, then reloads, and
+# restarts only when a changed setting needs it; a standby is back and streaming before the
+# script ends. On a standby, settings that must not fall below the leader's are held at the
+# leader's value (from pg_controldata) until the leader has lowered them: the settle pass after
+# the leader's step lowers them then. A stopped server is started. Nothing changed: nothing is
+# touched.
+
+main() {
+  : "${confdir:?}" "${include:?}" "${tuning:?}" "${hba:?}" "${hba_begin:?}" "${hba_end:?}" "${settle:?}"
+  begin
+  was_running=no
+  reloaded=no
+  restarted=no
+  conf_file >"$tmp/conf"
+  tuning_file >"$tmp/tuning"
+  hba_block_file >"$tmp/hba_block"
+
+  step="checking the server"
+  if running; then
+    was_running=yes
+  else
+    say "postgresql ${cluster[*]} is down: starting it"
+    start_server || die "$reason"
+    was_running=yes
+  fi
+
+  step="preparing the files"
+  if in_recovery && [ "$settle" = yes ]; then
+    # after the leader's step: its new values reach this standby's pg_control once it has replayed
+    # what the leader wrote at its restart
+    wait_streaming 60 || true
+    for _ in $(seq 300); do
+      [ "$(sql -c "select coalesce(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), true)")" = t ] && break
+      sleep 0.1
+    done
+  fi
+  if in_recovery; then
+    # a standby refuses to run below its leader: hold such settings at the leader's value for now
+    control=$(controldata)
+    hold_at_leader "$tmp/tuning" "$tmp/conf"
+  fi
+  awk -v begin="$hba_begin" -v end="$hba_end" '
+    $0 == begin { skip = 1; next }
+    $0 == end { skip = 0; next }
+    !skip { print }' "$hba" >"$tmp/hba_rest"
+  cat "$tmp/hba_block" "$tmp/hba_rest" >"$tmp/hba"
+
+  step="installing the files"
+  test -e "$hba.pg-replication.orig" || cp -p "$hba" "$hba.pg-replication.orig"
+  install -d -o postgres -g postgres -m 755 "$confdir/conf.d"
+  install_file "$tmp/conf" "$include" 644
+  install_file "$tmp/tuning" "$tuning" 644
+  install_file "$tmp/hba" "$hba" 640
+  if [ ${#changed[@]} -eq 0 ]; then
+    committed=yes
+    say "configuration unchanged"
+    exit 0
+  fi
+
+  step="checking the new files with the server's own parser"
+  errors=$(sql -c "select 'pg_hba.conf line ' || line_number || ': ' || error from pg_hba_file_rules where error is not null
+                   union all select sourcefile || ' line ' || sourceline || ': ' || name || ': ' || error from pg_file_settings
+                   where error is not null and error <> 'setting could not be applied'" | paste -sd ';' -)
+  [ -z "$errors" ] || die "the server refuses the new configuration: $errors"
+  # pg_file_settings says only "could not be applied" for a bad value, as for a pending restart:
+  # the postmaster's own reading of the files (-C exits after it) names the bad value
+  if ! checked=$(as_postgres "$pgbin/postgres" -D "$datadir" -c config_file="$confdir/postgresql.conf" -C data_directory 2>&1); then
+    die "the server refuses the new configuration: $(printf '%s\n' "$checked" | sed -n 's/^.*\(LOG\|FATAL\|ERROR\): *//p' | head -n 2 | paste -sd ';' -)"
+  fi
+
+  step="reloading"
+  reloaded=yes
+  reload_server
+  pending=$(sql -c "select string_agg(name, ', ' order by name) from pg_settings where pending_restart")
+  if [ -z "$pending" ]; then
+    committed=yes
+    say "reloaded postgresql ${cluster[*]}"
+    exit 0
+  fi
+
+  step="restarting for $pending"
+  if in_recovery; then role=standby; else role=primary; fi
+  say "restarting postgresql ${cluster[*]} ($role) for: $pending"
+  restarted=yes
+  try pg_ctlcluster "${cluster[@]}" restart -m fast || die "$reason"
+  if [ "$role" = standby ]; then
+    step="waiting for the standby to stream again"
+    wait_streaming 120 || die "the standby is not streaming 120 s after its restart"
+    say "streaming again"
+  fi
+  committed=yes
+}
+
+# puts back the changed files and the server as it was
+rollback() {
+  restore_files
+  if [ "$was_running" = yes ]; then
+    if running; then
+      [ "$reloaded" = no ] || reload_server
+      [ "$restarted" = no ] || pg_ctlcluster "${cluster[@]}" restart -m fast >/dev/null 2>&1
+    else
+      pg_ctlcluster "${cluster[@]}" start >/dev/null 2>&1
+    fi
+  fi
+}
+
+# a standby's pg_control holds the values its leader runs with
+leader_value() { control_field "$control" "$2"; }
+held() {
+  echo "$1 = $2 # held at the leader's value until the leader runs with $3" >>"$tmp/conf"
+  say "holding $1 at $2 (the leader's) until the leader runs with $3"
+}
+
+main "$@"

@@ -1,0 +1,84 @@
+set -euo pipefail
+host=pg1
+pgbin=/usr/lib/postgresql/15/bin
+datadir=/var/lib/postgresql/15/main
+db=appdb
+conn="host='10.77.0.10' port='5432' dbname='appdb' user='migrator' passfile='/var/lib/postgresql/.pg-replication-source.pgpass' sslmode='require' application_name='s' connect_timeout='10'"
+subscription=s
+publication=p
+
+# shellcheck shell=bash
+# What the migration's scripts share. The target cluster's leader receives each on stdin of
+# `sudo -n bash -s`, like the host steps: a header of quoted values (render/migrationScripts.ts),
+# this file, then the script's own file, whose last line runs its main.
+
+begin() {
+  : "${host:?}" "${pgbin:?}" "${datadir:?}"
+  step="starting"
+}
+
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+sock() { sed -n 5p "$datadir/postmaster.pid"; }
+port() { sed -n 4p "$datadir/postmaster.pid"; }
+# target_sql DB PSQL_ARGS...: psql on the target's own server, through its socket
+target_sql() {
+  local db=$1
+  shift
+  as_postgres "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$(sock)" -p "$(port)" -d "$db" "$@"
+}
+say() { echo "pg-replication migration on $host: $*"; }
+fail() {
+  echo "pg-replication migration on $host: $step failed: $*" >&2
+  exit 1
+}
+
+# Subscription: creates it, or alters it in place when it exists (connection, publication,
+# enabled): it is never dropped and re-created, which would copy every table again. A new
+# subscription over tables that already hold rows is refused. Waits (bounded) until every table
+# has its initial copy, printing the progress. Names and the connection reach the SQL as psql
+# variables (:"name" an identifier, :'value' a literal), quoted by psql itself.
+
+main() {
+  : "${db:?}" "${conn:?}" "${subscription:?}" "${publication:?}"
+  begin
+
+  step="checking the subscription"
+  exists=$(target_sql "$db" -v sub="$subscription" <<<"select count(*) from pg_subscription where subname = :'sub'")
+  if [ "$exists" = 1 ]; then
+    step="updating the subscription in place"
+    target_sql "$db" -v sub="$subscription" -v pub="$publication" -v conn="$conn" <<'SQL'
+ALTER SUBSCRIPTION :"sub" CONNECTION :'conn';
+ALTER SUBSCRIPTION :"sub" SET PUBLICATION :"pub" WITH (refresh = false);
+ALTER SUBSCRIPTION :"sub" ENABLE;
+SQL
+    say "subscription $subscription kept (altered in place)"
+  else
+    step="checking that the target tables are empty"
+    busy=$(
+      target_sql "$db" <<'SQL'
+select string_agg(format('%I.%I', n.nspname, c.relname), ', ')
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+ where c.relkind = 'r' and n.nspname not in ('pg_catalog', 'information_schema')
+   and exists (select from pg_stat_user_tables t where t.relid = c.oid and t.n_live_tup > 0)
+SQL
+    )
+    [ -z "$busy" ] || fail "tables of $db already hold rows ($busy): a new subscription would copy over them; empty them, or keep the subscription that filled them"
+    step="creating the subscription"
+    target_sql "$db" -v sub="$subscription" -v pub="$publication" -v conn="$conn" <<'SQL' || fail "CREATE SUBSCRIPTION was refused (the server log has the reason; the password is never in it: it is in the passfile)"
+CREATE SUBSCRIPTION :"sub" CONNECTION :'conn' PUBLICATION :"pub";
+SQL
+    say "subscription $subscription created: the initial copy starts"
+  fi
+
+  step="waiting for the initial copy"
+  for i in $(seq 3600); do
+    pending=$(target_sql "$db" -v sub="$subscription" <<<"select count(*) filter (where r.srsubstate <> 'r') || '/' || count(*) from pg_subscription_rel r join pg_subscription s on s.oid = r.srsubid where s.subname = :'sub'")
+    [ "${pending%%/*}" = 0 ] && break
+    [ $((i % 20)) -ne 1 ] || say "initial copy: $pending tables still copying"
+    sleep 0.5
+  done
+  [ "${pending%%/*}" = 0 ] || fail "the initial copy did not finish within 30 minutes ($pending tables still copying)"
+  say "every table copied; changes stream from the source"
+}
+
+main "$@"

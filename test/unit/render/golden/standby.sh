@@ -1,0 +1,326 @@
+set -euo pipefail
+# pg-replication: standby of pg1 on pg2
+# observed at plan time: postgresql was not running
+host=pg2
+pgbin=/usr/lib/postgresql/15/bin
+datadir=/var/lib/postgresql/15/main
+cluster=(15 main)
+standby_include=/etc/postgresql/15/main/conf.d/pg-replication.standby.conf
+old_standby_include=/etc/postgresql/15/main/conf.d/pg-replication-standby.conf
+include=/etc/postgresql/15/main/conf.d/pg-replication.conf
+tuning=/etc/postgresql/15/main/conf.d/pg-replication-tuning.conf
+stamp=/var/lib/postgresql/15/.pg-replication-main.rebuild
+token=''
+slot=pgr_pg2
+conn="host='10.77.0.11' port='5432' user='replicator' passfile='/var/lib/postgresql/.pg-replication.pgpass' sslmode='require' dbname='replication' replication='true' connect_timeout='10'"
+leader='pg1 (10.77.0.11:5432)'
+minimums=('max_connections|max_connections setting|100' 'max_worker_processes|max_worker_processes setting|8' 'max_wal_senders|max_wal_senders setting|10' 'max_prepared_transactions|max_prepared_xacts setting|0' 'max_locks_per_transaction|max_locks_per_xact setting|64')
+standby_file() {
+  cat <<'PG_REPLICATION_EOF'
+# Managed by pg-replication (Pulumi): this member is a standby of pg1.
+primary_conninfo = 'host=''10.77.0.11'' port=''5432'' user=''replicator'' passfile=''/var/lib/postgresql/.pg-replication.pgpass'' sslmode=''require'' application_name=''pg2'' connect_timeout=''10'''
+primary_slot_name = pgr_pg2
+PG_REPLICATION_EOF
+}
+
+# shellcheck shell=bash
+# What every host script shares. A member receives one script on stdin of `sudo -n bash -s`: a
+# header of quoted values (render/hostScript.ts), this file, then the verb's own file, whose last
+# line runs its main. Until then nothing runs but assignments and definitions, so a script cut
+# short on its way does nothing.
+#
+# Each script either finishes what it set out to do or puts back every file it changed and the
+# server's state (its rollback, from the exit trap), and says why in one line. No script runs a
+# tool that parses the files it is checking: psql and pg_ctl are called by their full path, with
+# the port and socket from postmaster.pid, not through Debian's wrappers.
+
+# the state the exit trap reads, a scratch directory, and the trap itself
+begin() {
+  : "${host:?}" "${pgbin:?}" "${datadir:?}" "${cluster[*]:?}"
+  step="starting"
+  reason=""
+  changed=()
+  committed=no
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"
+  trap on_exit EXIT
+}
+
+say() { echo "pg-replication on $host: $*"; }
+die() {
+  reason="$*"
+  exit 1
+}
+as_postgres() { runuser -u postgres -- "$@"; }
+running() { as_postgres "$pgbin/pg_ctl" status -D "$datadir" >/dev/null 2>&1; }
+in_recovery() { test -e "$datadir/standby.signal"; }
+sql() {
+  local port sock
+  port=$(sed -n 4p "$datadir/postmaster.pid")
+  sock=$(sed -n 5p "$datadir/postmaster.pid")
+  as_postgres "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
+}
+# the line of a command's output that says why it failed: the first error, else the last line
+why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
+# runs a command; on failure the line that says why becomes the reason
+try() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    reason=$(why "$out")
+    return 1
+  fi
+  [ -z "$out" ] || printf '%s\n' "$out"
+}
+start_server() { try pg_ctlcluster "${cluster[@]}" start; }
+reload_server() {
+  local loaded
+  loaded=$(sql -c "select pg_conf_load_time()")
+  sql -c "select pg_reload_conf()" >/dev/null
+  # the reload is a signal: wait until the postmaster has read the files (new sessions show it)
+  for _ in $(seq 100); do
+    [ "$(sql -c "select pg_conf_load_time()")" != "$loaded" ] && return 0
+    sleep 0.05
+  done
+}
+# install_file SRC DEST MODE: installs when different, saving the previous version for the trap
+install_file() {
+  if ! cmp -s "$1" "$2"; then
+    if [ -e "$2" ]; then cp -p "$2" "$2.pg-replication.prev"; else rm -f "$2.pg-replication.prev"; fi
+    changed+=("$2")
+    install -o postgres -g postgres -m "$3" "$1" "$2"
+    say "updated $2"
+  fi
+}
+restore_files() {
+  local f
+  for f in "${changed[@]}"; do
+    if [ -e "$f.pg-replication.prev" ]; then mv -f "$f.pg-replication.prev" "$f"; else rm -f "$f"; fi
+  done
+}
+# configured NAME FALLBACK FILE...: the value the files give a setting (the last one wins)
+configured() {
+  local name=$1 fallback=$2 value
+  shift 2
+  value=$(cat "$@" 2>/dev/null | awk -v n="$name" -F'[[:space:]]*=[[:space:]]*' '$1 == n { split($2, v, " "); w = v[1] } END { print w }')
+  echo "${value:-$fallback}"
+}
+wait_streaming() { # seconds
+  for _ in $(seq $(($1 * 10))); do
+    [ "$(sql -c "select status from pg_stat_wal_receiver" 2>/dev/null)" = streaming ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  set +e
+  if [ "$rc" -ne 0 ] && [ "$committed" = no ]; then
+    rollback
+    echo "pg-replication on $host: $step failed: ${reason:-exit status $rc}; the host is as it was before this step" >&2
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+
+controldata() { as_postgres "$pgbin/pg_controldata" -D "$datadir"; }
+# control_field CONTROL LABEL: one field of pg_controldata's output
+control_field() { printf '%s\n' "$1" | awk -F':[[:space:]]*' -v l="$2" '$1 == l { print $2 }'; }
+
+# hold_at_leader FILE...: a hot standby refuses to run below its leader. For each such setting
+# (minimums: NAME|LABEL|FALLBACK) that FILE... set below the leader's value, calls the script's
+# `held NAME LEADER_VALUE WANTED`; the script's `leader_value NAME LABEL` prints that value.
+hold_at_leader() {
+  local entry name label fallback want value
+  : "${minimums[*]:?}"
+  for entry in "${minimums[@]}"; do
+    IFS='|' read -r name label fallback <<<"$entry"
+    want=$(configured "$name" "$fallback" "$@")
+    value=$(leader_value "$name" "$label")
+    if [ -n "$value" ] && [ "$want" -lt "$value" ] 2>/dev/null; then
+      held "$name" "$value" "$want"
+    fi
+  done
+}
+
+# read_leader_system CONN: the leader's system identifier (one cluster's lineage) and timeline,
+# over the replication connection CONN; sets leader_system and leader_timeline, or reason
+read_leader_system() {
+  local out
+  out=$(as_postgres "$pgbin/psql" -X -A -t -d "$1" -c IDENTIFY_SYSTEM 2>&1) || {
+    reason=$(why "$out")
+    return 1
+  }
+  # shellcheck disable=SC2034 # the caller's
+  leader_system=$(printf '%s\n' "$out" | cut -d'|' -f1)
+  leader_timeline=$(printf '%s\n' "$out" | cut -d'|' -f2)
+}
+# an LSN (X/Y) as a number, to compare two
+lsn_number() {
+  local hi=${1%%/*} lo=${1#*/}
+  echo $(((16#$hi << 32) | 16#$lo))
+}
+# can_follow_leader CONN: whether this stopped member can follow the leader (whose timeline
+# read_leader_system read) without a copy: its last checkpoint is on a timeline the leader's
+# history passes through, at or before the point the leader forked off it (the check PostgreSQL
+# itself makes when it starts, fatally, as a standby)
+can_follow_leader() {
+  local control own_tli own_lsn history fork
+  control=$(controldata) || return 1
+  own_tli=$(control_field "$control" "Latest checkpoint's TimeLineID")
+  own_lsn=$(control_field "$control" "Latest checkpoint location")
+  [ -n "$own_tli" ] && [ -n "$own_lsn" ] && [ -n "$leader_timeline" ] || return 1
+  [ "$own_tli" = "$leader_timeline" ] && return 0
+  [ "$own_tli" -lt "$leader_timeline" ] || return 1
+  history=$(as_postgres "$pgbin/psql" -X -A -t -d "$1" -c "TIMELINE_HISTORY $leader_timeline" 2>/dev/null) || return 1
+  # the first line starts with the file's name and psql's column separator
+  fork=$(printf '%s\n' "$history" | sed 's/^[0-9A-F]*\.history|//' | awk -F'\t' -v t="$own_tli" '$1 == t { print $2; exit }')
+  [ -n "$fork" ] && [ "$(lsn_number "$own_lsn")" -le "$(lsn_number "$fork")" ]
+}
+
+# Standby: makes the member a streaming standby of the leader. A member that already is one keeps
+# its data: it is started if stopped, or repointed if it follows another leader. A former leader
+# of this cluster rejoins without a copy when its history allows. Only a member that is not yet a
+# standby (or whose rebuild token changed) is rebuilt: stop, data directory moved aside,
+# pg_basebackup through the member's own physical slot on the leader, standby.signal, start. The
+# old data directory comes back if any of that fails, and is removed once the new standby
+# streams. A member holding databases of its own is never wiped without the token.
+
+main() {
+  : "${standby_include:?}" "${old_standby_include:?}" "${include:?}" "${tuning:?}" "${stamp:?}" "${token?}" "${slot:?}" "${conn:?}" "${leader:?}"
+  begin
+  prev="$datadir.pg-replication-prev"
+  was_running=no
+  moved=no
+  signalled=no
+  standby_file >"$tmp/standby"
+
+  step="checking the member"
+  running && was_running=yes
+  if [ -e "$prev" ]; then
+    # left by a host that died mid-rebuild: the data directory it holds is the member's own
+    die "$prev exists (an interrupted rebuild); move it back over $datadir or remove it, then run again"
+  fi
+  done_token=$(cat "$stamp" 2>/dev/null || true)
+
+  step="checking the leader"
+  read_leader_system "$conn" || die "cannot reach $leader for replication: $reason"
+  control=$(controldata)
+  own_system=$(control_field "$control" "Database system identifier")
+  # a hot standby refuses to run below its leader: hold such settings at the leader's value
+  rm -f "$old_standby_include"
+  hold_at_leader "$tuning" "$include"
+
+  if in_recovery && [ "$done_token" = "$token" ] && [ "$own_system" = "$leader_system" ]; then
+    step="following $leader"
+    ensure_slot || die "cannot keep slot $slot on $leader: $reason"
+    install_file "$tmp/standby" "$standby_include" 644
+    if ! running; then
+      say "the standby was stopped: starting it (its data is kept)"
+      start_server || die "$reason"
+    elif [ ${#changed[@]} -gt 0 ]; then
+      say "pointing the standby at $leader"
+      reload_server
+    fi
+    step="waiting for the standby to stream from $leader"
+    wait_streaming 60 || die "the standby does not stream from $leader"
+    drop_own_stale_slots
+    committed=yes
+    say "standby of $leader: streaming"
+    exit 0
+  fi
+
+  if ! in_recovery && [ "$done_token" = "$token" ] && [ "$own_system" = "$leader_system" ]; then
+    # a former leader of this cluster (switchover or failover): follow the new one, no copy
+    step="rejoining $leader as a standby"
+    say "a former leader of this cluster: rejoining $leader as a standby"
+    ensure_slot || die "cannot keep slot $slot on $leader: $reason"
+    if running; then try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"; fi
+    read_leader_system "$conn" || die "cannot reach $leader for replication: $reason"
+    install_file "$tmp/standby" "$standby_include" 644
+    touch "$datadir/standby.signal"
+    chown postgres:postgres "$datadir/standby.signal"
+    signalled=yes
+    if can_follow_leader "$conn" && start_server && wait_streaming 30; then
+      drop_own_stale_slots
+      committed=yes
+      say "standby of $leader: rejoined and streaming"
+      exit 0
+    fi
+    say "it cannot follow $leader (its history has diverged): rebuilding it from $leader"
+    as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m fast >/dev/null 2>&1 || true
+    rm -f "$datadir/standby.signal"
+    signalled=no
+  fi
+
+  step="checking that the member may be rebuilt"
+  if [ "$done_token" = "$token" ] && [ "$own_system" != "$leader_system" ] && running; then
+    own=$(sql -c "select string_agg(datname, ', ') from pg_database where datname not in ('postgres', 'template0', 'template1')")
+    [ -z "$own" ] || die "it is not a standby and holds databases ($own); set its rebuild token in config to replace them with a copy of the leader"
+  fi
+
+  step="stopping the member"
+  say "rebuilding as a standby of $leader (pg_basebackup)"
+  if running; then try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"; fi
+  mv "$datadir" "$prev"
+  moved=yes
+  install -d -o postgres -g postgres -m 700 "$datadir"
+
+  step="pg_basebackup from $leader"
+  # a slot left by an earlier attempt holds WAL from its own start: replace it, and reserve WAL
+  # from now on before the copy starts (pg_basebackup's own -C creates it later, and a checkpoint in
+  # between, say another standby's copy, can recycle a segment the copy still needs)
+  as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "DROP_REPLICATION_SLOT $slot" >/dev/null 2>&1 || true
+  ensure_slot || die "cannot create slot $slot on $leader: $reason"
+  if ! as_postgres "$pgbin/pg_basebackup" -d "$conn" -D "$datadir" -X stream -S "$slot" -c fast -P -v 2>&1 |
+    tr '\r' '\n' | awk '/kB \(/ { if (++n % 20 != 1) next } { print; fflush() }'; then
+    die "pg_basebackup from $leader failed (see above)"
+  fi
+  touch "$datadir/standby.signal"
+  chown postgres:postgres "$datadir/standby.signal"
+  install_file "$tmp/standby" "$standby_include" 644
+
+  step="starting the standby"
+  start_server || die "$reason"
+  step="waiting for the new standby to stream from $leader"
+  wait_streaming 120 || die "the new standby does not stream from $leader"
+  drop_own_stale_slots
+  echo "$token" >"$stamp"
+  committed=yes
+  # the old copy can be large: remove it in the background, detached from this SSH session
+  mv "$prev" "$prev.removing.$$"
+  setsid rm -rf "$prev.removing.$$" </dev/null >/dev/null 2>&1 &
+  say "standby of $leader: rebuilt and streaming"
+}
+
+rollback() {
+  if [ "$moved" = yes ]; then
+    running && as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m immediate >/dev/null 2>&1
+    rm -rf "$datadir"
+    mv "$prev" "$datadir"
+  elif [ "$signalled" = yes ]; then
+    running && as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m fast >/dev/null 2>&1
+    rm -f "$datadir/standby.signal"
+  fi
+  restore_files
+  if [ "$was_running" = yes ] && ! running; then pg_ctlcluster "${cluster[@]}" start >/dev/null 2>&1; fi
+}
+# the leader keeps a physical slot for this member, so that it never recycles WAL the member needs
+ensure_slot() {
+  local out
+  out=$(as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "CREATE_REPLICATION_SLOT $slot PHYSICAL RESERVE_WAL" 2>&1) && return 0
+  case "$out" in *"already exists"*) return 0 ;; esac
+  reason=$(why "$out")
+  return 1
+}
+# slots this member kept while it was a leader hold WAL for nobody now
+drop_own_stale_slots() {
+  sql -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name like 'pgr\_%' and not active" >/dev/null 2>&1 || true
+}
+leader_value() { as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "SHOW $1" 2>/dev/null || true; }
+held() {
+  echo "$1 = $2 # held at the leader's value" >>"$tmp/standby"
+  say "holding $1 at $2, the leader's (this member alone would run with $3)"
+}
+
+main "$@"
