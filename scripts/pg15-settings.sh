@@ -12,6 +12,7 @@
 #   CHECK=1 bash scripts/pg15-settings.sh    # instead: checkSetting's verdicts against the server's
 #                                            # (scripts/pg15-settings-check.ts; a few minutes)
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=env.sh
 source "$(dirname "$0")/env.sh"
 cd "$PGR_ROOT"
 
@@ -68,6 +69,7 @@ as_pg "$PG_BIN/psql" -X -q -A -t -h "$work" -p "$PORT" -U postgres -d postgres \
 # pg_settings lists an enum's visible values only; the server also takes hidden spellings (the
 # boolean words where on and off are values, old names). Each candidate is put to the server with
 # ALTER SYSTEM, which validates a value whatever the setting's context; those it takes are kept.
+# shellcheck disable=SC2016  # JavaScript in single quotes
 node -e '
   const c = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
   for (const [name, s] of Object.entries(c.settings)) {
@@ -83,6 +85,7 @@ node -e '
 as_pg "$PG_BIN/psql" -X -q -A -t -h "$work" -p "$PORT" -U postgres -d postgres -f - <"$work/probe.sql" >"$work/hidden" 2>/dev/null
 
 # every name of postgresql.conf.sample must be in pg_settings
+# shellcheck disable=SC2016  # JavaScript in single quotes
 node -e '
   const fs = require("node:fs");
   const read = (f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean);
@@ -96,4 +99,5 @@ node -e '
   console.error(`pg15-settings: ${Object.keys(catalogue.settings).length} settings of PostgreSQL ${catalogue.postgres}`);
   console.log(JSON.stringify(catalogue));
 ' "$work/catalogue.json" "$work/names" "$work/hidden" >"$work/final.json"
-mkdir -p config && ./node_modules/.bin/prettier --stdin-filepath "$OUT" <"$work/final.json" >"$OUT"
+mkdir -p config && ./node_modules/.bin/prettier --stdin-filepath "$OUT" <"$work/final.json" >"$work/pretty.json"
+mv "$work/pretty.json" "$OUT"
