@@ -4,6 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, HostSpec } from "../config";
 import { HostObservation } from "../observe/hosts";
+import { REPLICATION_ROLE } from "../names";
+import { PASSFILE_PATH } from "../render/roles";
 import { SshAccess } from "./connection";
 
 // sha256 of nothing: the file or the role is absent, which is not drift (the first `up` creates it)
@@ -21,4 +23,16 @@ export interface ClusterContext {
   observations: Record<string, HostObservation>;
   sshOf: (host: HostSpec) => SshAccess;
   parent: pulumi.Resource;
+}
+
+/** How a member reaches the leader for replication (its scripts' LeaderScript fields). */
+export function replicationAccess(c: ClusterContext) {
+  return {
+    leaderName: c.leader.name,
+    leaderAddress: c.leader.address,
+    port: c.spec.port,
+    replicationRole: REPLICATION_ROLE,
+    passfile: PASSFILE_PATH,
+    sslmode: c.spec.sslmode,
+  };
 }

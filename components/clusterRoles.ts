@@ -80,6 +80,8 @@ export function clusterRoles(
         name: PREVIEW_ROLE,
         login: true,
         roles: ["pg_monitor"],
+        // pg_monitor's rights come through inheritance (written out: an update plan knows it before the role exists)
+        inherit: true,
         superuser: false,
         createDatabase: false,
         createRole: false,

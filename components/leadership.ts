@@ -3,7 +3,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderDemoteScript, renderPromoteScript } from "../render/hostScripts";
-import { ClusterContext } from "./clusterContext";
+import { ClusterContext, replicationAccess } from "./clusterContext";
 import { hostStep } from "./connection";
 
 export function leadershipSteps(c: ClusterContext, after: pulumi.Resource[]): command.remote.Command {
@@ -12,7 +12,7 @@ export function leadershipSteps(c: ClusterContext, after: pulumi.Resource[]): co
     hostStep(
       `${c.name}-${host.name}-demote`,
       c.sshOf(host),
-      renderDemoteScript({ host: host.name, leaderName: leader.name, leaderSystemId: c.observations[leader.name].systemId }),
+      renderDemoteScript({ host: host.name, ...replicationAccess(c), leaderSystemId: c.observations[leader.name].systemId }),
       {},
       { parent: c.parent, dependsOn: after },
     ),

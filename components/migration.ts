@@ -105,6 +105,7 @@ export class Migration extends pulumi.ComponentResource {
             targetDatabase: spec.target.database,
             publication: names.publication,
             subscription: names.subscription,
+            tables: spec.tables,
           }),
           {},
           { parent: this, dependsOn: [schema, publication], customTimeouts: { create: "1h", update: "1h" } },
@@ -152,6 +153,7 @@ export class Migration extends pulumi.ComponentResource {
             CUTOVER_COMMAND,
             (_, t) => ({
               subscription: names.subscription,
+              publication: names.publication,
               sequenceMargin: spec.sequenceMargin,
               ...(spec.wayBack ? { wayBack: wayBackTo(t) } : {}),
               ...(spec.checksums === "after-switch" ? { checksumsAfterSwitch: true } : {}),

@@ -3,9 +3,8 @@
 // configuration runs once more (the settle pass) to lower what a standby had to hold at its
 // leader's value while the leader still ran with it.
 import * as pulumi from "@pulumi/pulumi";
-import { PASSFILE_PATH } from "../render/roles";
-import { REPLICATION_ROLE, slotName } from "../names";
-import { ClusterContext } from "./clusterContext";
+import { slotName } from "../names";
+import { ClusterContext, replicationAccess } from "./clusterContext";
 import { HostConfiguration } from "./hostConfiguration";
 import { HostObservation } from "../observe/hosts";
 import { Standby } from "./standby";
@@ -29,14 +28,7 @@ export function standbySteps(
   configured: Map<string, HostConfiguration>,
   after: pulumi.Resource[],
 ): { standbys: Standby[]; settled: pulumi.Output<string>[] } {
-  const access = {
-    leaderName: c.leader.name,
-    leaderAddress: c.leader.address,
-    port: c.spec.port,
-    replicationRole: REPLICATION_ROLE,
-    passfile: PASSFILE_PATH,
-    sslmode: c.spec.sslmode,
-  };
+  const access = replicationAccess(c);
   const standbys = c.followers.map(
     (host) =>
       new Standby(

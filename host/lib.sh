@@ -16,8 +16,9 @@ begin() {
   reason=""
   changed=()
   committed=no
+  # private: copies of pg_hba and verifiers pass through it (root's alone; postgres reads nothing here)
   tmp=$(mktemp -d)
-  chmod 755 "$tmp"
+  chmod 700 "$tmp"
   trap on_exit EXIT
 }
 
@@ -152,3 +153,18 @@ can_follow_leader() {
   fork=$(printf '%s\n' "$history" | sed 's/^[0-9A-F]*\.history|//' | awk -F'\t' -v t="$own_tli" '$1 == t { print $2; exit }')
   [ -n "$fork" ] && [ "$(lsn_number "$own_lsn")" -le "$(lsn_number "$fork")" ]
 }
+
+# holds_data: prints what of its own the data directory holds, running or stopped: a database
+# made after initdb, or a table (any relation file) in one of initdb's, postgres included. Object
+# ids from 16384 on are the user's (PostgreSQL's FirstNormalObjectId).
+holds_data() {
+  local dbs rels
+  dbs=$(find "$datadir/base" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9]+' -printf '%f\n' 2>/dev/null | awk '$1 >= 16384' | wc -l)
+  rels=$(find "$datadir/base" -mindepth 2 -maxdepth 2 -type f -regex '.*/[0-9]+' -printf '%f\n' 2>/dev/null | awk '$1 >= 16384' | wc -l)
+  if [ "$dbs" -gt 0 ] || [ "$rels" -gt 0 ]; then echo "$dbs databases and $rels relation files of its own"; fi
+}
+
+
+# signal_standby: standby.signal in the data directory, made as postgres: the directory is
+# postgres's, so root writes nothing through a link planted there
+signal_standby() { as_postgres touch "$datadir/standby.signal"; }

@@ -34,6 +34,8 @@ export interface CutoverInput {
   source: Endpoint;
   target: Endpoint;
   subscription: string;
+  /** The source's publication: every table it publishes must be subscribed before anything freezes. */
+  publication?: string;
   sequenceMargin: number;
   /** Present when the migration keeps a way back: a reverse subscription from the target. */
   wayBack?: WayBackNames;
@@ -92,6 +94,15 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
       await unfreeze(src, sdb);
       await unfreeze(tgt, tdb);
       say("an interrupted cutover had left the source frozen: unfrozen, starting again");
+    }
+
+    // a table published but not subscribed (added during sync, before a refresh) would be left behind
+    if (input.publication) {
+      const missing = await unsubscribed(src, tgt, input.publication, input.subscription);
+      if (missing.length > 0)
+        throw new Error(
+          `the source publishes tables the subscription does not have (${missing.join(", ")}): nothing frozen; run the sync phase again (it refreshes the subscription), then cut over`,
+        );
     }
 
     // 0. the lag gate: the drain inside the pause is short
@@ -202,6 +213,15 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
   } finally {
     for (const c of [src, tgt, ...(snapshots ?? [])]) await c.end().catch(() => undefined);
   }
+}
+
+/** The tables the publication on the source has that the subscription on the target does not, as schema.table. */
+async function unsubscribed(src: Client, tgt: Client, publication: string, subscription: string): Promise<string[]> {
+  const published = (
+    await src.query("select schemaname as schema, tablename as name from pg_publication_tables where pubname = $1", [publication])
+  ).rows as { schema: string; name: string }[];
+  const subscribed = new Set((await subscribedTables(tgt, subscription)).map((t) => `${t.schema}.${t.name}`));
+  return published.map((t) => `${t.schema}.${t.name}`).filter((t) => !subscribed.has(t));
 }
 
 /**

@@ -1,7 +1,7 @@
 // The host steps' scripts: each verb of host/ with the header of values it runs with
 // (render/hostScript.ts puts them together). Shell lives in host/; here only values.
 import { ClusterSpec } from "../config";
-import { CONF_DIR, HBA_PATH, PG_CLUSTER, PG_MAJOR, POSTGRES_HOME, STANDBY_MINIMUMS } from "./postgres15";
+import { CONF_DIR, HBA_PATH, PG_CLUSTER, PG_MAJOR, POSTGRES_HOME, SERVER_LOG, STANDBY_MINIMUMS } from "./postgres15";
 import { HBA_BEGIN, HBA_END } from "./pgHba";
 import { INCLUDE_PATH } from "./postgresqlConf";
 import { confValue, conninfo } from "./quote";
@@ -71,6 +71,10 @@ const leaderAccess = (s: LeaderScript) => ({
   sslmode: s.sslmode,
 });
 
+/** The replication connection to the leader (IDENTIFY_SYSTEM, slots, pg_basebackup). */
+const replicationConninfo = (s: LeaderScript) =>
+  conninfo({ ...leaderAccess(s), dbname: "replication", replication: "true", connect_timeout: 10 });
+
 /** primary_conninfo: the password stays in the passfile (mode 0600), never in a setting or a log. */
 export function renderStandbyConf(s: StandbyScript): string {
   const primary = conninfo({ ...leaderAccess(s), application_name: s.host, connect_timeout: 10 });
@@ -84,7 +88,7 @@ export function renderStandbyConf(s: StandbyScript): string {
 
 /** host/standby.sh: a streaming standby of the leader, rebuilt only when it must be. */
 export function renderStandbyScript(s: StandbyScript): string {
-  const replication = conninfo({ ...leaderAccess(s), dbname: "replication", replication: "true", connect_timeout: 10 });
+  const replication = replicationConninfo(s);
   return hostScript(
     "standby",
     s.host,
@@ -99,6 +103,7 @@ export function renderStandbyScript(s: StandbyScript): string {
       sh`slot=${s.slot}`,
       sh`conn=${replication}`,
       sh`leader=${`${s.leaderName} (${s.leaderAddress}:${s.port})`}`,
+      sh`server_log=${SERVER_LOG}`,
       minimums(),
       fileFunction("standby_file", renderStandbyConf(s)),
     ],
@@ -107,10 +112,12 @@ export function renderStandbyScript(s: StandbyScript): string {
 }
 
 /** host/demote.sh: a former leader still running as a primary of this cluster stops. */
-export function renderDemoteScript(s: { host: string; leaderName: string; leaderSystemId: string }): string {
+export function renderDemoteScript(s: LeaderScript & { leaderSystemId: string }): string {
   return hostScript("demote", s.host, `demote if a former leader (the leader is ${s.leaderName})`, [
     sh`leader=${s.leaderName}`,
+    sh`candidate=${s.leaderName}`,
     sh`leader_system=${s.leaderSystemId}`,
+    sh`conn=${replicationConninfo(s)}`,
   ]);
 }
 

@@ -51,6 +51,8 @@ export interface SubscriptionScript {
   targetDatabase: string;
   publication: string;
   subscription: string;
+  /** The tables published ("schema.table"), empty for all: a change reruns the step, which refreshes the subscription. */
+  tables: string[];
 }
 
 /** host/migration/subscription.sh: the subscription, created once and altered in place after. */
@@ -60,5 +62,6 @@ export function renderSubscriptionScript(s: SubscriptionScript): string {
     sh`conn=${sourceConninfo(s.source, s.subscription)}`,
     sh`subscription=${s.subscription}`,
     sh`publication=${s.publication}`,
+    sh`published=${s.tables.length > 0 ? [...s.tables].sort().join(" ") : "all tables"}`,
   ]);
 }

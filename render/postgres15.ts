@@ -10,6 +10,8 @@ export const DATA_DIR = `${POSTGRES_HOME}/${PG_MAJOR}/${PG_CLUSTER}`;
 export const CONF_DIR = `/etc/postgresql/${PG_MAJOR}/${PG_CLUSTER}`;
 export const POSTGRESQL_CONF_PATH = `${CONF_DIR}/postgresql.conf`;
 export const HBA_PATH = `${CONF_DIR}/pg_hba.conf`;
+/** Where Debian's pg_ctlcluster has the server log. */
+export const SERVER_LOG = `/var/log/postgresql/postgresql-${PG_MAJOR}-${PG_CLUSTER}.log`;
 
 /** Settings a hot standby must hold at least as high as its leader, and their pg_controldata labels. */
 export const STANDBY_MINIMUMS: Record<string, { label: string; fallback: number }> = {

@@ -9,11 +9,16 @@ source "${BASH_SOURCE[0]%/*}/lib.sh"
 main() {
   : "${src:?}" "${db:?}"
   begin
+  # postgres writes the schema here, and roles.sql holds verifiers: postgres's alone
   tmp=$(mktemp -d)
-  chmod 755 "$tmp"
+  chown postgres:postgres "$tmp"
+  chmod 700 "$tmp"
   trap 'rm -rf "$tmp"' EXIT
 
   step="reading the source"
+  # a role name with a control character could split the lines below into statements of its own
+  odd=$(as_postgres "$pgbin/psql" -X -A -t -d "$src" -c "select string_agg(quote_ident(rolname), ', ') from pg_authid where rolname ~ '[[:cntrl:]]'" 2>&1) || fail "$odd"
+  [ -z "$odd" ] || fail "the source has roles whose names hold control characters ($odd): rename or drop them before the migration"
   owner=$(as_postgres "$pgbin/psql" -X -A -t -d "$src" -c "select pg_get_userbyid(datdba) from pg_database where datname = current_database()" 2>&1) || fail "$owner"
   # per role, its name and the statement that creates it
   roles=$(as_postgres "$pgbin/psql" -X -A -t -d "$src" <<'SQL' 2>&1
@@ -48,7 +53,8 @@ SQL
     exit 0
   fi
   out=$(as_postgres "$pgbin/pg_dump" -d "$src" --schema-only --no-publications --no-subscriptions 2>&1 >"$tmp/schema.sql") || fail "$(printf '%s\n' "$out" | tail -n 1)"
-  target_sql "$db" -f "$tmp/schema.sql" >/dev/null || fail "the schema did not restore"
+  # one transaction: a schema that fails halfway leaves no table behind, so a rerun copies it whole
+  target_sql "$db" --single-transaction -f "$tmp/schema.sql" >/dev/null || fail "the schema did not restore (nothing of it was kept)"
   say "schema copied into $db"
 }
 

@@ -46,3 +46,15 @@ setup() {
   if read_leader_system "host=leader"; then return 1; fi
   [[ $reason == *"FATAL:  no answer for: IDENTIFY_SYSTEM" ]]
 }
+
+@test "holds_data tells a data directory with data of its own, postgres's tables included, from a fresh one" {
+  datadir="$BATS_TEST_TMPDIR/data"
+  mkdir -p "$datadir/base/1" "$datadir/base/4" "$datadir/base/5"
+  touch "$datadir/base/1/1259" "$datadir/base/5/2619" "$datadir/base/5/PG_VERSION"
+  [ -z "$(holds_data)" ]
+  touch "$datadir/base/5/16390"
+  [ "$(holds_data)" = "0 databases and 1 relation files of its own" ]
+  rm "$datadir/base/5/16390"
+  mkdir "$datadir/base/16384"
+  [ "$(holds_data)" = "1 databases and 0 relation files of its own" ]
+}

@@ -19,6 +19,15 @@ async function eventually(what: string, check: () => boolean, seconds = 30): Pro
 
 const streamingFrom = (member: string, leader: string) =>
   psql(member, "select status || ' ' || sender_host from pg_stat_wal_receiver") === `streaming ${host(leader).address}`;
+/** pg_a and pg_b cannot reach each other (each refuses to route to the other); the controller reaches both. */
+function partition(a: string, b: string, cut: boolean): void {
+  const { execFileSync } = require("node:child_process") as typeof import("node:child_process");
+  for (const [from, to] of [
+    [a, b],
+    [b, a],
+  ])
+    execFileSync("ip", ["-n", `pgr-${from}`, "route", cut ? "replace" : "del", "prohibit", `${host(to).address}/32`], { stdio: "ignore" });
+}
 const isPrimary = (member: string) => psql(member, "select pg_is_in_recovery()") === "f";
 // a rebuild puts a new data directory in place (pg_basebackup would copy a file inside it along)
 const dataDirectory = (member: string) => sshOk(member, "sudo -n stat -c %i /var/lib/postgresql/15/main").trim();
@@ -117,6 +126,71 @@ describe("warm standbys through the engine", function () {
       const r = dev.run(["preview", "--expect-no-changes"]);
       assert.equal(r.code, 0, r.stdout);
     }
+  });
+
+  it("refuses a switchover to a member cut off from the leader: nothing stops, no committed row is lost", async () => {
+    partition("pg1", "pg2", true);
+    try {
+      // writes pg2 cannot receive; the leader's sender to pg2 fails on them
+      psql(
+        "pg1",
+        "drop table if exists pgr_cut; create table pgr_cut (id int primary key); insert into pgr_cut select generate_series(1, 200)",
+      );
+      await eventually(
+        "pg1 no longer sees pg2 streaming",
+        () => psql("pg1", "select count(*) from pg_stat_replication where application_name = 'pg2' and state = 'streaming'") === "0",
+        90,
+      );
+      dev.editCluster((c) => (c.leader = "pg2"));
+      const r = await dev.project.runAsync(["up", "--yes", "--stack", dev.stack]);
+      assert.notEqual(r.code, 0, r.stdout);
+      assert.match(
+        r.stdout,
+        /pg1: checking that pg2 streams from this leader failed: pg2, the new leader, does not stream from this leader/,
+      );
+      assert.ok(isPrimary("pg1"), "pg1 still leads: nothing was stopped");
+      assert.ok(!isPrimary("pg2"), "pg2 was not promoted");
+      assert.equal(psql("pg1", "select count(*) from pgr_cut"), "200");
+    } finally {
+      partition("pg1", "pg2", false);
+      dev.editCluster((c) => (c.leader = "pg1"));
+    }
+    await eventually("pg2 streams from pg1 again", () => streamingFrom("pg2", "pg1"), 60);
+    dev.up();
+    await eventually("pg2 has the 200 rows", () => psql("pg2", "select count(*) from pgr_cut") === "200");
+    psql("pg1", "drop table pgr_cut");
+  });
+
+  it("keeps a stopped member whose data directory holds another system's database, and never reads it as converged", async () => {
+    // pg3's directory swapped for a stopped cluster of another system holding a database
+    const swap = [
+      "sudo -n pg_ctlcluster 15 main stop -m fast",
+      "sudo -n mv /var/lib/postgresql/15/main /var/lib/postgresql/15/main.pgr-test",
+      "sudo -n -u postgres /usr/lib/postgresql/15/bin/initdb -D /var/lib/postgresql/15/main >/dev/null",
+      "sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_ctl -D /var/lib/postgresql/15/main -o '-p 5499 -k /tmp -c listen_addresses=' -w start >/dev/null",
+      "sudo -n -u postgres psql -X -q -h /tmp -p 5499 -c 'create database theirs'",
+      "sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_ctl -D /var/lib/postgresql/15/main -m fast -w stop >/dev/null",
+    ].join(" && ");
+    sshOk("pg3", swap);
+    const theirs = dataDirectory("pg3");
+    try {
+      const r = await dev.project.runAsync(["up", "--yes", "--stack", dev.stack]);
+      assert.notEqual(r.code, 0, "a member that holds another system's data is not converged");
+      assert.match(r.stdout, /pg3: .*not a standby of pg1 .* holds 1 databases and \d+ relation files of its own/);
+      assert.equal(dataDirectory("pg3"), theirs, "its data directory is kept");
+      assert.notEqual(dev.run(["preview", "--expect-no-changes"]).code, 0, "nor does a preview read it as converged");
+    } finally {
+      sshOk(
+        "pg3",
+        "sudo -n rm -rf /var/lib/postgresql/15/main && sudo -n mv /var/lib/postgresql/15/main.pgr-test /var/lib/postgresql/15/main",
+      );
+    }
+    // the original directory back, still stopped: the next up starts it
+    const out = dev.up();
+    assert.match(out, /pg3: the standby was stopped: starting it \(its data is kept\)/);
+    await eventually("pg3 streams from pg1", () => streamingFrom("pg3", "pg1"));
+    dev.up(); // the step once more, its note gone (README: after a repair)
+    assert.equal(dev.run(["preview", "--expect-no-changes"]).code, 0);
   });
 
   it("fails over to pg2 with pg1's sshd and postgres stopped, then takes pg1 back", async () => {

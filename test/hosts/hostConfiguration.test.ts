@@ -123,10 +123,29 @@ describe("host configuration over SSH (sandbox)", function () {
     assert.equal(psql(HOST, "select count(*) from pg_file_settings where error is not null"), "0");
   });
 
-  it("starts a stopped server", () => {
+  it("leaves a stopped server without standby.signal stopped (a non-leader never starts writable), its files installed", () => {
     sshOk(HOST, "sudo pg_ctlcluster 15 main stop -m fast");
-    assert.match(apply(HOST), /is down: starting it/);
-    assert.equal(psql(HOST, "select 1"), "1");
+    const before = sshOk(HOST, `sudo md5sum ${INCLUDE_PATH}`);
+    const out = ssh(HOST, RUN_SCRIPT_AS_ROOT, script(HOST, { work_mem: "24MB" }));
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /is down and not a standby: left stopped/);
+    assert.match(out.stdout, /configuration installed; applied when the server starts/);
+    assert.notEqual(sshOk(HOST, `sudo md5sum ${INCLUDE_PATH}`), before, "the new include is in place");
+    assert.notEqual(ssh(HOST, "sudo pg_ctlcluster 15 main status").code, 0, "still stopped");
+    sshOk(HOST, "sudo pg_ctlcluster 15 main start");
+    assert.equal(psql(HOST, "show work_mem"), "24MB");
+    assert.match(apply(HOST), /configuration unchanged|reloaded/);
+  });
+
+  it("finishes what an interrupted run left: files in place that the server has not read", () => {
+    apply(HOST, { work_mem: "20MB" });
+    // as a run cut between installing and reloading leaves it: the new include, never read
+    sshOk(HOST, `sudo tee ${INCLUDE_PATH} >/dev/null`, renderPostgresqlConf(spec({ work_mem: "28MB" })));
+    assert.equal(psql(HOST, "show work_mem"), "20MB");
+    const out = apply(HOST, { work_mem: "28MB" });
+    assert.match(out, /the server has not applied them all .*: applying them/);
+    assert.equal(psql(HOST, "show work_mem"), "28MB");
+    assert.match(apply(HOST, { work_mem: "28MB" }), /configuration unchanged/);
   });
 
   describe("roles", () => {

@@ -91,7 +91,16 @@ describe("renderStandbyScript", () => {
 
 describe("renderDemoteScript and renderPromoteScript", () => {
   it("render host/demote.sh and host/promote.sh with their headers, as the golden files show", () => {
-    const demote = renderDemoteScript({ host: "pg1", leaderName: "pg2", leaderSystemId: "7431" });
+    const demote = renderDemoteScript({
+      host: "pg1",
+      leaderName: "pg2",
+      leaderAddress: "10.77.0.12",
+      port: 5432,
+      replicationRole: "replicator",
+      passfile: "/var/lib/postgresql/.pg-replication.pgpass",
+      sslmode: "require",
+      leaderSystemId: "7431",
+    });
     const promote = renderPromoteScript({ host: "pg2", downAddresses: ["10.77.0.11"] });
     bashSyntax(demote);
     bashSyntax(promote);

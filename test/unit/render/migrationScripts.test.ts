@@ -9,11 +9,31 @@ describe("migration scripts", () => {
   it("render host/migration/*.sh with their headers, as the golden files show", () => {
     const plain = { ...source, database: "appdb" };
     const schema = renderSchemaCopyScript(plain, "appdb");
-    const subscription = renderSubscriptionScript({ source: plain, targetDatabase: "appdb", publication: "p", subscription: "s" });
+    const subscription = renderSubscriptionScript({
+      source: plain,
+      targetDatabase: "appdb",
+      publication: "p",
+      subscription: "s",
+      tables: [],
+    });
     execFileSync("bash", ["-n"], { input: schema });
     execFileSync("bash", ["-n"], { input: subscription });
     assertGolden("migration-schema-copy.sh", schema);
     assertGolden("migration-subscription.sh", subscription);
+  });
+
+  it("name the published tables, so that a table added during sync reruns the subscription step (which refreshes it)", () => {
+    const render = (tables: string[]) =>
+      renderSubscriptionScript({
+        source: { ...source, database: "appdb" },
+        targetDatabase: "appdb",
+        publication: "p",
+        subscription: "s",
+        tables,
+      });
+    assert.notEqual(render(["public.a"]), render(["public.a", "public.b"]));
+    assert.equal(render(["public.b", "public.a"]), render(["public.a", "public.b"]), "the order in config does not matter");
+    assert.notEqual(render([]), render(["public.a"]));
   });
 
   it("keep the password in the passfile: the conninfo names the file and quotes every value", () => {

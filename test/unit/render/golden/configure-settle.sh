@@ -85,8 +85,9 @@ begin() {
   reason=""
   changed=()
   committed=no
+  # private: copies of pg_hba and verifiers pass through it (root's alone; postgres reads nothing here)
   tmp=$(mktemp -d)
-  chmod 755 "$tmp"
+  chmod 700 "$tmp"
   trap on_exit EXIT
 }
 
@@ -222,13 +223,31 @@ can_follow_leader() {
   [ -n "$fork" ] && [ "$(lsn_number "$own_lsn")" -le "$(lsn_number "$fork")" ]
 }
 
+# holds_data: prints what of its own the data directory holds, running or stopped: a database
+# made after initdb, or a table (any relation file) in one of initdb's, postgres included. Object
+# ids from 16384 on are the user's (PostgreSQL's FirstNormalObjectId).
+holds_data() {
+  local dbs rels
+  dbs=$(find "$datadir/base" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9]+' -printf '%f\n' 2>/dev/null | awk '$1 >= 16384' | wc -l)
+  rels=$(find "$datadir/base" -mindepth 2 -maxdepth 2 -type f -regex '.*/[0-9]+' -printf '%f\n' 2>/dev/null | awk '$1 >= 16384' | wc -l)
+  if [ "$dbs" -gt 0 ] || [ "$rels" -gt 0 ]; then echo "$dbs databases and $rels relation files of its own"; fi
+}
+
+
+# signal_standby: standby.signal in the data directory, made as postgres: the directory is
+# postgres's, so root writes nothing through a link planted there
+signal_standby() { as_postgres touch "$datadir/standby.signal"; }
+
 # Configuration: installs the conf.d includes and the managed pg_hba block, has the running server
 # check them (pg_file_settings, pg_hba_file_rules) before anything is applied, then reloads, and
 # restarts only when a changed setting needs it; a standby is back and streaming before the
 # script ends. On a standby, settings that must not fall below the leader's are held at the
 # leader's value (from pg_controldata) until the leader has lowered them: the settle pass after
-# the leader's step lowers them then. A stopped server is started. Nothing changed: nothing is
-# touched.
+# the leader's step lowers them then. A stopped standby is started; a stopped server without
+# standby.signal is left stopped with its files installed and checked (the lead step starts the
+# leader, the follow step decides for the others: a non-leader never starts writable). Nothing
+# changed: nothing is touched, unless the server runs with less than its files say (an earlier
+# run stopped between installing and applying them).
 
 main() {
   : "${confdir:?}" "${include:?}" "${tuning:?}" "${hba:?}" "${hba_begin:?}" "${hba_end:?}" "${settle:?}"
@@ -241,12 +260,16 @@ main() {
   hba_block_file >"$tmp/hba_block"
 
   step="checking the server"
+  stopped=no
   if running; then
     was_running=yes
-  else
-    say "postgresql ${cluster[*]} is down: starting it"
+  elif in_recovery; then
+    say "postgresql ${cluster[*]} is down: starting it (a standby)"
     start_server || die "$reason"
     was_running=yes
+  else
+    stopped=yes
+    say "postgresql ${cluster[*]} is down and not a standby: left stopped (the lead step starts the leader, the follow step the others)"
   fi
 
   step="preparing the files"
@@ -276,22 +299,26 @@ main() {
   install_file "$tmp/conf" "$include" 644
   install_file "$tmp/tuning" "$tuning" 644
   install_file "$tmp/hba" "$hba" 640
-  if [ ${#changed[@]} -eq 0 ]; then
+  if [ "$stopped" = yes ]; then
+    step="checking the new files with the postmaster's own reading"
+    check_offline
+    committed=yes
+    say "configuration installed; applied when the server starts"
+    exit 0
+  fi
+  if [ ${#changed[@]} -eq 0 ] && ! behind_files; then
     committed=yes
     say "configuration unchanged"
     exit 0
   fi
+  [ ${#changed[@]} -gt 0 ] || say "the files are in place but the server has not applied them all (an interrupted run): applying them"
 
   step="checking the new files with the server's own parser"
   errors=$(sql -c "select 'pg_hba.conf line ' || line_number || ': ' || error from pg_hba_file_rules where error is not null
                    union all select sourcefile || ' line ' || sourceline || ': ' || name || ': ' || error from pg_file_settings
                    where error is not null and error <> 'setting could not be applied'" | paste -sd ';' -)
   [ -z "$errors" ] || die "the server refuses the new configuration: $errors"
-  # pg_file_settings says only "could not be applied" for a bad value, as for a pending restart:
-  # the postmaster's own reading of the files (-C exits after it) names the bad value
-  if ! checked=$(as_postgres "$pgbin/postgres" -D "$datadir" -c config_file="$confdir/postgresql.conf" -C data_directory 2>&1); then
-    die "the server refuses the new configuration: $(printf '%s\n' "$checked" | sed -n 's/^.*\(LOG\|FATAL\|ERROR\): *//p' | head -n 2 | paste -sd ';' -)"
-  fi
+  check_offline
 
   step="reloading"
   reloaded=yes
@@ -305,10 +332,14 @@ main() {
 
   step="restarting for $pending"
   if in_recovery; then role=standby; else role=primary; fi
+  # a standby is waited for only if it streamed before: one that cannot yet (its leader or the
+  # replication role comes later in this update) is the follow step's business
+  streamed=no
+  [ "$role" = primary ] || [ "$(sql -c "select status from pg_stat_wal_receiver")" != streaming ] || streamed=yes
   say "restarting postgresql ${cluster[*]} ($role) for: $pending"
   restarted=yes
   try pg_ctlcluster "${cluster[@]}" restart -m fast || die "$reason"
-  if [ "$role" = standby ]; then
+  if [ "$streamed" = yes ]; then
     step="waiting for the standby to stream again"
     wait_streaming 120 || die "the standby is not streaming 120 s after its restart"
     say "streaming again"
@@ -329,6 +360,22 @@ rollback() {
   fi
 }
 
+# pg_file_settings says only "could not be applied" for a bad value, as for a pending restart:
+# the postmaster's own reading of the files (-C exits after it) names the bad value
+check_offline() {
+  local checked
+  if ! checked=$(as_postgres "$pgbin/postgres" -D "$datadir" -c config_file="$confdir/postgresql.conf" -C data_directory 2>&1); then
+    die "the server refuses the new configuration: $(printf '%s\n' "$checked" | sed -n 's/^.*\(LOG\|FATAL\|ERROR\): *//p' | head -n 2 | paste -sd ';' -)"
+  fi
+}
+# whether the running server is behind its files: one changed after it last read them, or a
+# setting waits for a restart
+behind_files() {
+  local newest
+  newest=$(stat -c %Y "$include" "$tuning" "$hba" 2>/dev/null | sort -n | tail -n 1)
+  [ "$(sql -c "select pg_conf_load_time() < to_timestamp(${newest:-0})")" = t ] && return 0
+  [ -n "$(sql -c "select string_agg(name, ', ') from pg_settings where pending_restart")" ]
+}
 # a standby's pg_control holds the values its leader runs with
 leader_value() { control_field "$control" "$2"; }
 held() {

@@ -5,7 +5,9 @@ pgbin=/usr/lib/postgresql/15/bin
 datadir=/var/lib/postgresql/15/main
 cluster=(15 main)
 leader=pg2
+candidate=pg2
 leader_system=7431
+conn="host='10.77.0.12' port='5432' user='replicator' passfile='/var/lib/postgresql/.pg-replication.pgpass' sslmode='require' dbname='replication' replication='true' connect_timeout='10'"
 
 # shellcheck shell=bash
 # What every host script shares. A member receives one script on stdin of `sudo -n bash -s`: a
@@ -25,8 +27,9 @@ begin() {
   reason=""
   changed=()
   committed=no
+  # private: copies of pg_hba and verifiers pass through it (root's alone; postgres reads nothing here)
   tmp=$(mktemp -d)
-  chmod 755 "$tmp"
+  chmod 700 "$tmp"
   trap on_exit EXIT
 }
 
@@ -162,13 +165,31 @@ can_follow_leader() {
   [ -n "$fork" ] && [ "$(lsn_number "$own_lsn")" -le "$(lsn_number "$fork")" ]
 }
 
+# holds_data: prints what of its own the data directory holds, running or stopped: a database
+# made after initdb, or a table (any relation file) in one of initdb's, postgres included. Object
+# ids from 16384 on are the user's (PostgreSQL's FirstNormalObjectId).
+holds_data() {
+  local dbs rels
+  dbs=$(find "$datadir/base" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9]+' -printf '%f\n' 2>/dev/null | awk '$1 >= 16384' | wc -l)
+  rels=$(find "$datadir/base" -mindepth 2 -maxdepth 2 -type f -regex '.*/[0-9]+' -printf '%f\n' 2>/dev/null | awk '$1 >= 16384' | wc -l)
+  if [ "$dbs" -gt 0 ] || [ "$rels" -gt 0 ]; then echo "$dbs databases and $rels relation files of its own"; fi
+}
+
+
+# signal_standby: standby.signal in the data directory, made as postgres: the directory is
+# postgres's, so root writes nothing through a link planted there
+signal_standby() { as_postgres touch "$datadir/standby.signal"; }
+
 # Demote, on every member but the leader: a member still running as a primary of this cluster (the
 # system identifier the leader showed at plan time) is a former leader: it is stopped with a fast
 # shutdown, which sends every committed transaction to the standbys before it ends, so that the
-# new leader can be promoted without losing one. Anything else is left alone.
+# new leader can be promoted without losing one. It stops only once the new leader streams from
+# it: one that does not (cut off, its slot lost) would be promoted without what it lacks, so the
+# step refuses and this leader goes on running. A stale former primary (the new leader is on a
+# later timeline already: a failover) is stopped without that check. Anything else is left alone.
 
 main() {
-  : "${leader:?}" "${leader_system?}"
+  : "${leader:?}" "${leader_system?}" "${candidate:?}" "${conn:?}"
   begin
 
   step="checking the member"
@@ -179,6 +200,20 @@ main() {
     say "not a running primary of this cluster: nothing to demote"
     exit 0
   fi
+  step="checking that $candidate streams from this leader"
+  state=$(sql -v name="$candidate" <<<"select coalesce((select state || ' ' || pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::bigint from pg_stat_replication where application_name = :'name' order by state = 'streaming' desc limit 1), 'not connected')")
+  case "$state" in
+    streaming*) say "$candidate streams from this leader (${state#streaming } bytes behind)" ;;
+    *)
+      # a stale former primary: the new leader leads a later timeline already (a failover)
+      own_timeline=$(control_field "$control" "Latest checkpoint's TimeLineID")
+      if read_leader_system "$conn" && [ "${leader_timeline:-0}" -gt "${own_timeline:-0}" ] 2>/dev/null; then
+        say "$candidate leads timeline $leader_timeline, past this primary's $own_timeline (a failover): stopping this stale primary"
+      else
+        die "$candidate, the new leader, does not stream from this leader ($state): promoting it would lose what it has not received; make it stream (or mark this host down for a failover), then run again"
+      fi
+      ;;
+  esac
   step="stopping the former leader"
   say "the leader is now $leader: stopping this former leader (fast shutdown: its standbys receive every committed transaction first)"
   try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"

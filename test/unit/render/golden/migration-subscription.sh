@@ -6,6 +6,7 @@ db=appdb
 conn="host='10.77.0.10' port='5432' dbname='appdb' user='migrator' passfile='/var/lib/postgresql/.pg-replication-source.pgpass' sslmode='require' application_name='s' connect_timeout='10'"
 subscription=s
 publication=p
+published='all tables'
 
 # shellcheck shell=bash
 # What the migration's scripts share. The target cluster's leader receives each on stdin of
@@ -33,13 +34,14 @@ fail() {
 }
 
 # Subscription: creates it, or alters it in place when it exists (connection, publication,
-# enabled): it is never dropped and re-created, which would copy every table again. A new
+# enabled, and refreshed: a table the publication gained is subscribed and copied): it is never
+# dropped and re-created, which would copy every table again. A new
 # subscription over tables that already hold rows is refused. Waits (bounded) until every table
 # has its initial copy, printing the progress. Names and the connection reach the SQL as psql
 # variables (:"name" an identifier, :'value' a literal), quoted by psql itself.
 
 main() {
-  : "${db:?}" "${conn:?}" "${subscription:?}" "${publication:?}"
+  : "${db:?}" "${conn:?}" "${subscription:?}" "${publication:?}" "${published:?}"
   begin
 
   step="checking the subscription"
@@ -50,16 +52,18 @@ main() {
 ALTER SUBSCRIPTION :"sub" CONNECTION :'conn';
 ALTER SUBSCRIPTION :"sub" SET PUBLICATION :"pub" WITH (refresh = false);
 ALTER SUBSCRIPTION :"sub" ENABLE;
+ALTER SUBSCRIPTION :"sub" REFRESH PUBLICATION;
 SQL
-    say "subscription $subscription kept (altered in place)"
+    say "subscription $subscription kept (altered in place, refreshed: publishing $published)"
   else
     step="checking that the target tables are empty"
+    # read from the tables themselves: statistics are gone after a crash, and a promoted standby has none
     busy=$(
       target_sql "$db" <<'SQL'
 select string_agg(format('%I.%I', n.nspname, c.relname), ', ')
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where c.relkind = 'r' and n.nspname not in ('pg_catalog', 'information_schema')
-   and exists (select from pg_stat_user_tables t where t.relid = c.oid and t.n_live_tup > 0)
+   and (xpath('/row/c/text()', query_to_xml(format('select exists (select from %I.%I) as c', n.nspname, c.relname), false, true, '')))[1]::text = 'true'
 SQL
     )
     [ -z "$busy" ] || fail "tables of $db already hold rows ($busy): a new subscription would copy over them; empty them, or keep the subscription that filled them"

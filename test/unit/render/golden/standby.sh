@@ -14,6 +14,7 @@ token=''
 slot=pgr_pg2
 conn="host='10.77.0.11' port='5432' user='replicator' passfile='/var/lib/postgresql/.pg-replication.pgpass' sslmode='require' dbname='replication' replication='true' connect_timeout='10'"
 leader='pg1 (10.77.0.11:5432)'
+server_log=/var/log/postgresql/postgresql-15-main.log
 minimums=('max_connections|max_connections setting|100' 'max_worker_processes|max_worker_processes setting|8' 'max_wal_senders|max_wal_senders setting|10' 'max_prepared_transactions|max_prepared_xacts setting|0' 'max_locks_per_transaction|max_locks_per_xact setting|64')
 standby_file() {
   cat <<'PG_REPLICATION_EOF'
@@ -41,8 +42,9 @@ begin() {
   reason=""
   changed=()
   committed=no
+  # private: copies of pg_hba and verifiers pass through it (root's alone; postgres reads nothing here)
   tmp=$(mktemp -d)
-  chmod 755 "$tmp"
+  chmod 700 "$tmp"
   trap on_exit EXIT
 }
 
@@ -178,21 +180,40 @@ can_follow_leader() {
   [ -n "$fork" ] && [ "$(lsn_number "$own_lsn")" -le "$(lsn_number "$fork")" ]
 }
 
+# holds_data: prints what of its own the data directory holds, running or stopped: a database
+# made after initdb, or a table (any relation file) in one of initdb's, postgres included. Object
+# ids from 16384 on are the user's (PostgreSQL's FirstNormalObjectId).
+holds_data() {
+  local dbs rels
+  dbs=$(find "$datadir/base" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9]+' -printf '%f\n' 2>/dev/null | awk '$1 >= 16384' | wc -l)
+  rels=$(find "$datadir/base" -mindepth 2 -maxdepth 2 -type f -regex '.*/[0-9]+' -printf '%f\n' 2>/dev/null | awk '$1 >= 16384' | wc -l)
+  if [ "$dbs" -gt 0 ] || [ "$rels" -gt 0 ]; then echo "$dbs databases and $rels relation files of its own"; fi
+}
+
+
+# signal_standby: standby.signal in the data directory, made as postgres: the directory is
+# postgres's, so root writes nothing through a link planted there
+signal_standby() { as_postgres touch "$datadir/standby.signal"; }
+
 # Standby: makes the member a streaming standby of the leader. A member that already is one keeps
-# its data: it is started if stopped, or repointed if it follows another leader. A former leader
-# of this cluster rejoins without a copy when its history allows. Only a member that is not yet a
-# standby (or whose rebuild token changed) is rebuilt: stop, data directory moved aside,
-# pg_basebackup through the member's own physical slot on the leader, standby.signal, start. The
-# old data directory comes back if any of that fails, and is removed once the new standby
-# streams. A member holding databases of its own is never wiped without the token.
+# its data: it is started if stopped, or repointed if it follows another leader; rebuilt only
+# when the leader no longer has the WAL it needs (a standby holds nothing of its own). A former
+# leader of this cluster rejoins without a copy when its history allows; when it does not, it is
+# rebuilt and its own data directory is kept aside, never deleted. A member that is not yet a
+# standby is rebuilt: stop, data directory moved aside, pg_basebackup through the member's own
+# physical slot on the leader, standby.signal, start; the old data directory comes back if any
+# of that fails. A member whose data directory holds data of its own (running or stopped) is
+# rebuilt only on a new, non-empty rebuild token; only then is its old directory deleted.
 
 main() {
-  : "${standby_include:?}" "${old_standby_include:?}" "${include:?}" "${tuning:?}" "${stamp:?}" "${token?}" "${slot:?}" "${conn:?}" "${leader:?}"
+  : "${standby_include:?}" "${old_standby_include:?}" "${include:?}" "${tuning:?}" "${stamp:?}" "${token?}" "${slot:?}" "${conn:?}" "${leader:?}" "${server_log:?}"
   begin
   prev="$datadir.pg-replication-prev"
   was_running=no
   moved=no
   signalled=no
+  # what becomes of the old data directory once the new standby streams: deleted, or kept aside
+  keep_as=""
   standby_file >"$tmp/standby"
 
   step="checking the member"
@@ -202,6 +223,9 @@ main() {
     die "$prev exists (an interrupted rebuild); move it back over $datadir or remove it, then run again"
   fi
   done_token=$(cat "$stamp" 2>/dev/null || true)
+  # only a new, non-empty token asks for a rebuild: a token removed or emptied asks for nothing
+  requested=no
+  if [ -n "$token" ] && [ "$token" != "$done_token" ]; then requested=yes; fi
 
   step="checking the leader"
   read_leader_system "$conn" || die "cannot reach $leader for replication: $reason"
@@ -211,10 +235,11 @@ main() {
   rm -f "$old_standby_include"
   hold_at_leader "$tuning" "$include"
 
-  if in_recovery && [ "$done_token" = "$token" ] && [ "$own_system" = "$leader_system" ]; then
+  if in_recovery && [ "$requested" = no ] && [ "$own_system" = "$leader_system" ]; then
     step="following $leader"
     ensure_slot || die "cannot keep slot $slot on $leader: $reason"
     install_file "$tmp/standby" "$standby_include" 644
+    from=$(log_lines)
     if ! running; then
       say "the standby was stopped: starting it (its data is kept)"
       start_server || die "$reason"
@@ -223,14 +248,20 @@ main() {
       reload_server
     fi
     step="waiting for the standby to stream from $leader"
-    wait_streaming 60 || die "the standby does not stream from $leader"
-    drop_own_stale_slots
-    committed=yes
-    say "standby of $leader: streaming"
-    exit 0
+    if wait_streaming 60; then
+      drop_own_stale_slots
+      committed=yes
+      say "standby of $leader: streaming"
+      exit 0
+    fi
+    wal_gone "$from" || wal_gone "$(($(log_lines) - 200))" ||
+      die "the standby does not stream from $leader (its log: $server_log): is $leader reachable, and does its pg_hba admit this member?"
+    say "the WAL it needs is gone from $leader (recycled before it got it): rebuilding it from $leader (a standby holds nothing of its own)"
+    as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m fast >/dev/null 2>&1 || true
+    requested=wal
   fi
 
-  if ! in_recovery && [ "$done_token" = "$token" ] && [ "$own_system" = "$leader_system" ]; then
+  if ! in_recovery && [ "$requested" = no ] && [ "$own_system" = "$leader_system" ]; then
     # a former leader of this cluster (switchover or failover): follow the new one, no copy
     step="rejoining $leader as a standby"
     say "a former leader of this cluster: rejoining $leader as a standby"
@@ -238,8 +269,7 @@ main() {
     if running; then try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"; fi
     read_leader_system "$conn" || die "cannot reach $leader for replication: $reason"
     install_file "$tmp/standby" "$standby_include" 644
-    touch "$datadir/standby.signal"
-    chown postgres:postgres "$datadir/standby.signal"
+    signal_standby
     signalled=yes
     if can_follow_leader "$conn" && start_server && wait_streaming 30; then
       drop_own_stale_slots
@@ -247,16 +277,18 @@ main() {
       say "standby of $leader: rejoined and streaming"
       exit 0
     fi
-    say "it cannot follow $leader (its history has diverged): rebuilding it from $leader"
     as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m fast >/dev/null 2>&1 || true
     rm -f "$datadir/standby.signal"
     signalled=no
+    # it may hold transactions the leader never got: its directory is kept, never deleted here
+    keep_as="$datadir.pg-replication-diverged-$(date -u +%Y%m%dT%H%M%SZ)"
+    say "it cannot follow $leader (its history has diverged): rebuilding it from $leader; its own data directory is kept as $keep_as"
   fi
 
   step="checking that the member may be rebuilt"
-  if [ "$done_token" = "$token" ] && [ "$own_system" != "$leader_system" ] && running; then
-    own=$(sql -c "select string_agg(datname, ', ') from pg_database where datname not in ('postgres', 'template0', 'template1')")
-    [ -z "$own" ] || die "it is not a standby and holds databases ($own); set its rebuild token in config to replace them with a copy of the leader"
+  if [ "$requested" = no ] && [ "$own_system" != "$leader_system" ]; then
+    own=$(holds_data)
+    [ -z "$own" ] || die "it is not a standby of $leader and its data directory holds $own (running or not); set its rebuild token in config to replace it with a copy of the leader"
   fi
 
   step="stopping the member"
@@ -276,8 +308,7 @@ main() {
     tr '\r' '\n' | awk '/kB \(/ { if (++n % 20 != 1) next } { print; fflush() }'; then
     die "pg_basebackup from $leader failed (see above)"
   fi
-  touch "$datadir/standby.signal"
-  chown postgres:postgres "$datadir/standby.signal"
+  signal_standby
   install_file "$tmp/standby" "$standby_include" 644
 
   step="starting the standby"
@@ -285,8 +316,13 @@ main() {
   step="waiting for the new standby to stream from $leader"
   wait_streaming 120 || die "the new standby does not stream from $leader"
   drop_own_stale_slots
-  echo "$token" >"$stamp"
+  write_stamp "$token"
   committed=yes
+  if [ -n "$keep_as" ]; then
+    mv "$prev" "$keep_as"
+    say "standby of $leader: rebuilt and streaming; its former data directory is $keep_as (remove it once nothing in it is needed)"
+    exit 0
+  fi
   # the old copy can be large: remove it in the background, detached from this SSH session
   mv "$prev" "$prev.removing.$$"
   setsid rm -rf "$prev.removing.$$" </dev/null >/dev/null 2>&1 &
@@ -316,6 +352,18 @@ ensure_slot() {
 # slots this member kept while it was a leader hold WAL for nobody now
 drop_own_stale_slots() {
   sql -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name like 'pgr\_%' and not active" >/dev/null 2>&1 || true
+}
+# wal_gone: whether the server's log says, since LINE, that the leader no longer has the WAL this
+# standby needs (recycled before it got it): a standby holds nothing of its own, so it is rebuilt
+wal_gone() {
+  tail -n +"${1:-1}" "$server_log" 2>/dev/null | grep -q 'requested WAL segment [0-9A-F]* has already been removed'
+}
+log_lines() { wc -l <"$server_log" 2>/dev/null || echo 0; }
+# write_stamp TOKEN: the rebuild stamp, renamed into place (a link planted at its name is replaced, not followed)
+write_stamp() {
+  printf '%s\n' "$1" >"$tmp/stamp"
+  chmod 644 "$tmp/stamp"
+  mv -f "$tmp/stamp" "$stamp"
 }
 leader_value() { as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "SHOW $1" 2>/dev/null || true; }
 held() {
