@@ -91,7 +91,7 @@ export function clusterRoles(
         validUntil: "infinity",
         password: secretVerifier(PREVIEW_ROLE, args.previewPassword),
       },
-      { parent: c.parent, provider, dependsOn: [replication] },
+      { parent: c.parent, provider, dependsOn: [replication], retainOnDelete: true },
     );
   }
   return { admin, replication };

@@ -37,7 +37,8 @@ export class ReplicationRole extends pulumi.ComponentResource {
         validUntil: "infinity",
         password: secretVerifier(args.roleName, args.password),
       },
-      { parent: this, provider: args.provider, import: args.adopt },
+      // a destroy leaves it: the standbys stream with it, and the next stack adopts it
+      { parent: this, provider: args.provider, import: args.adopt, retainOnDelete: true },
     );
     this.roleName = role.name;
     this.registerOutputs({ roleName: this.roleName });

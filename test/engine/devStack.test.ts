@@ -203,9 +203,9 @@ describe("the dev stack through the engine", function () {
     assert.equal(asReplicator("pg2", "dbname=replication replication=true", "IDENTIFY_SYSTEM").code, 0);
   });
 
-  it("destroys what it created through SQL and leaves the hosts' data", () => {
+  it("destroys the stack and leaves the hosts' data, the replication role included (the standbys stream with it)", () => {
     dev.ok(["destroy", "--yes"]);
-    assert.equal(psql("pg1", "select count(*) from pg_roles where rolname = 'replicator'"), "0");
+    assert.equal(psql("pg1", "select count(*) from pg_roles where rolname = 'replicator'"), "1");
     for (const m of members) assert.equal(psql(m, `select count(*) from pgr_test where v = '${marker}'`), "1", m);
   });
 
@@ -215,6 +215,16 @@ describe("the dev stack through the engine", function () {
     assert.doesNotMatch(out, /pg_basebackup|rebuilding/);
     assert.deepEqual(members.map(startTime), started, "no member restarted, none was rebuilt");
     for (const m of members) assert.equal(psql(m, `select count(*) from pgr_test where v = '${marker}'`), "1", m);
+    const r = dev.run(["preview", "--expect-no-changes"]);
+    assert.equal(r.code, 0, r.stdout);
+  });
+
+  it("converges after a destroy when the next up restarts every member (as make demo's wal_level leaves it)", () => {
+    dev.ok(["destroy", "--yes"]);
+    dev.editCluster((c) => (c.settings = { ...(c.settings ?? {}), track_commit_timestamp: "on" }));
+    const out = dev.up();
+    assert.match(out, /pg2: restarting postgresql 15 main \(standby\) for: track_commit_timestamp/);
+    for (const m of members) assert.equal(psql(m, "show track_commit_timestamp"), "on", m);
     const r = dev.run(["preview", "--expect-no-changes"]);
     assert.equal(r.code, 0, r.stdout);
   });
