@@ -31,6 +31,8 @@ export interface HostStepOptions {
   run?: pulumi.Input<string>;
   /** stdin carries a secret (a password, a verifier): kept a secret in the inputs and in the state. */
   secretStdin?: boolean;
+  /** Run on the host when the step is deleted (a destroy): what the step left there goes. */
+  onDelete?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export function hostStep(
       create: step.run ?? RUN_SCRIPT_AS_ROOT,
       stdin: step.secretStdin ? pulumi.secret(stdin) : stdin,
       addPreviousOutputInEnv: false,
+      ...(step.onDelete ? { delete: step.onDelete } : {}),
     },
     step.secretStdin ? { ...opts, additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "stdin"] } : opts,
   );

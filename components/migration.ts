@@ -14,7 +14,7 @@ import {
   renderSourcePassfile,
   renderSubscriptionScript,
 } from "../render/migrationScripts";
-import { passfileCommand } from "../render/sshCommands";
+import { passfileCommand, removeFileCommand } from "../render/sshCommands";
 import { SshAccess, hostStep } from "./connection";
 
 export interface MigrationArgs {
@@ -54,11 +54,17 @@ export class Migration extends pulumi.ComponentResource {
     const source: SourceAccess = { host: args.targetLeader.name, ...spec.source };
     const ssh = args.targetLeader.ssh;
 
+    // the source's password on the target leader only while a step there needs it: complete and destroy remove it
+    const done = spec.phase === "complete";
     const passfile = hostStep(
       `${name}-source-passfile`,
       ssh,
-      pulumi.output(args.sourcePassword).apply((pw) => renderSourcePassfile(source, pw)),
-      { run: passfileCommand(SOURCE_PASSFILE), secretStdin: true },
+      done ? "" : pulumi.output(args.sourcePassword).apply((pw) => renderSourcePassfile(source, pw)),
+      {
+        run: done ? removeFileCommand(SOURCE_PASSFILE) : passfileCommand(SOURCE_PASSFILE),
+        secretStdin: true,
+        onDelete: removeFileCommand(SOURCE_PASSFILE),
+      },
       { parent: this },
     );
     const schema = hostStep(

@@ -108,9 +108,9 @@ main() {
   # a slot left by an earlier attempt holds WAL from its own start: replace it, and reserve WAL
   # from now on before the copy starts (pg_basebackup's own -C creates it later, and a checkpoint in
   # between, say another standby's copy, can recycle a segment the copy still needs)
-  as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "DROP_REPLICATION_SLOT $slot" >/dev/null 2>&1 || true
+  as_postgres "$pgbin/psql" -w -X -A -t -d "$conn" -c "DROP_REPLICATION_SLOT $slot" >/dev/null 2>&1 || true
   ensure_slot || die "cannot create slot $slot on $leader: $reason"
-  if ! as_postgres "$pgbin/pg_basebackup" -d "$conn" -D "$datadir" -X stream -S "$slot" -c fast -P -v 2>&1 |
+  if ! as_postgres "$pgbin/pg_basebackup" -w -d "$conn" -D "$datadir" -X stream -S "$slot" -c fast -P -v 2>&1 |
     tr '\r' '\n' | awk '/kB \(/ { if (++n % 20 != 1) next } { print; fflush() }'; then
     die "pg_basebackup from $leader failed (see above)"
   fi
@@ -150,7 +150,7 @@ rollback() {
 # the leader keeps a physical slot for this member, so that it never recycles WAL the member needs
 ensure_slot() {
   local out
-  out=$(as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "CREATE_REPLICATION_SLOT $slot PHYSICAL RESERVE_WAL" 2>&1) && return 0
+  out=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$conn" -c "CREATE_REPLICATION_SLOT $slot PHYSICAL RESERVE_WAL" 2>&1) && return 0
   case "$out" in *"already exists"*) return 0 ;; esac
   reason=$(why "$out")
   return 1
@@ -171,7 +171,7 @@ write_stamp() {
   chmod 644 "$tmp/stamp"
   mv -f "$tmp/stamp" "$stamp"
 }
-leader_value() { as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "SHOW $1" 2>/dev/null || true; }
+leader_value() { as_postgres "$pgbin/psql" -w -X -A -t -d "$conn" -c "SHOW $1" 2>/dev/null || true; }
 held() {
   echo "$1 = $2 # held at the leader's value" >>"$tmp/standby"
   say "holding $1 at $2, the leader's (this member alone would run with $3)"

@@ -4,6 +4,7 @@ import { Client } from "pg";
 import { MigrationSpec, NAMESPACE } from "../config";
 import { Endpoint, clientConfig } from "../lib/endpoint";
 import { migrationNames } from "../names";
+import { redact } from "../lib/redact";
 
 export function sourceEndpoint(m: MigrationSpec, password: string): Endpoint {
   return {
@@ -33,7 +34,7 @@ export async function preflightSource(m: MigrationSpec, password: string): Promi
     if (err.code === "28P01")
       return [`${key("sourcePassword")}: the source refused it for user ${JSON.stringify(m.source.user)} (password authentication failed)`];
     return [
-      `${key("migration.source")}: cannot connect to ${m.source.address}:${m.source.port} database ${m.source.database} as ${m.source.user}: ${err.message.replace(password, "[secret]")}`,
+      `${key("migration.source")}: cannot connect to ${m.source.address}:${m.source.port} database ${m.source.database} as ${m.source.user}: ${redact(err.message, password)}`,
     ];
   }
   const problems: string[] = [];
@@ -141,7 +142,7 @@ export async function readMigrationState(m: MigrationSpec, source: Endpoint, tar
       state.wayBackLagBytes = back.rowCount ? Number(back.rows[0].bytes) : null;
     }
   } catch (e) {
-    state.error = (e as Error).message.replace(source.password, "[secret]").replace(target.password, "[secret]");
+    state.error = redact((e as Error).message, source.password, target.password);
   } finally {
     await t.end().catch(() => undefined);
     await s.end().catch(() => undefined);

@@ -5,11 +5,16 @@ import { shellQuote } from "./quote";
 export const RUN_SCRIPT_AS_ROOT = "sudo -n bash -s";
 
 /** The command that runs the SQL given on stdin as the local postgres superuser. */
-export const RUN_SQL_AS_POSTGRES = "cd / && sudo -n -u postgres psql -X -q -v ON_ERROR_STOP=1 -d postgres";
+export const RUN_SQL_AS_POSTGRES = "cd / && sudo -n -u postgres psql -w -X -q -v ON_ERROR_STOP=1 -d postgres";
 
 /** The command that writes a passfile from stdin (mode 0600, owner postgres); `note` says why it runs again. */
 export function passfileCommand(path: string, note?: string): string {
   const p = shellQuote(path);
   const command = `sudo -n sh -c 'umask 077 && cat > ${p}.new && chown postgres:postgres ${p}.new && mv -f ${p}.new ${p}'`;
   return note ? `${command} # ${note.replace(/[^A-Za-z0-9 ,.:-]/g, "")}` : command;
+}
+
+/** The SSH command that removes a passfile: the step that wrote it is over, or destroyed. */
+export function removeFileCommand(path: string): string {
+  return `sudo -n rm -f ${shellQuote(path)}`;
 }

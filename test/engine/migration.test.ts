@@ -230,7 +230,17 @@ describe("a migration from the old server onto the cluster", function () {
 
   it("completes, and a rerun changes nothing", () => {
     dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "complete"));
+    assert.equal(
+      ssh("pg1", "sudo -n test -e /var/lib/postgresql/.pg-replication-source.pgpass").code,
+      0,
+      "the source's passfile during the migration",
+    );
     dev.up();
+    assert.notEqual(
+      ssh("pg1", "sudo -n test -e /var/lib/postgresql/.pg-replication-source.pgpass").code,
+      0,
+      "the source superuser's password is gone from the target leader once the migration is complete",
+    );
     const r = dev.run(["preview", "--expect-no-changes"]);
     assert.equal(r.code, 0, r.stdout);
     assert.equal(ssh("old", "true").code, 0);

@@ -31,6 +31,14 @@ export class EngineProject {
   readonly dir: string;
   readonly env: NodeJS.ProcessEnv;
 
+  /** The program's files (not the state or the stack files), from this repository or from `root`. */
+  useProgram(root = ROOT, files = PROJECT_FILES): void {
+    for (const f of fs.readdirSync(this.dir))
+      if (![".state", "node_modules", "Pulumi.yaml"].includes(f) && !/^Pulumi\..*\.yaml$/.test(f))
+        fs.rmSync(path.join(this.dir, f), { recursive: true });
+    for (const f of files) fs.cpSync(path.join(root, f), path.join(this.dir, f), { recursive: true });
+  }
+
   /** A copy of the program (index.ts) under project `name`, with its own file backend. */
   constructor(name: string, passphrase = "engine-test") {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `pgr-${name}-`));

@@ -45,7 +45,7 @@ sql() {
   local port sock
   port=$(sed -n 4p "$datadir/postmaster.pid")
   sock=$(sed -n 5p "$datadir/postmaster.pid")
-  as_postgres "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
+  as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
 }
 # the line of a command's output that says why it failed: the first error, else the last line
 why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
@@ -134,7 +134,7 @@ hold_at_leader() {
 # over the replication connection CONN; sets leader_system and leader_timeline, or reason
 read_leader_system() {
   local out
-  out=$(as_postgres "$pgbin/psql" -X -A -t -d "$1" -c IDENTIFY_SYSTEM 2>&1) || {
+  out=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$1" -c IDENTIFY_SYSTEM 2>&1) || {
     reason=$(why "$out")
     return 1
   }
@@ -159,7 +159,7 @@ can_follow_leader() {
   [ -n "$own_tli" ] && [ -n "$own_lsn" ] && [ -n "$leader_timeline" ] || return 1
   [ "$own_tli" = "$leader_timeline" ] && return 0
   [ "$own_tli" -lt "$leader_timeline" ] || return 1
-  history=$(as_postgres "$pgbin/psql" -X -A -t -d "$1" -c "TIMELINE_HISTORY $leader_timeline" 2>/dev/null) || return 1
+  history=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$1" -c "TIMELINE_HISTORY $leader_timeline" 2>/dev/null) || return 1
   # the first line starts with the file's name and psql's column separator
   fork=$(printf '%s\n' "$history" | sed 's/^[0-9A-F]*\.history|//' | awk -F'\t' -v t="$own_tli" '$1 == t { print $2; exit }')
   [ -n "$fork" ] && [ "$(lsn_number "$own_lsn")" -le "$(lsn_number "$fork")" ]

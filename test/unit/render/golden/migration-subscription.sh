@@ -25,7 +25,7 @@ port() { sed -n 4p "$datadir/postmaster.pid"; }
 target_sql() {
   local db=$1
   shift
-  as_postgres "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$(sock)" -p "$(port)" -d "$db" "$@"
+  as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$(sock)" -p "$(port)" -d "$db" "$@"
 }
 say() { echo "pg-replication migration on $host: $*"; }
 fail() {

@@ -60,7 +60,7 @@ sql() {
   local port sock
   port=$(sed -n 4p "$datadir/postmaster.pid")
   sock=$(sed -n 5p "$datadir/postmaster.pid")
-  as_postgres "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
+  as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
 }
 # the line of a command's output that says why it failed: the first error, else the last line
 why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
@@ -149,7 +149,7 @@ hold_at_leader() {
 # over the replication connection CONN; sets leader_system and leader_timeline, or reason
 read_leader_system() {
   local out
-  out=$(as_postgres "$pgbin/psql" -X -A -t -d "$1" -c IDENTIFY_SYSTEM 2>&1) || {
+  out=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$1" -c IDENTIFY_SYSTEM 2>&1) || {
     reason=$(why "$out")
     return 1
   }
@@ -174,7 +174,7 @@ can_follow_leader() {
   [ -n "$own_tli" ] && [ -n "$own_lsn" ] && [ -n "$leader_timeline" ] || return 1
   [ "$own_tli" = "$leader_timeline" ] && return 0
   [ "$own_tli" -lt "$leader_timeline" ] || return 1
-  history=$(as_postgres "$pgbin/psql" -X -A -t -d "$1" -c "TIMELINE_HISTORY $leader_timeline" 2>/dev/null) || return 1
+  history=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$1" -c "TIMELINE_HISTORY $leader_timeline" 2>/dev/null) || return 1
   # the first line starts with the file's name and psql's column separator
   fork=$(printf '%s\n' "$history" | sed 's/^[0-9A-F]*\.history|//' | awk -F'\t' -v t="$own_tli" '$1 == t { print $2; exit }')
   [ -n "$fork" ] && [ "$(lsn_number "$own_lsn")" -le "$(lsn_number "$fork")" ]
@@ -302,9 +302,9 @@ main() {
   # a slot left by an earlier attempt holds WAL from its own start: replace it, and reserve WAL
   # from now on before the copy starts (pg_basebackup's own -C creates it later, and a checkpoint in
   # between, say another standby's copy, can recycle a segment the copy still needs)
-  as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "DROP_REPLICATION_SLOT $slot" >/dev/null 2>&1 || true
+  as_postgres "$pgbin/psql" -w -X -A -t -d "$conn" -c "DROP_REPLICATION_SLOT $slot" >/dev/null 2>&1 || true
   ensure_slot || die "cannot create slot $slot on $leader: $reason"
-  if ! as_postgres "$pgbin/pg_basebackup" -d "$conn" -D "$datadir" -X stream -S "$slot" -c fast -P -v 2>&1 |
+  if ! as_postgres "$pgbin/pg_basebackup" -w -d "$conn" -D "$datadir" -X stream -S "$slot" -c fast -P -v 2>&1 |
     tr '\r' '\n' | awk '/kB \(/ { if (++n % 20 != 1) next } { print; fflush() }'; then
     die "pg_basebackup from $leader failed (see above)"
   fi
@@ -344,7 +344,7 @@ rollback() {
 # the leader keeps a physical slot for this member, so that it never recycles WAL the member needs
 ensure_slot() {
   local out
-  out=$(as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "CREATE_REPLICATION_SLOT $slot PHYSICAL RESERVE_WAL" 2>&1) && return 0
+  out=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$conn" -c "CREATE_REPLICATION_SLOT $slot PHYSICAL RESERVE_WAL" 2>&1) && return 0
   case "$out" in *"already exists"*) return 0 ;; esac
   reason=$(why "$out")
   return 1
@@ -365,7 +365,7 @@ write_stamp() {
   chmod 644 "$tmp/stamp"
   mv -f "$tmp/stamp" "$stamp"
 }
-leader_value() { as_postgres "$pgbin/psql" -X -A -t -d "$conn" -c "SHOW $1" 2>/dev/null || true; }
+leader_value() { as_postgres "$pgbin/psql" -w -X -A -t -d "$conn" -c "SHOW $1" 2>/dev/null || true; }
 held() {
   echo "$1 = $2 # held at the leader's value" >>"$tmp/standby"
   say "holding $1 at $2, the leader's (this member alone would run with $3)"
