@@ -83,14 +83,14 @@ describe("the dev stack through the engine", function () {
         ).rows.map((r) => [r.type, r.db, r.usr, r.addr, r.auth_method, r.error ?? ""].filter(Boolean).join(" ")),
       );
       assert.deepEqual(rules.slice(0, 8), [
-        "host all pgr_admin 10.77.0.254 scram-sha-256",
-        "host replication replicator 10.77.0.11 scram-sha-256",
-        "host replication replicator 10.77.0.12 scram-sha-256",
-        "host replication replicator 10.77.0.13 scram-sha-256",
+        "hostssl all pgr_admin 10.77.0.254 scram-sha-256",
+        "hostssl replication replicator 10.77.0.11 scram-sha-256",
+        "hostssl replication replicator 10.77.0.12 scram-sha-256",
+        "hostssl replication replicator 10.77.0.13 scram-sha-256",
         "host all replicator 0.0.0.0 reject",
         "host all replicator :: reject",
         "local all replicator reject",
-        "host appdb app 10.77.0.0 scram-sha-256",
+        "hostssl appdb app 10.77.0.0 scram-sha-256",
       ]);
       assert.ok(
         rules.every((r) => !r.endsWith("error")),
