@@ -75,6 +75,7 @@ async function checkPreviewLogins(
         user: PREVIEW_ROLE,
         password,
         sslmode: c.sslmode,
+        sslrootcert: c.sslRootCert,
       });
       if (login !== "ok") {
         problems.push(
@@ -154,7 +155,8 @@ async function main() {
         return [h.name, hostKey];
       }),
     );
-    return { cluster, sshPrivateKey, previewPublicKey, hostKeys };
+    const rootCert = cluster.sslRootCert ? readConfiguredFile(`clusters[${i}].sslRootCert`, cluster.sslRootCert) : undefined;
+    return { cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys };
   });
 
   // every host at once, each bounded in time
@@ -191,6 +193,7 @@ async function main() {
               user: ADMIN_ROLE,
               password: adminPassword,
               sslmode: c.sslmode,
+              sslrootcert: c.sslRootCert,
             });
           }),
         );
@@ -220,11 +223,12 @@ async function main() {
     );
   }
   const clusters = inputs.map(
-    ({ cluster, sshPrivateKey, previewPublicKey, hostKeys }, i) =>
+    ({ cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys }, i) =>
       new PostgresCluster(cluster.name, {
         spec: cluster,
         sshPrivateKey: sshPrivateKey === undefined ? undefined : pulumi.secret(sshPrivateKey),
         previewPublicKey,
+        rootCert,
         previewPassword: previewPublicKey ? config.requireSecret(PREVIEW_SECRET_KEY) : undefined,
         hostKeys,
         observations: observations[i],

@@ -23,6 +23,8 @@ export interface PostgresClusterArgs {
   sshPrivateKey?: pulumi.Input<string>;
   /** The preview identity's public key line, when the cluster has one (spec.ssh.preview). */
   previewPublicKey?: string;
+  /** The CA certificate (its text) the members verify each other with, when the cluster's sslmode is verify-*. */
+  rootCert?: string;
   previewPassword?: pulumi.Input<string>;
   /** Each host's SSH host key by host name, from known_hosts. */
   hostKeys: Record<string, pulumi.Input<string> | undefined>;
@@ -38,9 +40,10 @@ export interface PostgresClusterArgs {
   readers?: { replicationState?: typeof readReplicationState };
 }
 
-function url(user: string, password: string, host: string, port: number, database: string, sslmode: string): string {
+function url(user: string, password: string, host: string, port: number, database: string, sslmode: string, rootCert?: string): string {
   const h = host.includes(":") ? `[${host}]` : host;
-  return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${h}:${port}/${encodeURIComponent(database)}?sslmode=${sslmode}`;
+  const ca = rootCert ? `&sslrootcert=${encodeURIComponent(rootCert)}` : "";
+  return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${h}:${port}/${encodeURIComponent(database)}?sslmode=${sslmode}${ca}`;
 }
 
 /**
@@ -103,6 +106,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
           hbaBlock,
           passfile,
           passfilePath: PASSFILE_PATH,
+          rootCert: args.rootCert,
           passfileNote: drifted(args.observations[host.name].passfileHash, args.expectedHashes.passfile)
             ? "observed at plan time: the passfile differs from the configured password"
             : undefined,
@@ -148,11 +152,16 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout, leaderSettled.stdout, ...settled];
 
     this.leaderAccess = { name: leader.name, ssh: sshOf(leader) };
+    const endpointOf = (database: string) => ({
+      host: leader.address,
+      port: spec.port,
+      database,
+      sslmode: spec.sslmode,
+      ...(spec.sslRootCert ? { sslrootcert: spec.sslRootCert } : {}),
+    });
     this.adminEndpoint = (database) =>
       pulumi.secret(
-        pulumi
-          .all([admin.roleName, args.adminPassword])
-          .apply(([user, password]) => ({ host: leader.address, port: spec.port, database, user, password, sslmode: spec.sslmode })),
+        pulumi.all([admin.roleName, args.adminPassword]).apply(([user, password]) => ({ ...endpointOf(database), user, password })),
       );
     this.leader = pulumi.output(leader.name);
     this.members = pulumi.output(live.map((h) => h.name));
@@ -171,7 +180,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         .apply(([pw, user]) =>
           (args.readers?.replicationState ?? readReplicationState)(
             leader.name,
-            { host: leader.address, port: spec.port, database: "postgres", user, password: pw, sslmode: spec.sslmode },
+            { ...endpointOf("postgres"), user, password: pw },
             Object.fromEntries(followers.map((h) => [h.name, slotName(h.name)])),
           ),
         ),
@@ -179,12 +188,14 @@ export class PostgresCluster extends pulumi.ComponentResource {
     this.adminConnectionString = pulumi.secret(
       pulumi
         .all([admin.roleName, args.adminPassword])
-        .apply(([user, pw]) => url(user, pw, leader.address, spec.port, "postgres", spec.sslmode)),
+        .apply(([user, pw]) => url(user, pw, leader.address, spec.port, "postgres", spec.sslmode, spec.sslRootCert)),
     );
     this.replicationConnectionString = pulumi.secret(
       pulumi
         .all([replication.roleName, args.replicationPassword])
-        .apply(([user, pw]) => url(user, pw, leader.address, spec.port, "replication", spec.sslmode) + "&replication=true"),
+        .apply(
+          ([user, pw]) => url(user, pw, leader.address, spec.port, "replication", spec.sslmode, spec.sslRootCert) + "&replication=true",
+        ),
     );
     this.registerOutputs({
       leader: this.leader,

@@ -55,6 +55,7 @@ export function clusterRoles(
       password: pulumi.secret(args.adminPassword),
       database: "postgres",
       sslmode: c.spec.sslmode,
+      ...(c.spec.sslRootCert ? { sslrootcert: c.spec.sslRootCert } : {}),
       superuser: true,
       connectTimeout: 15,
     },

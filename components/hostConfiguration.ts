@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { renderApplyHostConfig } from "../render/hostScripts";
-import { passfileCommand } from "../render/sshCommands";
+import { ROOT_CERT_COMMAND, passfileCommand } from "../render/sshCommands";
 import { SshAccess, hostStep } from "./connection";
 
 export interface HostConfigurationArgs {
@@ -19,6 +19,8 @@ export interface HostConfigurationArgs {
   passfilePath: string;
   /** Set when the host's passfile differed from the configured password at plan time. */
   passfileNote?: string;
+  /** The CA certificate the member verifies the others with (libpq's ~/.postgresql/root.crt of postgres). */
+  rootCert?: string;
 }
 
 /**
@@ -59,9 +61,12 @@ export class HostConfiguration extends pulumi.ComponentResource {
       { run: passfileCommand(args.passfilePath, args.passfileNote), secretStdin: true },
       { parent: this },
     );
-    const apply = hostStep(`${name}-apply`, args.ssh, script, {}, { parent: this, dependsOn: [passfile] });
+    const rootCert = args.rootCert
+      ? [hostStep(`${name}-root-cert`, args.ssh, args.rootCert, { run: ROOT_CERT_COMMAND }, { parent: this })]
+      : [];
+    const apply = hostStep(`${name}-apply`, args.ssh, script, {}, { parent: this, dependsOn: [passfile, ...rootCert] });
     this.report = apply.stdout;
-    this.applied = [passfile, apply];
+    this.applied = [passfile, ...rootCert, apply];
     this.registerOutputs({ report: this.report });
   }
 

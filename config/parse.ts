@@ -25,7 +25,19 @@ import {
   TOP_LEVEL_KEYS,
 } from "./spec";
 
-const CLUSTER_KEYS = ["name", "leader", "hosts", "port", "sslmode", "ssh", "adminAddresses", "clients", "settings", "tuning"];
+const CLUSTER_KEYS = [
+  "name",
+  "leader",
+  "hosts",
+  "port",
+  "sslmode",
+  "sslRootCert",
+  "ssh",
+  "adminAddresses",
+  "clients",
+  "settings",
+  "tuning",
+];
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
 const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath", "insecureSkipHostKeyCheck", "preview"];
 const PREVIEW_KEYS = ["user", "publicKeyPath"];
@@ -153,6 +165,12 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
     c.fail(`${key}.leader`, `names ${JSON.stringify(leader)}, which is marked down; name another host as the leader`);
   }
   const sslmode = c.sslmode(r, "sslmode", key);
+  const sslRootCert = c.string(r, "sslRootCert", key, "") || undefined;
+  if (!sslRootCert && (sslmode === "verify-ca" || sslmode === "verify-full"))
+    c.fail(
+      `${key}.sslRootCert`,
+      `is required with sslmode ${sslmode}: the CA that signed the members' certificates (they verify each other with it)`,
+    );
   const sshRaw = isObject(r.ssh) ? r.ssh : {};
   if (!isObject(r.ssh)) c.fail(`${key}.ssh`, "is required: {user, privateKeyPath, knownHostsPath}");
   else c.knownKeys(sshRaw, SSH_KEYS, `${key}.ssh`);
@@ -183,6 +201,7 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
     hosts,
     port: c.port(r, "port", key, 5432),
     sslmode,
+    ...(sslRootCert ? { sslRootCert } : {}),
     ssh,
     adminAddresses,
     clients,

@@ -44,6 +44,8 @@ export interface ClusterSpec {
   hosts: HostSpec[];
   port: number;
   sslmode: SslMode;
+  /** The CA that signed the members' certificates (a file where `pulumi` runs): verify-ca and verify-full check with it, and so do the members. */
+  sslRootCert?: string;
   ssh: SshSpec;
   adminAddresses: string[];
   clients: ClientSpec[];

@@ -18,3 +18,11 @@ export function passfileCommand(path: string, note?: string): string {
 export function removeFileCommand(path: string): string {
   return `sudo -n rm -f ${shellQuote(path)}`;
 }
+
+/**
+ * The SSH command that writes the CA certificate from stdin where libpq looks for it
+ * (~postgres/.postgresql/root.crt), as postgres: its home is postgres's, so nothing is written
+ * through a link as root.
+ */
+export const ROOT_CERT_COMMAND =
+  "cd / && sudo -n -u postgres sh -c 'umask 077 && mkdir -p ~/.postgresql && cat > ~/.postgresql/root.crt.new && mv -f ~/.postgresql/root.crt.new ~/.postgresql/root.crt'";

@@ -31,3 +31,21 @@ describe("pinned host keys (knownHostsPath)", () => {
     );
   });
 });
+
+describe("verify-ca and verify-full", () => {
+  it("ask for the CA the members verify each other with, naming the key", () => {
+    for (const sslmode of ["verify-ca", "verify-full"])
+      assert.throws(
+        () => parseStackConfig({ clusters: [{ ...withSsh({ knownHostsPath: "/k" }), sslmode }] }, present, secrets),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          e.problems.some((p) => new RegExp(`clusters\\[0\\]\\.sslRootCert: is required with sslmode ${sslmode}`).test(p)),
+      );
+    const spec = parseStackConfig(
+      { clusters: [{ ...withSsh({ knownHostsPath: "/k" }), sslmode: "verify-full", sslRootCert: "/ca.crt" }] },
+      present,
+      secrets,
+    );
+    assert.equal(spec.clusters[0].sslRootCert, "/ca.crt");
+  });
+});
