@@ -10,12 +10,15 @@ import { HostObservation } from "../observe/hosts";
 import { Standby } from "./standby";
 
 /**
- * What a follower's step says it saw at plan time, when the member is not a running standby of the
- * leader's system: the step's input then differs from any run that left the member another way,
+ * What a follower's step says it saw at plan time, when a member this program made a standby is
+ * no longer a running standby of the leader's system: the step's input then differs from any run that left the member another way,
  * so a stopped, demoted or foreign member never reads as converged.
  */
 export function followerNote(seen: HostObservation, leader: HostObservation | undefined): string | undefined {
   const ownSystem = !leader?.systemId || seen.systemId === leader.systemId;
+  // a member never made a standby yet: its step runs anyway (new, or a new leader), and a note
+  // would make the run after it differ once more
+  if (!seen.followed) return undefined;
   if (seen.running && seen.standby && ownSystem) return undefined;
   const system = ownSystem
     ? `system ${seen.systemId || "none"}`

@@ -10,12 +10,15 @@ import { shellQuote, sqlLiteral } from "../render/quote";
 import { HostFacts } from "../render/tuning";
 import { REPLICATION_ROLE } from "../names";
 import { Identity } from "./identity";
+import { STANDBY_INCLUDE_PATH } from "../render/hostScripts";
 
 export interface HostObservation extends HostFacts {
   /** Which of the roles the program manages exist on the host's server (read as postgres, peer authentication). */
   roles: string[];
   /** Whether PostgreSQL runs, and whether its data directory is a standby's (standby.signal). */
   running: boolean;
+  /** Whether this program made it a standby before (its standby include is there). */
+  followed?: boolean;
   standby: boolean;
   /** The data directory's system identifier: members of one cluster share it. */
   systemId: string;
@@ -71,6 +74,7 @@ export function probeScript(roles: string[]): string {
     `echo "roles=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${query} 2>/dev/null)"`,
     `if sudo -n -u postgres ${PG_BIN}/pg_ctl status -D ${DATA_DIR} >/dev/null 2>&1; then echo running=1; fi`,
     `if sudo -n test -e ${DATA_DIR}/standby.signal; then echo standby=1; fi`,
+    `if sudo -n test -e ${STANDBY_INCLUDE_PATH}; then echo followed=1; fi`,
     `sudo -n -u postgres ${PG_BIN}/pg_controldata -D ${DATA_DIR} 2>/dev/null | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print "system=" $2 } $1 == "Latest checkpoint'"'"'s TimeLineID" { print "timeline=" $2 }'`,
     `echo "passfile=$(sudo -n cat ${PASSFILE_PATH} 2>/dev/null | sha256sum | cut -c1-64)"`,
     `echo "verifier=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${verifier} 2>/dev/null | tr -d '\n' | sha256sum | cut -c1-64)"`,
@@ -110,6 +114,7 @@ export const observeHostOverSsh: HostObserver = (cluster, host, roles, identity 
         roles: (values.roles ?? "").split(",").filter(Boolean),
         running: values.running === "1",
         standby: values.standby === "1",
+        followed: values.followed === "1",
         systemId: values.system ?? "",
         timeline: Number(values.timeline ?? 0),
         passfileHash: values.passfile ?? "",

@@ -12,6 +12,7 @@ const seen = (o: Partial<HostObservation>): HostObservation => ({
   timeline: 1,
   passfileHash: "",
   replicationVerifierHash: "",
+  followed: true,
   ...o,
 });
 const leader = seen({ standby: false });
@@ -19,6 +20,10 @@ const leader = seen({ standby: false });
 describe("what a follower's step says it saw (a member not yet a running standby of this cluster runs its step)", () => {
   it("says nothing of a running standby of the leader's system", () => {
     assert.equal(followerNote(seen({}), leader), undefined);
+  });
+
+  it("says nothing of a member never made a standby (its step runs anyway)", () => {
+    assert.equal(followerNote(seen({ followed: false, running: false, standby: false, systemId: "9999" }), leader), undefined);
   });
 
   it("tells a stopped member, a primary and another system's member apart", () => {
