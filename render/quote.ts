@@ -9,7 +9,9 @@ export function sqlIdent(name: string): string {
 /** A SQL string literal with standard_conforming_strings (the default since 9.1). */
 export function sqlLiteral(value: string): string {
   if (value.includes("\0")) throw new Error("literal contains a NUL byte");
-  return `'${value.replace(/'/g, "''")}'`;
+  const quoted = value.replace(/'/g, "''");
+  // a backslash means the same whatever standard_conforming_strings is only in an E'' literal
+  return value.includes("\\") ? `E'${quoted.replace(/\\/g, "\\\\")}'` : `'${quoted}'`;
 }
 
 /** A value in a libpq connection string: `'it\\'s'`. */

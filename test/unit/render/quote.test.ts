@@ -11,6 +11,8 @@ describe("quoting", () => {
 
   it("quotes literals", () => {
     assert.equal(sqlLiteral("it's"), "'it''s'");
+    // the same value whether standard_conforming_strings is on or off
+    assert.equal(sqlLiteral("a\\'; drop table t; --"), "E'a\\\\''; drop table t; --'");
   });
 
   it("makes shell words that survive the shell unchanged", () => {
