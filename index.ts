@@ -14,7 +14,7 @@ import {
   parseStackConfig,
 } from "./config";
 import { PostgresCluster } from "./components/cluster";
-import { ADMIN_ROLE, OBSERVED_ROLES, PREVIEW_ROLE, REPLICATION_ROLE } from "./names";
+import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE } from "./names";
 import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
 import { clusterMemoryProblems } from "./config/hostMemory";
 import { preflightSource } from "./observe/migration";
@@ -22,7 +22,7 @@ import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
 import { findHostKey } from "./observe/knownHosts";
 import { productionProblems } from "./config/production";
-import { Identity, identityFromEnv } from "./observe/identity";
+import { checkIdentity, checkPreviewLogins, identityFromEnv } from "./observe/identity";
 import { isPublicKey } from "./render/previewAccess";
 import { passwordProblems } from "./config/passwords";
 import { renderPassfile } from "./render/roles";
@@ -37,55 +37,6 @@ function readPublicKey(key: string, path: string): string {
   const text = readConfiguredFile(key, path).trim();
   if (!isPublicKey(text)) throw new ConfigError([`${NAMESPACE}:${key}: ${path} is not one OpenSSH public key line`]);
   return text;
-}
-
-/** What an identity needs of a cluster's config and of the environment. */
-function checkIdentity(c: ClusterSpec, i: number, identity: Identity, env: NodeJS.ProcessEnv): string[] {
-  const key = `${NAMESPACE}:clusters[${i}].ssh`;
-  if (identity.kind === "preview") {
-    return [
-      ...(c.ssh.preview ? [] : [`${key}.preview: is required for a preview with PGR_IDENTITY=preview ({user, publicKeyPath})`]),
-      ...(c.ssh.privateKeyPath
-        ? [
-            `${key}.privateKeyPath: a preview identity never reads the deploy key: keep it in the deploy job's SSH agent and remove this key`,
-          ]
-        : []),
-    ];
-  }
-  return c.ssh.privateKeyPath || env.SSH_AUTH_SOCK
-    ? []
-    : [`${key}.privateKeyPath: is not set and no SSH agent (SSH_AUTH_SOCK) holds the deploy key: set one of them`];
-}
-
-/** A preview logs in with its pg_monitor role where the role exists already; the admin role is the deploy job's. */
-async function checkPreviewLogins(
-  clusters: ClusterSpec[],
-  seen: Record<string, HostObservation>[],
-  password: string,
-): Promise<LoginCheck[]> {
-  const problems: string[] = [];
-  await Promise.all(
-    clusters.map(async (c, i) => {
-      const leader = c.hosts.find((h) => h.name === c.leader)!;
-      if (!seen[i][leader.name]?.roles.includes(PREVIEW_ROLE)) return;
-      const login = await checkLogin({
-        host: leader.address,
-        port: c.port,
-        database: "postgres",
-        user: PREVIEW_ROLE,
-        password,
-        sslmode: c.sslmode,
-        sslrootcert: c.sslRootCert,
-      });
-      if (login !== "ok") {
-        problems.push(
-          `PGR_PREVIEW_DB_PASSWORD: ${PREVIEW_ROLE} does not log in on ${c.leader} (${leader.address}) with it: set the stack's ${PREVIEW_SECRET_KEY}`,
-        );
-      }
-    }),
-  );
-  if (problems.length > 0) throw new ConfigError(problems);
-  return clusters.map(() => "ok");
 }
 
 function readConfiguredFile(key: string, path: string): string {

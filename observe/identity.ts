@@ -1,7 +1,10 @@
 // Who the program is when it reads the hosts at plan time. The deploy identity (the default) may
 // change hosts; the preview identity (PGR_IDENTITY=preview, as a pull request's preview runs) holds
 // only a key the hosts restrict to the read-only observation and a pg_monitor role's password.
-import { ConfigError } from "../config";
+import { ClusterSpec, ConfigError, NAMESPACE, PREVIEW_SECRET_KEY } from "../config";
+import { PREVIEW_ROLE } from "../names";
+import { LoginCheck, checkLogin } from "./adminLogin";
+import { HostObservation } from "./hosts";
 
 export type Identity = { kind: "deploy" } | { kind: "preview"; sshKeyFile: string; dbPassword: string };
 
@@ -16,4 +19,53 @@ export function identityFromEnv(env: NodeJS.ProcessEnv): Identity {
   if (!dbPassword) problems.push("PGR_PREVIEW_DB_PASSWORD: is required with PGR_IDENTITY=preview (the password of its pg_monitor role)");
   if (problems.length > 0) throw new ConfigError(problems);
   return { kind, sshKeyFile, dbPassword };
+}
+
+/** What an identity needs of a cluster's config and of the environment. */
+export function checkIdentity(c: ClusterSpec, i: number, identity: Identity, env: NodeJS.ProcessEnv): string[] {
+  const key = `${NAMESPACE}:clusters[${i}].ssh`;
+  if (identity.kind === "preview") {
+    return [
+      ...(c.ssh.preview ? [] : [`${key}.preview: is required for a preview with PGR_IDENTITY=preview ({user, publicKeyPath})`]),
+      ...(c.ssh.privateKeyPath
+        ? [
+            `${key}.privateKeyPath: a preview identity never reads the deploy key: keep it in the deploy job's SSH agent and remove this key`,
+          ]
+        : []),
+    ];
+  }
+  return c.ssh.privateKeyPath || env.SSH_AUTH_SOCK
+    ? []
+    : [`${key}.privateKeyPath: is not set and no SSH agent (SSH_AUTH_SOCK) holds the deploy key: set one of them`];
+}
+
+/** A preview logs in with its pg_monitor role where the role exists already; the admin role is the deploy job's. */
+export async function checkPreviewLogins(
+  clusters: ClusterSpec[],
+  seen: Record<string, HostObservation>[],
+  password: string,
+): Promise<LoginCheck[]> {
+  const problems: string[] = [];
+  await Promise.all(
+    clusters.map(async (c, i) => {
+      const leader = c.hosts.find((h) => h.name === c.leader)!;
+      if (!seen[i][leader.name]?.roles.includes(PREVIEW_ROLE)) return;
+      const login = await checkLogin({
+        host: leader.address,
+        port: c.port,
+        database: "postgres",
+        user: PREVIEW_ROLE,
+        password,
+        sslmode: c.sslmode,
+        sslrootcert: c.sslRootCert,
+      });
+      if (login !== "ok") {
+        problems.push(
+          `PGR_PREVIEW_DB_PASSWORD: ${PREVIEW_ROLE} does not log in on ${c.leader} (${leader.address}) with it: set the stack's ${PREVIEW_SECRET_KEY}`,
+        );
+      }
+    }),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+  return clusters.map(() => "ok");
 }
