@@ -13,6 +13,7 @@ import {
   drain,
   backendPid,
   closeToSessions,
+  dropSubscription,
   endEverySession,
   endSessions,
   freeze,
@@ -159,8 +160,9 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     // application change them from the switch on)
     if (snapshots) await Promise.all(snapshots.map(takeSnapshot));
 
-    // 7. the switch: the subscription (and its slot on the source) goes; the source stays read-only
-    await tgt.query(`drop subscription ${ident(input.subscription)}`);
+    // 7. the switch: the subscription (and its slot on the source) goes, the source still closed;
+    // then it takes sessions again, read-only
+    await dropSubscription(tgt, src, input.subscription);
     switched = true;
     await openToSessions(src, sdb);
     if (input.wayBack) await src.query(`alter subscription ${ident(input.wayBack.subscription)} enable`);

@@ -261,3 +261,29 @@ export async function runJob<I extends { source: Endpoint; target: Endpoint }>(
     process.exitCode = 1;
   }
 }
+
+/**
+ * Drops a subscription without its server connecting to the publisher (which may take no
+ * session: a write pause), then its slot on the publisher through `publisher` once the slot's
+ * sender has gone. Each only if present.
+ */
+export async function dropSubscription(subscriber: Client | undefined, publisher: Client, name: string): Promise<void> {
+  const sub = ident(name);
+  if (subscriber && (await subscriber.query("select 1 from pg_subscription where subname = $1", [name])).rowCount) {
+    await subscriber.query(`alter subscription ${sub} disable`);
+    await subscriber.query(`alter subscription ${sub} set (slot_name = none)`);
+    await subscriber.query(`drop subscription ${sub}`);
+  }
+  for (let i = 0; i < 200; i++) {
+    const r = await publisher.query("select active, active_pid from pg_replication_slots where slot_name = $1", [name]);
+    if (r.rowCount === 0) return;
+    if (!r.rows[0].active) {
+      await publisher.query("select pg_drop_replication_slot($1)", [name]);
+      return;
+    }
+    // its sender outlived the subscription by 5 s: end it
+    if (i === 100) await publisher.query("select pg_terminate_backend($1)", [r.rows[0].active_pid]);
+    await sleep(50);
+  }
+  throw new Error(`the replication slot ${name} on the publisher is still in use`);
+}

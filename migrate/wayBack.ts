@@ -19,6 +19,7 @@ import {
   connect,
   copySequences,
   drain,
+  dropSubscription,
   endEverySession,
   freeze,
   openToSessions,
@@ -99,20 +100,7 @@ export async function openWayBack(
 /** Drops the reverse subscription, its slot, the publication and the role; each only if present. */
 export async function closeWayBack(src: Client | undefined, tgt: Client, w: WayBackNames): Promise<void> {
   const sub = ident(w.subscription);
-  if (src && (await src.query("select 1 from pg_subscription where subname = $1", [w.subscription])).rowCount) {
-    await src.query(`alter subscription ${sub} disable`);
-    await src.query(`alter subscription ${sub} set (slot_name = none)`);
-    await src.query(`drop subscription ${sub}`);
-  }
-  for (let i = 0; i < 100; i++) {
-    const r = await tgt.query("select active from pg_replication_slots where slot_name = $1", [w.subscription]);
-    if (r.rowCount === 0) break;
-    if (!r.rows[0].active) {
-      await tgt.query("select pg_drop_replication_slot($1)", [w.subscription]);
-      break;
-    }
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  await dropSubscription(src, tgt, w.subscription);
   await tgt.query(`drop publication if exists ${sub}`);
   await tgt.query(`drop role if exists ${ident(WAY_BACK_ROLE)}`);
 }
