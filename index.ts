@@ -22,6 +22,7 @@ import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
 import { findHostKey } from "./observe/knownHosts";
 import { productionProblems } from "./config/production";
+import { unconfirmed } from "./config/confirm";
 import { checkIdentity, checkPreviewLogins, identityFromEnv } from "./observe/identity";
 import { isPublicKey } from "./render/previewAccess";
 import { passwordProblems } from "./config/passwords";
@@ -74,6 +75,7 @@ async function main() {
       clusters: config.getObject<unknown>("clusters"),
       migration: config.getObject<unknown>("migration"),
       protect: config.getObject<unknown>("protect"),
+      confirm: config.getObject<unknown>("confirm"),
       keys,
     },
     present,
@@ -124,6 +126,10 @@ async function main() {
   // a memory setting more than a host has (config/hostMemory.ts), under the key that set it
   const memory = spec.clusters.flatMap((c, i) => clusterMemoryProblems(c, i, observations[i]));
   if (memory.length > 0) throw new ConfigError(memory);
+
+  // a protected stack takes no leader change or rebuild its config does not confirm
+  const notConfirmed = unconfirmed(spec, observations);
+  if (notConfirmed.length > 0) throw new ConfigError(notConfirmed);
 
   // a leader that is a stale former primary (others moved on to a newer timeline) would lose their writes
   const stale = spec.clusters.flatMap((c, i) => staleLeader(c, observations[i], i));

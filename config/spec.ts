@@ -77,6 +77,8 @@ export interface StackSpec {
   migration?: MigrationSpec;
   /** Pulumi's `protect` on every data-bearing resource (lib/dataBearing.ts): production sets it. */
   protect: boolean;
+  /** On a protected stack, the destructive steps this update may take ("leader CLUSTER HOST", "rebuild CLUSTER HOST"). */
+  confirm: string[];
 }
 
 export class ConfigError extends Error {
@@ -92,12 +94,13 @@ export const SECRET_KEYS = ["adminPassword", "replicationPassword"] as const;
 export const MIGRATION_SECRET_KEY = "sourcePassword";
 /** Required only with a preview identity: the password of its pg_monitor role. */
 export const PREVIEW_SECRET_KEY = "previewPassword";
-export const TOP_LEVEL_KEYS = ["clusters", "migration", "protect", ...SECRET_KEYS, MIGRATION_SECRET_KEY, PREVIEW_SECRET_KEY];
+export const TOP_LEVEL_KEYS = ["clusters", "migration", "protect", "confirm", ...SECRET_KEYS, MIGRATION_SECRET_KEY, PREVIEW_SECRET_KEY];
 
 export interface RawStackConfig {
   clusters?: unknown;
   migration?: unknown;
   protect?: unknown;
+  confirm?: unknown;
   /** Every key set under the `pg-replication:` namespace, to catch typos. */
   keys?: string[];
 }

@@ -10,7 +10,7 @@ import { shellQuote, sqlLiteral } from "../render/quote";
 import { HostFacts } from "../render/tuning";
 import { REPLICATION_ROLE } from "../names";
 import { Identity } from "./identity";
-import { STANDBY_INCLUDE_PATH } from "../render/hostScripts";
+import { REBUILD_STAMP, STANDBY_INCLUDE_PATH } from "../render/hostScripts";
 
 export interface HostObservation extends HostFacts {
   /** Which of the roles the program manages exist on the host's server (read as postgres, peer authentication). */
@@ -19,6 +19,8 @@ export interface HostObservation extends HostFacts {
   running: boolean;
   /** Whether this program made it a standby before (its standby include is there). */
   followed?: boolean;
+  /** The token its last rebuild ran with ("" when none). */
+  rebuilt?: string;
   standby: boolean;
   /** The data directory's system identifier: members of one cluster share it. */
   systemId: string;
@@ -75,6 +77,7 @@ export function probeScript(roles: string[]): string {
     `if sudo -n -u postgres ${PG_BIN}/pg_ctl status -D ${DATA_DIR} >/dev/null 2>&1; then echo running=1; fi`,
     `if sudo -n test -e ${DATA_DIR}/standby.signal; then echo standby=1; fi`,
     `if sudo -n test -e ${STANDBY_INCLUDE_PATH}; then echo followed=1; fi`,
+    `echo "rebuilt=$(sudo -n cat ${REBUILD_STAMP} 2>/dev/null | head -n 1)"`,
     `sudo -n -u postgres ${PG_BIN}/pg_controldata -D ${DATA_DIR} 2>/dev/null | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print "system=" $2 } $1 == "Latest checkpoint'"'"'s TimeLineID" { print "timeline=" $2 }'`,
     `echo "passfile=$(sudo -n cat ${PASSFILE_PATH} 2>/dev/null | sha256sum | cut -c1-64)"`,
     `echo "verifier=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${verifier} 2>/dev/null | tr -d '\n' | sha256sum | cut -c1-64)"`,
@@ -115,6 +118,7 @@ export const observeHostOverSsh: HostObserver = (cluster, host, roles, identity 
         running: values.running === "1",
         standby: values.standby === "1",
         followed: values.followed === "1",
+        rebuilt: values.rebuilt ?? "",
         systemId: values.system ?? "",
         timeline: Number(values.timeline ?? 0),
         passfileHash: values.passfile ?? "",

@@ -12,7 +12,7 @@ import { TUNING_PATH } from "./tuning";
 // read after pg-replication.conf (include_dir reads in name order), so that what it holds wins
 export const STANDBY_INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication.standby.conf`;
 const OLD_STANDBY_INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication-standby.conf`;
-const REBUILD_STAMP = `${POSTGRES_HOME}/${PG_MAJOR}/.pg-replication-${PG_CLUSTER}.rebuild`;
+export const REBUILD_STAMP = `${POSTGRES_HOME}/${PG_MAJOR}/.pg-replication-${PG_CLUSTER}.rebuild`;
 
 /** Settings a hot standby must hold at least as high as its leader, as host/lib.sh's hold_at_leader reads them. */
 const minimums = () => sh`minimums=(${Object.entries(STANDBY_MINIMUMS).map(([name, m]) => `${name}|${m.label}|${m.fallback}`)})`;
