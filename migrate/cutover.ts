@@ -74,6 +74,8 @@ const say = sayer("cutover");
 export async function cutover(input: CutoverInput): Promise<CutoverReport> {
   const src = await connect(input.source, "source");
   const tgt = await connect(input.target, "target");
+  // a database cannot be closed to sessions from a session on it: this one is on postgres
+  const srcControl = await connect({ ...input.source, database: "postgres" }, "source's postgres database");
   const [sdb, tdb] = [input.source.database, input.target.database];
   const late = input.checksumsAfterSwitch === true;
   // opened now: nobody, this program included, opens a session on the source during the pause
@@ -86,12 +88,12 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     const already = await tgt.query("select 1 from pg_subscription where subname = $1", [input.subscription]);
     const left = await frozenState(src, sdb);
     if (already.rowCount === 0) {
-      if (left.readOnly) return await finishInterrupted(src, tgt, input);
+      if (left.readOnly) return await finishInterrupted(src, srcControl, tgt, input);
       throw new Error(`no subscription ${input.subscription} on the target: run the sync phase first`);
     }
     if (left.closed || left.readOnly) {
       // an earlier cutover was stopped inside its pause (killed, the host lost): start again from writable
-      await openToSessions(src, sdb);
+      await openToSessions(srcControl, sdb);
       await unfreeze(src, sdb);
       await unfreeze(tgt, tdb);
       say("an interrupted cutover had left the source frozen: unfrozen, starting again");
@@ -114,7 +116,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     // once it does again (the application writes nowhere until the switch); then every session
     // that was open on the source ends, superusers' too, and the target's application sessions
     await freeze(src, sdb);
-    await closeToSessions(src, sdb);
+    await closeToSessions(srcControl, sdb);
     frozen = true;
     const frozeAt = Date.now();
     const targetSince = await freeze(tgt, tdb);
@@ -164,7 +166,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     // then it takes sessions again, read-only
     await dropSubscription(tgt, src, input.subscription);
     switched = true;
-    await openToSessions(src, sdb);
+    await openToSessions(srcControl, sdb);
     if (input.wayBack) await src.query(`alter subscription ${ident(input.wayBack.subscription)} enable`);
     await unfreeze(tgt, tdb);
     part("switch");
@@ -203,17 +205,17 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
   } catch (e) {
     if (frozen && !switched) {
       if (input.wayBack) await closeWayBack(src, tgt, input.wayBack).catch(() => undefined);
-      await openToSessions(src, sdb).catch(() => undefined);
+      await openToSessions(srcControl, sdb).catch(() => undefined);
       await unfreeze(src, sdb).catch(() => undefined);
       await unfreeze(tgt, tdb).catch(() => undefined);
       say("nothing dropped: the source is writable again, the target still follows it");
     } else if (switched) {
-      await openToSessions(src, sdb).catch(() => undefined);
+      await openToSessions(srcControl, sdb).catch(() => undefined);
       await unfreeze(tgt, tdb).catch(() => undefined);
     }
     throw e;
   } finally {
-    for (const c of [src, tgt, ...(snapshots ?? [])]) await c.end().catch(() => undefined);
+    for (const c of [src, tgt, srcControl, ...(snapshots ?? [])]) await c.end().catch(() => undefined);
   }
 }
 
@@ -230,8 +232,8 @@ async function unsubscribed(src: Client, tgt: Client, publication: string, subsc
  * A cutover stopped after its switch (the subscription is gone, the source frozen): finishes what
  * the switch leaves to do, so that the application is never left with nowhere to write.
  */
-async function finishInterrupted(src: Client, tgt: Client, input: CutoverInput): Promise<CutoverReport> {
-  await openToSessions(src, input.source.database);
+async function finishInterrupted(src: Client, srcControl: Client, tgt: Client, input: CutoverInput): Promise<CutoverReport> {
+  await openToSessions(srcControl, input.source.database);
   if (input.wayBack) await src.query(`alter subscription ${ident(input.wayBack.subscription)} enable`).catch(() => undefined);
   await unfreeze(tgt, input.target.database);
   say("an interrupted cutover had switched already: the target takes writes, the source stays read-only");

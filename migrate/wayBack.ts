@@ -110,6 +110,8 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
   const say = sayer("revert");
   const src = await connect(input.source, "source");
   const tgt = await connect(input.target, "target");
+  // a database cannot be closed to sessions from a session on it: this one is on postgres
+  const tgtControl = await connect({ ...input.target, database: "postgres" }, "target's postgres database");
   const [sdb, tdb] = [input.source.database, input.target.database];
   const w = input.wayBack;
   let frozen = false;
@@ -120,7 +122,7 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
 
     // the target takes no new session during the pause, and every open one ends, superusers' too
     await freeze(tgt, tdb);
-    await closeToSessions(tgt, tdb);
+    await closeToSessions(tgtControl, tdb);
     frozen = true;
     const frozeAt = Date.now();
     const { ended, superusers } = await endEverySession(tgt, tdb, []);
@@ -138,7 +140,7 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
     await closeWayBack(src, tgt, w);
     closed = true;
     await unfreeze(src, sdb);
-    await openToSessions(tgt, tdb);
+    await openToSessions(tgtControl, tdb);
     const pause = (Date.now() - frozeAt) / 1000;
     say(`way back taken: writes go to the source again (write pause ${pause.toFixed(3)} s)`);
     return {
@@ -154,7 +156,7 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
     };
   } catch (e) {
     if (frozen) {
-      await openToSessions(tgt, tdb).catch(() => undefined);
+      await openToSessions(tgtControl, tdb).catch(() => undefined);
       if (closed) {
         // the way back is gone: the target stays read-only, the source is where writes go
         await unfreeze(src, sdb).catch(() => undefined);
@@ -168,6 +170,7 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
   } finally {
     await src.end().catch(() => undefined);
     await tgt.end().catch(() => undefined);
+    await tgtControl.end().catch(() => undefined);
   }
 }
 
