@@ -4,7 +4,7 @@ import { nearest } from "../lib/nearest";
 import { WAY_BACK_ROLE } from "../names";
 import { hbaAddress } from "../render/pgHba";
 import { Checker, checkControlCharacters, isCidr, isObject } from "./check";
-import { MANAGED_SETTINGS, TUNED_SETTINGS } from "./postgresSettings";
+import { MANAGED_SETTINGS, TUNED_SETTINGS } from "../postgres15";
 import { checkSetting } from "./settingsCatalogue";
 import {
   ClientSpec,

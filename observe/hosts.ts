@@ -4,7 +4,7 @@
 // name and address, never a hang.
 import { spawn } from "node:child_process";
 import { ClusterSpec, HostSpec } from "../config";
-import { DATA_DIR, PG_BIN } from "../render/postgres15";
+import { DATA_DIR, PG_BIN } from "../postgres15";
 import { PASSFILE_PATH } from "../render/roles";
 import { shellQuote, sqlLiteral } from "../render/quote";
 import { HostFacts } from "../render/tuning";

@@ -4,7 +4,7 @@
 // a problem naming the key to look at, or undefined.
 import { spawn } from "node:child_process";
 import { ClusterSpec, HostSpec, MigrationSpec, NAMESPACE } from "../config";
-import { PG_BIN } from "../render/postgres15";
+import { PG_BIN } from "../postgres15";
 import { shellQuote } from "../render/quote";
 import { SourceAccess, renderSourcePassfile, sourceConninfo } from "../render/migrationScripts";
 import { sshArgs } from "./hosts";

@@ -5,7 +5,7 @@
 // lines a host would get.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DATA_DIR, PG_BIN, PG_CLUSTER, PG_MAJOR } from "./postgres15";
+import { DATA_DIR, PG_BIN, PG_CLUSTER, PG_MAJOR } from "../postgres15";
 import { comment, sh } from "./sh";
 
 const HOST_DIR = join(__dirname, "..", "host");

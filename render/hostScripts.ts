@@ -1,7 +1,7 @@
 // The host steps' scripts: each verb of host/ with the header of values it runs with
 // (render/hostScript.ts puts them together). Shell lives in host/; here only values.
 import { ClusterSpec } from "../config";
-import { CONF_DIR, HBA_PATH, PG_CLUSTER, PG_MAJOR, POSTGRES_HOME, SERVER_LOG, STANDBY_MINIMUMS } from "./postgres15";
+import { CONF_DIR, HBA_PATH, PG_CLUSTER, PG_MAJOR, POSTGRES_HOME, SERVER_LOG, STANDBY_MINIMUMS } from "../postgres15";
 import { HBA_BEGIN, HBA_END } from "./pgHba";
 import { INCLUDE_PATH } from "./postgresqlConf";
 import { confValue, conninfo } from "./quote";

@@ -4,7 +4,7 @@
 // rows it copied. The source's password stays in a passfile (mode 0600): neither argv, nor a
 // setting, nor a log.
 import { migrationScript } from "./hostScript";
-import { POSTGRES_HOME } from "./postgres15";
+import { POSTGRES_HOME } from "../postgres15";
 import { conninfo, passfileField } from "./quote";
 import { sh } from "./sh";
 

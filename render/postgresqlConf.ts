@@ -1,5 +1,5 @@
 import { ClusterSpec, SettingValue } from "../config";
-import { CONF_DIR } from "./postgres15";
+import { CONF_DIR } from "../postgres15";
 import { confValue } from "./quote";
 
 export const INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication.conf`;

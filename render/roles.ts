@@ -1,6 +1,6 @@
 // What the program's roles need on a member: the admin role's SQL (run through the local
 // postgres account) and the replication role's passfile.
-import { POSTGRES_HOME } from "./postgres15";
+import { POSTGRES_HOME } from "../postgres15";
 import { passfileField, sqlIdent, sqlLiteral } from "./quote";
 
 /** The replication role's passfile on every member (mode 0600, owner postgres). */

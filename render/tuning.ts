@@ -2,7 +2,7 @@
 // memory and CPUs (read at plan time), overridable per cluster, in its own include.
 import { ClusterSpec, SettingValue, TUNED_SETTINGS } from "../config";
 import { confValue } from "./quote";
-import { CONF_DIR } from "./postgres15";
+import { CONF_DIR } from "../postgres15";
 
 export const TUNING_PATH = `${CONF_DIR}/conf.d/pg-replication-tuning.conf`;
 

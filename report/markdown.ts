@@ -4,7 +4,8 @@
 // availability. Pure: report/prPreview.ts feeds it.
 import { diffLines } from "diff";
 import { isDataBearing } from "../lib/dataBearing";
-import { STANDBY_MINIMUMS } from "../render/postgres15";
+import { STANDBY_MINIMUMS } from "../postgres15";
+import { needsRestart } from "../config/settingsCatalogue";
 
 export interface ResourceChange {
   op: string;
@@ -44,58 +45,6 @@ export interface StackPreview {
   /** The unchanged resources' inputs, for what a change is compared with (a leader's settings). */
   unchanged?: ResourceChange[];
 }
-
-/** PostgreSQL 15 settings whose pg_settings.context is postmaster: changing one restarts the server. */
-export const POSTMASTER_SETTINGS = new Set([
-  "archive_mode",
-  "autovacuum_freeze_max_age",
-  "autovacuum_max_workers",
-  "autovacuum_multixact_freeze_max_age",
-  "bonjour",
-  "bonjour_name",
-  "cluster_name",
-  "config_file",
-  "data_directory",
-  "data_sync_retry",
-  "dynamic_shared_memory_type",
-  "event_source",
-  "external_pid_file",
-  "hba_file",
-  "hot_standby",
-  "huge_pages",
-  "huge_page_size",
-  "ident_file",
-  "jit_provider",
-  "listen_addresses",
-  "logging_collector",
-  "max_connections",
-  "max_files_per_process",
-  "max_locks_per_transaction",
-  "max_logical_replication_workers",
-  "max_pred_locks_per_transaction",
-  "max_prepared_transactions",
-  "max_replication_slots",
-  "max_wal_senders",
-  "max_worker_processes",
-  "min_dynamic_shared_memory",
-  "old_snapshot_threshold",
-  "port",
-  "recovery_prefetch",
-  "reserved_connections",
-  "shared_buffers",
-  "shared_memory_type",
-  "shared_preload_libraries",
-  "superuser_reserved_connections",
-  "track_activity_query_size",
-  "track_commit_timestamp",
-  "unix_socket_directories",
-  "unix_socket_group",
-  "unix_socket_permissions",
-  "wal_buffers",
-  "wal_decode_buffer_size",
-  "wal_level",
-  "wal_log_hints",
-]);
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -159,7 +108,7 @@ export function risks(p: StackPreview): Risk[] {
     if (c.name.endsWith("-revert") && c.op === "create")
       add(`${where}: migration revert (writes on the target are frozen, the application goes back to the source)`, true);
     if (c.name.endsWith("-apply")) {
-      const restart = [...new Set(lines.map(settingOf).filter((s): s is string => !!s && POSTMASTER_SETTINGS.has(s)))];
+      const restart = [...new Set(lines.map(settingOf).filter((s): s is string => !!s && needsRestart(s)))];
       if (restart.length > 0)
         add(`${where}: PostgreSQL restart for ${restart.join(", ")} (rolled: standbys first, the leader last)`, false);
     }

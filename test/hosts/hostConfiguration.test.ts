@@ -8,7 +8,7 @@ import { renderApplyHostConfig } from "../../render/hostScripts";
 import { renderAdminRoleSql } from "../../render/roles";
 import { RUN_SCRIPT_AS_ROOT, RUN_SQL_AS_POSTGRES } from "../../render/sshCommands";
 import { renderHbaBlock } from "../../render/pgHba";
-import { HBA_PATH } from "../../render/postgres15";
+import { HBA_PATH } from "../../postgres15";
 import { INCLUDE_PATH, renderPostgresqlConf } from "../../render/postgresqlConf";
 import { scramVerifier } from "../../render/scram";
 import { renderTuningConf } from "../../render/tuning";

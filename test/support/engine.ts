@@ -10,6 +10,7 @@ const ROOT = path.resolve(__dirname, "../..");
 export const PROJECT_FILES = [
   "index.ts",
   "names.ts",
+  "postgres15.ts",
   "config",
   "tsconfig.json",
   "package.json",

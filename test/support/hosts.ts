@@ -1,7 +1,7 @@
 // What a test compares on a host before and after: the files this project could touch and when
 // the server started.
 import { INCLUDE_PATH } from "../../render/postgresqlConf";
-import { DATA_DIR, HBA_PATH, POSTGRESQL_CONF_PATH } from "../../render/postgres15";
+import { DATA_DIR, HBA_PATH, POSTGRESQL_CONF_PATH } from "../../postgres15";
 import { STANDBY_INCLUDE_PATH } from "../../render/hostScripts";
 import { TUNING_PATH } from "../../render/tuning";
 import { sshOk } from "./sandbox";
