@@ -60,6 +60,7 @@ async function healthOf(from: Stack): Promise<string[]> {
         user: decodeURIComponent(u.username),
         password: decodeURIComponent(u.password),
         sslmode: u.searchParams.get("sslmode") ?? "require",
+        sslrootcert: u.searchParams.get("sslrootcert") ?? undefined,
       },
       Object.fromEntries(standbys.map((s) => [s, slotName(s)])),
     );

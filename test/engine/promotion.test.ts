@@ -120,60 +120,58 @@ describe("pull-request report, promotion and policies on two stacks", function (
     assert.match(project.ok(["stack", "export", "--stack", PRODUCTION]), /"protect": true/);
   });
 
-  describe("the preview identity (what a pull request's preview holds)", () => {
-    const previewEnv = (password = PREVIEW_PASSWORD) => ({
-      ...project.env,
-      PGR_IDENTITY: "preview",
-      PGR_PREVIEW_SSH_KEY_FILE: path.join(SANDBOX_DIR, "preview_ed25519"),
-      PGR_PREVIEW_DB_PASSWORD: password,
-      // no agent: the deploy key is nowhere in this environment
-      SSH_AUTH_SOCK: "",
-    });
-    const asPreview = (args: string[], password?: string) => {
-      const r = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: project.dir, env: previewEnv(password), encoding: "utf8" });
-      return { code: r.status ?? -1, out: `${r.stdout}\n${r.stderr}` };
-    };
+  // the preview identity (what a pull request's preview holds), on staging as the last update left it
+  const previewEnv = (password = PREVIEW_PASSWORD) => ({
+    ...project.env,
+    PGR_IDENTITY: "preview",
+    PGR_PREVIEW_SSH_KEY_FILE: path.join(SANDBOX_DIR, "preview_ed25519"),
+    PGR_PREVIEW_DB_PASSWORD: password,
+    // no agent: the deploy key is nowhere in this environment
+    SSH_AUTH_SOCK: "",
+  });
+  const asPreview = (args: string[], password?: string) => {
+    const r = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: project.dir, env: previewEnv(password), encoding: "utf8" });
+    return { code: r.status ?? -1, out: `${r.stdout}\n${r.stderr}` };
+  };
 
-    it("previews staging through the preview identity: the hosts read, no change planned", () => {
-      const r = asPreview(["preview", "--expect-no-changes", "--stack", STAGING]);
-      assert.equal(r.code, 0, r.out);
-    });
+  it("previews staging through the preview identity (what a pull request's preview holds): the hosts read, no change planned", () => {
+    const r = asPreview(["preview", "--expect-no-changes", "--stack", STAGING]);
+    assert.equal(r.code, 0, r.out);
+  });
 
-    it("refuses a wrong preview password at preview, naming it", () => {
-      const r = asPreview(["preview", "--stack", STAGING], "not-the-password");
-      assert.notEqual(r.code, 0);
-      assert.match(r.out, /PGR_PREVIEW_DB_PASSWORD: pgr_preview does not log in on stg1/);
-    });
+  it("refuses a wrong preview password at preview, naming it", () => {
+    const r = asPreview(["preview", "--stack", STAGING], "not-the-password");
+    assert.notEqual(r.code, 0);
+    assert.match(r.out, /PGR_PREVIEW_DB_PASSWORD: pgr_preview does not log in on stg1/);
+  });
 
-    it("an up through the preview identity is refused by the hosts, and changes nothing", () => {
-      editConfig(STAGING, (c) => (main(c).settings = { ...(main(c).settings as object), work_mem: "24MB" }));
-      try {
-        const r = asPreview(["up", "--yes", "--stack", STAGING]);
-        assert.notEqual(r.code, 0, r.out);
-        assert.match(r.out, /unable to authenticate|permission denied|no supported methods remain|SSH_AUTH_SOCK/i);
-        for (const m of ["stg1", "stg2"])
-          assert.doesNotMatch(sshOk(m, "cat /etc/postgresql/15/main/conf.d/pg-replication.conf"), /work_mem/);
-      } finally {
-        editConfig(STAGING, (c) => (main(c).settings = { max_connections: 120 }));
-      }
-    });
+  it("an up through the preview identity is refused by the hosts, and changes nothing", () => {
+    editConfig(STAGING, (c) => (main(c).settings = { ...(main(c).settings as object), work_mem: "24MB" }));
+    try {
+      const r = asPreview(["up", "--yes", "--stack", STAGING]);
+      assert.notEqual(r.code, 0, r.out);
+      assert.match(r.out, /unable to authenticate|permission denied|no supported methods remain|SSH_AUTH_SOCK/i);
+      for (const m of ["stg1", "stg2"]) assert.doesNotMatch(sshOk(m, "cat /etc/postgresql/15/main/conf.d/pg-replication.conf"), /work_mem/);
+    } finally {
+      editConfig(STAGING, (c) => (main(c).settings = { max_connections: 120 }));
+    }
+  });
 
-    it("the preview key runs the observation and nothing else", () => {
-      const r = spawnSync(
-        "ssh",
-        [
-          ...["-i", path.join(SANDBOX_DIR, "preview_ed25519"), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-F", "/dev/null"],
-          ...["-o", `UserKnownHostsFile=${path.join(SANDBOX_DIR, "known_hosts")}`, "-l", "pgr-preview", "10.77.0.21"],
-          "touch /tmp/pgr-preview-was-here; sudo -n id",
-        ],
-        { encoding: "utf8" },
-      );
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /^memory_kib=\d+$/m);
-      assert.match(r.stdout, /^roles=.*\bpgr_preview\b/m);
-      assert.doesNotMatch(r.stdout, /uid=/);
-      assert.equal(fs.existsSync("/tmp/pgr-preview-was-here"), false);
-    });
+  it("the preview key runs the observation and nothing else", () => {
+    const r = spawnSync(
+      "ssh",
+      [
+        ...["-i", path.join(SANDBOX_DIR, "preview_ed25519"), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-F", "/dev/null"],
+        ...["-o", `UserKnownHostsFile=${path.join(SANDBOX_DIR, "known_hosts")}`, "-l", "pgr-preview", "10.77.0.21"],
+        "touch /tmp/pgr-preview-was-here; sudo -n id",
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^memory_kib=\d+$/m);
+    assert.match(r.stdout, /^roles=.*\bpgr_preview\b/m);
+    assert.doesNotMatch(r.stdout, /uid=/);
+    assert.equal(fs.existsSync("/tmp/pgr-preview-was-here"), false);
   });
 
   it("refuses to promote when staging's last update failed", () => {
