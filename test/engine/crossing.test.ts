@@ -8,14 +8,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DEV_PASSPHRASE } from "../support/devStack";
 import { EngineProject } from "../support/engine";
-import { startTime } from "../support/hosts";
-import { sshOk } from "../support/sandbox";
+import { dataDirectory, startTime } from "../support/hosts";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BEFORE = "eb0586b";
 const OLD_PROGRAM = ["index.ts", "config.ts", "tsconfig.json", "package.json", "components", "render", "observe", "lib", "migrate"];
 const members = ["pg1", "pg2", "pg3"];
-const dataDirectory = (member: string) => sshOk(member, "sudo -n stat -c %i /var/lib/postgresql/15/main").trim();
 
 describe(`a stack brought up by ${BEFORE} crosses to today's code`, function () {
   this.timeout(1_800_000);

@@ -3,7 +3,7 @@
 // lost in the middle of a rebuild. Each test leaves pg1 the leader of pg2 and pg3.
 import { strict as assert } from "node:assert";
 import { devStack } from "../support/devStack";
-import { startTime } from "../support/hosts";
+import { dataDirectory, startTime } from "../support/hosts";
 import { Reader, Writer } from "../support/load";
 import { host, psql, sshOk } from "../support/sandbox";
 
@@ -29,8 +29,6 @@ function partition(a: string, b: string, cut: boolean): void {
     execFileSync("ip", ["-n", `pgr-${from}`, "route", cut ? "replace" : "del", "prohibit", `${host(to).address}/32`], { stdio: "ignore" });
 }
 const isPrimary = (member: string) => psql(member, "select pg_is_in_recovery()") === "f";
-// a rebuild puts a new data directory in place (pg_basebackup would copy a file inside it along)
-const dataDirectory = (member: string) => sshOk(member, "sudo -n stat -c %i /var/lib/postgresql/15/main").trim();
 
 describe("warm standbys through the engine", function () {
   this.timeout(1_800_000);

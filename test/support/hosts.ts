@@ -20,3 +20,8 @@ export function hostFingerprint(name: string): string {
 export function startTime(name: string): string {
   return sshOk(name, `sudo -n sed -n 3p ${DATA_DIR}/postmaster.pid`).trim();
 }
+
+/** The data directory's inode on `name`: a rebuild puts a new directory in place (a copy inside it would not). */
+export function dataDirectory(name: string): string {
+  return sshOk(name, `sudo -n stat -c %i ${DATA_DIR}`).trim();
+}
