@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 MOCHA := ./node_modules/.bin/mocha
 
-.PHONY: all deps toolchain sandbox sandbox-down shell-tools lint typecheck test test-unit test-bats test-hosts test-engine demo bench status pr-preview promote up
+.PHONY: backup restore-table recovery-points all deps toolchain sandbox sandbox-down shell-tools lint typecheck test test-unit test-bats test-hosts test-engine demo bench status pr-preview promote up
 
 all: test
 
@@ -90,3 +90,16 @@ promote: deps
 	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "usage: make promote FROM=<stack> TO=<stack>" >&2; exit 2; }
 	@$(ENV) source scripts/passphrase.sh $(FROM) $(TO) && bash toolchain/build.sh >&2 && \
 	  FROM=$(FROM) TO=$(TO) node -r ts-node/register/transpile-only promote/promote.ts
+
+# Backups (clusters[].backup): make backup STACK=dev [TYPE=full|diff]; make restore-table STACK=dev
+# DB=appdb TABLE=public.orders AT='2026-12-02 10:15:00+00' [WHERE="id = 42"]; make recovery-points
+# STACK=dev DB=appdb [SINCE=…]
+TS_NODE := node -r ts-node/register/transpile-only
+backup: deps
+	$(ENV) source scripts/passphrase.sh $(STACK) && $(TS_NODE) scripts/backup.ts $(STACK)
+
+restore-table: deps
+	$(ENV) source scripts/passphrase.sh $(STACK) && $(TS_NODE) scripts/restoreTable.ts $(STACK)
+
+recovery-points: deps
+	$(ENV) source scripts/passphrase.sh $(STACK) && $(TS_NODE) scripts/recoveryPoints.ts $(STACK)

@@ -109,7 +109,13 @@ async function main() {
       }),
     );
     const rootCert = cluster.sslRootCert ? readConfiguredFile(`clusters[${i}].sslRootCert`, cluster.sslRootCert) : undefined;
-    return { cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys };
+    const repo = cluster.backup?.repository;
+    const repositoryHostKey = repo && knownHosts !== undefined ? findHostKey(knownHosts, repo.address, repo.sshPort) : undefined;
+    if (repo && repositoryHostKey === undefined)
+      throw new ConfigError([
+        `${NAMESPACE}:clusters[${i}].backup.repository.address: no host key for ${repo.address} in ${cluster.ssh.knownHostsPath}`,
+      ]);
+    return { cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey };
   });
 
   // every host at once, each bounded in time
@@ -180,7 +186,7 @@ async function main() {
     );
   }
   const clusters = inputs.map(
-    ({ cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys }, i) =>
+    ({ cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey }, i) =>
       new PostgresCluster(cluster.name, {
         spec: cluster,
         sshPrivateKey: sshPrivateKey === undefined ? undefined : pulumi.secret(sshPrivateKey),
@@ -188,6 +194,7 @@ async function main() {
         rootCert,
         previewPassword: previewPublicKey ? config.requireSecret(PREVIEW_SECRET_KEY) : undefined,
         hostKeys,
+        repositoryHostKey,
         observations: observations[i],
         adminLogin: adminLogins[i],
         expectedHashes,
@@ -204,6 +211,7 @@ async function main() {
     clusterState: byName((c) => ({ leader: c.leader, members: c.members, hosts: c.hostReports })),
     replicationState: byName((c) => c.replicationState),
     connectionStrings: byName((c) => ({ admin: c.adminConnectionString, replication: c.replicationConnectionString })),
+    ...(clusters.some((c) => c.backups) ? { backups: backupsOutput(spec.clusters, clusters) } : {}),
     ...(migration
       ? {
           migration: {
@@ -215,6 +223,24 @@ async function main() {
         }
       : {}),
   };
+}
+
+/** Per cluster with backups: its recovery window, and how the make targets reach its repository host. */
+function backupsOutput(specs: ClusterSpec[], clusters: PostgresCluster[]) {
+  return Object.fromEntries(
+    specs.flatMap((c, i) => {
+      const b = clusters[i].backups;
+      if (!b || !c.backup) return [];
+      const repo = c.backup.repository;
+      const access = {
+        stanza: c.name,
+        repository: { name: repo.name, address: repo.address, sshPort: repo.sshPort, user: repo.user, path: repo.path },
+        leader: c.hosts.filter((h) => h.name === c.leader).map((h) => ({ name: h.name, address: h.address, sshPort: h.sshPort }))[0],
+        ssh: { user: c.ssh.user, knownHostsPath: c.ssh.knownHostsPath, privateKeyPath: c.ssh.privateKeyPath },
+      };
+      return [[c.name, { ...access, state: b.state }]];
+    }),
+  );
 }
 
 function staleLeader(c: ClusterSpec, seen: Record<string, HostObservation>, i: number): string[] {

@@ -16,6 +16,7 @@ import { HostConfiguration } from "./hostConfiguration";
 import { PreviewAccess } from "./previewAccess";
 import { leadershipSteps } from "./leadership";
 import { standbySteps } from "./standbySteps";
+import { ClusterBackups } from "./backups";
 
 export interface PostgresClusterArgs {
   spec: ClusterSpec;
@@ -28,6 +29,8 @@ export interface PostgresClusterArgs {
   previewPassword?: pulumi.Input<string>;
   /** Each host's SSH host key by host name, from known_hosts. */
   hostKeys: Record<string, pulumi.Input<string> | undefined>;
+  /** The pgBackRest repository host's SSH host key, when the cluster has backups. */
+  repositoryHostKey?: string;
   /** What each host showed at plan time (observe/hosts.ts), by host name. */
   observations: Record<string, HostObservation>;
   adminPassword: pulumi.Input<string>;
@@ -65,6 +68,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
   readonly replicationState: pulumi.Output<ReplicationState>;
   readonly adminConnectionString: pulumi.Output<string>;
   readonly replicationConnectionString: pulumi.Output<string>;
+  /** The recovery window and archiving health, when the cluster has backups. */
+  readonly backups?: ClusterBackups;
   /** The leader as other components reach it over SSH (the migration's target). */
   readonly leaderAccess: { name: string; ssh: SshAccess };
   /** A database on the leader as the admin role (a secret: it holds the password), once the role exists. */
@@ -151,6 +156,22 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const { standbys, settled } = standbySteps(context, configured, [replication, leaderSettled]);
     const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout, leaderSettled.stdout, ...settled];
 
+    if (spec.backup) {
+      this.backups = new ClusterBackups(
+        `${name}-backup`,
+        {
+          spec: { ...spec, backup: spec.backup },
+          members: live,
+          leader,
+          sshOf,
+          hostKeys: Object.fromEntries(live.map((h) => [h.name, String(args.hostKeys[h.name] ?? "")])),
+          repositoryHostKey: args.repositoryHostKey ?? "",
+          privateKey: args.sshPrivateKey,
+          after: [...leaderConfiguration.applied, promoted, leaderSettled, ...standbys],
+        },
+        { parent: this },
+      );
+    }
     this.leaderAccess = { name: leader.name, ssh: sshOf(leader) };
     const endpointOf = (database: string) => ({
       host: leader.address,

@@ -6,6 +6,7 @@ import { hbaAddress } from "../render/pgHba";
 import { Checker, checkControlCharacters, isCidr, isObject } from "./check";
 import { MANAGED_SETTINGS, TUNED_SETTINGS } from "../postgres15";
 import { checkSetting } from "./settingsCatalogue";
+import { parseBackup } from "./backup";
 import {
   ClientSpec,
   ClusterSpec,
@@ -37,6 +38,7 @@ const CLUSTER_KEYS = [
   "clients",
   "settings",
   "tuning",
+  "backup",
 ];
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
 const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath", "insecureSkipHostKeyCheck", "preview"];
@@ -195,6 +197,13 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   });
   const clients = c.array(r, "clients", key, false).map((cl, i) => parseClient(c, cl, `${key}.clients[${i}]`));
   const settings = parseSettings(c, r.settings, `${key}.settings`);
+  const backup = parseBackup(c, r.backup, `${key}.backup`);
+  for (const name of ["archive_mode", "archive_command", "restore_command"])
+    if (backup && Object.hasOwn(settings, name)) c.fail(`${key}.settings.${name}`, "is set by backup (pgBackRest archives every member's WAL)");
+  if (backup && ssh.insecureSkipHostKeyCheck)
+    c.fail(`${key}.backup`, "needs pinned host keys (ssh.knownHostsPath): the members and the repository host log in to each other over SSH");
+  if (backup && hosts.some((h) => h.name === backup.repository.name || h.address === backup.repository.address))
+    c.fail(`${key}.backup.repository`, "must be a host of its own, not a member: a backup on a member is lost with it");
   return {
     name,
     leader,
@@ -207,6 +216,7 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
     clients,
     settings,
     tuning: parseTuning(c, r.tuning, `${key}.tuning`),
+    ...(backup ? { backup } : {}),
   };
 }
 

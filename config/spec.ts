@@ -36,6 +36,30 @@ export interface SshSpec {
   preview?: { user: string; publicKeyPath: string };
 }
 
+/** The pgBackRest repository host: reached over SSH by the deploy user, its files owned by `user`. */
+export interface RepoHostSpec {
+  name: string;
+  address: string;
+  sshPort: number;
+  /** Who owns the repository and runs pgBackRest there (Debian's package: postgres). */
+  user: string;
+  path: string;
+}
+
+/** Backups of a cluster with pgBackRest: WAL archived from every member, backups taken from a standby. */
+export interface BackupSpec {
+  repository: RepoHostSpec;
+  /** How many full and differential backups are kept (pgBackRest expires the rest and their WAL). */
+  retention: { full: number; diff: number };
+  /** systemd calendar events of the repository host's timers. */
+  schedule: { full: string; diff: string };
+  compression: "lz4" | "zst" | "gz" | "bz2" | "none";
+  processMax: number;
+  /** Past this much WAL waiting for the repository, a member drops it rather than fill its disk. */
+  walQueueMax: string;
+  fromStandby: boolean;
+}
+
 export interface ClusterSpec {
   name: string;
   leader: string;
@@ -52,6 +76,7 @@ export interface ClusterSpec {
   settings: Record<string, SettingValue>;
   /** false: no computed tuning; otherwise overrides of the computed values. */
   tuning: false | Record<string, SettingValue>;
+  backup?: BackupSpec;
 }
 
 export const MIGRATION_PHASES = ["sync", "cutover", "revert", "complete"] as const;

@@ -1,6 +1,7 @@
 import { ClusterSpec, SettingValue } from "../config";
 import { CONF_DIR } from "../postgres15";
 import { confValue } from "./quote";
+import { archiveSettings } from "./pgbackrest";
 
 export const INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication.conf`;
 
@@ -22,6 +23,7 @@ export function replicationSettings(cluster: ClusterSpec): Record<string, Settin
     hot_standby_feedback: true,
     wal_sender_timeout: "60s",
     wal_receiver_timeout: "60s",
+    ...(cluster.backup ? archiveSettings(cluster.name) : {}),
   };
 }
 

@@ -1,0 +1,92 @@
+// The `backup` section of a cluster: pgBackRest repositories, retention, schedule and the
+// knobs a small team may turn. Pure, like the rest of config/: every mistake under its key.
+import { Checker, isObject } from "./check";
+import { BackupSpec, RepoHostSpec } from "./spec";
+
+const BACKUP_KEYS = ["repository", "retention", "schedule", "compression", "processMax", "walQueueMax", "fromStandby"];
+const REPOSITORY_KEYS = ["host", "address", "sshPort", "user", "path"];
+const RETENTION_KEYS = ["full", "diff"];
+const SCHEDULE_KEYS = ["full", "diff"];
+export const COMPRESSIONS = ["lz4", "zst", "gz", "bz2", "none"] as const;
+/** pgBackRest's size syntax: a number and a unit of 1024s. */
+const SIZE = /^[1-9][0-9]*(KB|MB|GB|TB)$/;
+/** A systemd OnCalendar expression: letters, digits and the punctuation calendar events use. */
+const CALENDAR = /^[A-Za-z0-9 *:,./~-]{1,80}$/;
+const REPO_PATH = /^\/[A-Za-z0-9._/-]*$/;
+
+export const BACKUP_DEFAULTS = {
+  path: "/var/lib/pgbackrest",
+  user: "postgres",
+  retention: { full: 2, diff: 6 },
+  // a full backup on Sunday night, a differential every other night (the repository host's time)
+  schedule: { full: "Sun *-*-* 01:00:00", diff: "Mon..Sat *-*-* 01:00:00" },
+  compression: "lz4" as const,
+  processMax: 2,
+  walQueueMax: "4GB",
+};
+
+function count(c: Checker, raw: Record<string, unknown>, field: string, key: string, fallback: number, max: number): number {
+  const v = raw[field] ?? fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
+    c.fail(`${key}.${field}`, `must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
+    return fallback;
+  }
+  return v;
+}
+
+function parseRepository(c: Checker, raw: unknown, key: string): RepoHostSpec {
+  if (!isObject(raw)) {
+    c.fail(key, "is required: {host, address} of the repository host (reached over SSH like the members)");
+    return { name: "", address: "", sshPort: 22, user: BACKUP_DEFAULTS.user, path: BACKUP_DEFAULTS.path };
+  }
+  c.knownKeys(raw, REPOSITORY_KEYS, key);
+  const name = c.name(raw, "host", key);
+  const address = c.address(raw, "address", key);
+  const user = c.string(raw, "user", key, BACKUP_DEFAULTS.user);
+  if (user) c.unixUser(user, `${key}.user`);
+  const path = c.string(raw, "path", key, BACKUP_DEFAULTS.path);
+  if (path && (!REPO_PATH.test(path) || path.split("/").includes("..") || path === "/"))
+    c.fail(`${key}.path`, `must be an absolute path of letters, digits and . _ - / (got ${JSON.stringify(path)})`);
+  return { name, address, sshPort: c.port(raw, "sshPort", key, 22), user, path };
+}
+
+export function parseBackup(c: Checker, raw: unknown, key: string): BackupSpec | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObject(raw)) {
+    c.fail(key, "must be an object with at least repository: {host, address}");
+    return undefined;
+  }
+  c.knownKeys(raw, BACKUP_KEYS, key);
+  const repository = parseRepository(c, raw.repository, `${key}.repository`);
+  const retentionRaw = isObject(raw.retention) ? raw.retention : {};
+  if (raw.retention !== undefined && !isObject(raw.retention)) c.fail(`${key}.retention`, "must be {full, diff}");
+  c.knownKeys(retentionRaw, RETENTION_KEYS, `${key}.retention`);
+  const scheduleRaw = isObject(raw.schedule) ? raw.schedule : {};
+  if (raw.schedule !== undefined && !isObject(raw.schedule)) c.fail(`${key}.schedule`, "must be {full, diff} (systemd calendar events)");
+  c.knownKeys(scheduleRaw, SCHEDULE_KEYS, `${key}.schedule`);
+  const calendar = (field: "full" | "diff") => {
+    const v = c.string(scheduleRaw, field, `${key}.schedule`, BACKUP_DEFAULTS.schedule[field]);
+    if (v && !CALENDAR.test(v)) c.fail(`${key}.schedule.${field}`, `is not a systemd calendar event such as "Sun *-*-* 01:00:00": ${JSON.stringify(v)}`);
+    return v;
+  };
+  const compression = c.string(raw, "compression", key, BACKUP_DEFAULTS.compression);
+  if (!(COMPRESSIONS as readonly string[]).includes(compression))
+    c.fail(`${key}.compression`, `must be one of ${COMPRESSIONS.join(", ")} (got ${JSON.stringify(compression)})`);
+  const walQueueMax = c.string(raw, "walQueueMax", key, BACKUP_DEFAULTS.walQueueMax);
+  if (walQueueMax && !SIZE.test(walQueueMax))
+    c.fail(`${key}.walQueueMax`, `must be a size such as 4GB (KB, MB, GB or TB), got ${JSON.stringify(walQueueMax)}`);
+  const fromStandby = raw.fromStandby ?? true;
+  if (typeof fromStandby !== "boolean") c.fail(`${key}.fromStandby`, "must be true or false");
+  return {
+    repository,
+    retention: {
+      full: count(c, retentionRaw, "full", `${key}.retention`, BACKUP_DEFAULTS.retention.full, 99),
+      diff: count(c, retentionRaw, "diff", `${key}.retention`, BACKUP_DEFAULTS.retention.diff, 999),
+    },
+    schedule: { full: calendar("full"), diff: calendar("diff") },
+    compression: compression as BackupSpec["compression"],
+    processMax: count(c, raw, "processMax", key, BACKUP_DEFAULTS.processMax, 32),
+    walQueueMax,
+    fromStandby: fromStandby !== false,
+  };
+}
