@@ -106,14 +106,17 @@ export class ClusterBackups extends pulumi.ComponentResource {
     const stanzaStep: command.remote.Command = hostStep(
       `${name}-stanza`,
       repoSsh,
-      renderStanzaScript(repo.name, spec.name, repo.user, `members ${members.map((h) => h.name).join(", ")}; leader ${leader.name}; ${hash(repositoryConf + memberConf)}`),
+      renderStanzaScript(
+        repo.name,
+        spec.name,
+        repo.user,
+        `members ${members.map((h) => h.name).join(", ")}; leader ${leader.name}; ${hash(repositoryConf + memberConf)}`,
+      ),
       {},
       { parent: this, dependsOn: [repository, ...memberSteps, ...(args.after as pulumi.Resource[])] },
     );
     this.stanza = pulumi.output(spec.name);
-    this.state = pulumi
-      .all([stanzaStep.stdout])
-      .apply(() => (args.readers?.backupState ?? readBackupState)(spec, leader));
+    this.state = pulumi.all([stanzaStep.stdout]).apply(() => (args.readers?.backupState ?? readBackupState)(spec, leader));
     this.registerOutputs({ stanza: this.stanza, state: this.state });
   }
 }

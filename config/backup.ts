@@ -66,7 +66,8 @@ export function parseBackup(c: Checker, raw: unknown, key: string): BackupSpec |
   c.knownKeys(scheduleRaw, SCHEDULE_KEYS, `${key}.schedule`);
   const calendar = (field: "full" | "diff") => {
     const v = c.string(scheduleRaw, field, `${key}.schedule`, BACKUP_DEFAULTS.schedule[field]);
-    if (v && !CALENDAR.test(v)) c.fail(`${key}.schedule.${field}`, `is not a systemd calendar event such as "Sun *-*-* 01:00:00": ${JSON.stringify(v)}`);
+    if (v && !CALENDAR.test(v))
+      c.fail(`${key}.schedule.${field}`, `is not a systemd calendar event such as "Sun *-*-* 01:00:00": ${JSON.stringify(v)}`);
     return v;
   };
   const compression = c.string(raw, "compression", key, BACKUP_DEFAULTS.compression);

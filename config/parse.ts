@@ -199,9 +199,13 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   const settings = parseSettings(c, r.settings, `${key}.settings`);
   const backup = parseBackup(c, r.backup, `${key}.backup`);
   for (const name of ["archive_mode", "archive_command", "restore_command"])
-    if (backup && Object.hasOwn(settings, name)) c.fail(`${key}.settings.${name}`, "is set by backup (pgBackRest archives every member's WAL)");
+    if (backup && Object.hasOwn(settings, name))
+      c.fail(`${key}.settings.${name}`, "is set by backup (pgBackRest archives every member's WAL)");
   if (backup && ssh.insecureSkipHostKeyCheck)
-    c.fail(`${key}.backup`, "needs pinned host keys (ssh.knownHostsPath): the members and the repository host log in to each other over SSH");
+    c.fail(
+      `${key}.backup`,
+      "needs pinned host keys (ssh.knownHostsPath): the members and the repository host log in to each other over SSH",
+    );
   if (backup && hosts.some((h) => h.name === backup.repository.name || h.address === backup.repository.address))
     c.fail(`${key}.backup.repository`, "must be a host of its own, not a member: a backup on a member is lost with it");
   return {

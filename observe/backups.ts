@@ -49,9 +49,17 @@ export interface SshResult {
 }
 
 /** One command over SSH, bounded in time; never rejects (an SSH failure is code 255 and its reason). */
-export function sshRun(cluster: ClusterSpec, host: Pick<HostSpec, "name" | "address" | "sshPort">, command: string, timeoutMs = 30_000, stdin?: string): Promise<SshResult> {
+export function sshRun(
+  cluster: ClusterSpec,
+  host: Pick<HostSpec, "name" | "address" | "sshPort">,
+  command: string,
+  timeoutMs = 30_000,
+  stdin?: string,
+): Promise<SshResult> {
   return new Promise((resolve) => {
-    const child = spawn("ssh", [...sshArgs(cluster, host as HostSpec), command], { stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = spawn("ssh", [...sshArgs(cluster, host as HostSpec), command], {
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     const timer = setTimeout(() => {
@@ -119,7 +127,12 @@ export function parseArchiver(line: string, spoolError: string): ArchivingState 
     ...(archivedWal ? { lastArchivedWal: archivedWal } : {}),
     ...(lastArchived ? { lastArchived } : {}),
     ...(lastFailed ? { lastFailed } : {}),
-    ...(failing ? { failingSince: lastArchived ?? "the first WAL segment", reason: lastLine(spoolError) || "see pg_stat_archiver and /var/log/pgbackrest" } : {}),
+    ...(failing
+      ? {
+          failingSince: lastArchived ?? "the first WAL segment",
+          reason: lastLine(spoolError) || "see pg_stat_archiver and /var/log/pgbackrest",
+        }
+      : {}),
   };
 }
 
@@ -141,9 +154,12 @@ export async function readBackupState(cluster: ClusterSpec & { backup: BackupSpe
   ]);
   const [archiverLine, spoolError] = archiver.out.split("\n--\n");
   const archiving: ArchivingState =
-    archiver.code === 0 ? parseArchiver(archiverLine, spoolError ?? "") : { healthy: false, reason: `the leader ${leader.name} could not be read: ${lastLine(archiver.err)}` };
+    archiver.code === 0
+      ? parseArchiver(archiverLine, spoolError ?? "")
+      : { healthy: false, reason: `the leader ${leader.name} could not be read: ${lastLine(archiver.err)}` };
   let window: Pick<BackupState, "status" | "backups" | "wal" | "earliest">;
-  if (info.code !== 0) window = { status: `repository host ${repo.name} could not be read: ${lastLine(info.err) || `exit ${info.code}`}`, backups: [] };
+  if (info.code !== 0)
+    window = { status: `repository host ${repo.name} could not be read: ${lastLine(info.err) || `exit ${info.code}`}`, backups: [] };
   else {
     try {
       window = parseInfo(info.out, stanza);

@@ -73,7 +73,7 @@ export function renderRepositoryScript(s: RepositoryScript): string {
     sh`known=${s.known.join("\n")}`,
     sh`units=(${names})`,
     fileFunction("pgbackrest_conf", s.conf),
-    ["unit_file() {", '  case $1 in', ...cases, "  esac", "}"].join("\n"),
+    ["unit_file() {", "  case $1 in", ...cases, "  esac", "}"].join("\n"),
   ]);
 }
 

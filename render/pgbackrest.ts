@@ -78,7 +78,8 @@ export function renderRepositoryConf(cluster: ClusterSpec & { backup: BackupSpec
 export const timerUnit = (stanza: string, type: "full" | "diff") => `pg-replication-backup-${stanza}-${type}`;
 
 /** The command a scheduled backup runs: `make backup` runs the very same line. */
-export const backupCommand = (stanza: string, type: "full" | "diff" | "incr") => `/usr/bin/pgbackrest --stanza=${stanza} --type=${type} backup`;
+export const backupCommand = (stanza: string, type: "full" | "diff" | "incr") =>
+  `/usr/bin/pgbackrest --stanza=${stanza} --type=${type} backup`;
 
 export function renderBackupService(stanza: string, type: "full" | "diff", user: string): string {
   return [

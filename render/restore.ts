@@ -28,7 +28,11 @@ export interface ScratchRestore {
 }
 
 export function renderScratchRestoreScript(r: ScratchRestore): string {
-  for (const [k, v] of [["schema", r.schema], ["table", r.table], ["restored schema", r.restoredSchema]])
+  for (const [k, v] of [
+    ["schema", r.schema],
+    ["table", r.table],
+    ["restored schema", r.restoredSchema],
+  ])
     if (!IDENTIFIER.test(v)) throw new Error(`${k} must be a plain identifier (letters, digits, _ and $), got ${JSON.stringify(v)}`);
   return [
     sh`stanza=${r.stanza}`,

@@ -10,12 +10,20 @@ async function main() {
   if (type !== "full" && type !== "diff") throw new Error(`TYPE must be full or diff, got ${JSON.stringify(type)}`);
   const access = readBackupAccess(stack, process.env.CLUSTER || undefined);
   const spec = accessSpec(access);
-  const run = await sshRun(spec, repositoryHost(access), `sudo -n bash -c ${shellQuote(renderBackupNowScript(access.stanza, type))}`, 6 * 3600_000);
+  const run = await sshRun(
+    spec,
+    repositoryHost(access),
+    `sudo -n bash -c ${shellQuote(renderBackupNowScript(access.stanza, type))}`,
+    6 * 3600_000,
+  );
   if (run.code !== 0) throw new Error(run.err.trim().split("\n").pop() || `exit ${run.code}`);
   process.stdout.write(run.out);
   const state = await readBackupState(spec, leaderHost(access));
   const last = state.backups[state.backups.length - 1];
-  if (last) console.log(`last backup: ${last.label} (${last.type}), ${last.start} → ${last.stop}, ${last.durationSeconds} s, ${last.sizeBytes} bytes (${last.repositoryBytes} in the repository)`);
+  if (last)
+    console.log(
+      `last backup: ${last.label} (${last.type}), ${last.start} → ${last.stop}, ${last.durationSeconds} s, ${last.sizeBytes} bytes (${last.repositoryBytes} in the repository)`,
+    );
 }
 
 main().catch((e) => {

@@ -15,9 +15,14 @@ export interface BackupAccess {
 export function readBackupAccess(stack: string, cluster?: string): BackupAccess {
   let raw: string;
   try {
-    raw = execFileSync("pulumi", ["stack", "output", "backups", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    raw = execFileSync("pulumi", ["stack", "output", "backups", "--json", "--stack", stack], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
   } catch (e) {
-    throw new Error(`stack ${stack} has no backups output: run \`pulumi up\` with clusters[].backup set (${(e as Error).message.split("\n")[0]})`);
+    throw new Error(
+      `stack ${stack} has no backups output: run \`pulumi up\` with clusters[].backup set (${(e as Error).message.split("\n")[0]})`,
+    );
   }
   const all = JSON.parse(raw || "{}") as Record<string, BackupAccess>;
   const names = Object.keys(all);
@@ -54,4 +59,8 @@ export function accessSpec(a: BackupAccess): ClusterSpec & { backup: BackupSpec 
 }
 
 export const leaderHost = (a: BackupAccess): HostSpec => ({ ...a.leader });
-export const repositoryHost = (a: BackupAccess): HostSpec => ({ name: a.repository.name, address: a.repository.address, sshPort: a.repository.sshPort });
+export const repositoryHost = (a: BackupAccess): HostSpec => ({
+  name: a.repository.name,
+  address: a.repository.address,
+  sshPort: a.repository.sshPort,
+});

@@ -59,7 +59,17 @@ async function main() {
   });
   console.error(`restore-table: recovering ${database} at ${target.value} into a scratch instance on ${access.repository.name}`);
   const dump = await sshRun(spec, repositoryHost(access), `sudo -n bash -c ${shellQuote(script)}`, 6 * 3600_000);
-  if (dump.code !== 0) throw new Error(dump.err.trim().split("\n").filter((l) => l.startsWith("restore-table:")).pop()?.replace(/^restore-table: /, "") || dump.err.trim().split("\n").pop() || `exit ${dump.code}`);
+  if (dump.code !== 0)
+    throw new Error(
+      dump.err
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("restore-table:"))
+        .pop()
+        ?.replace(/^restore-table: /, "") ||
+        dump.err.trim().split("\n").pop() ||
+        `exit ${dump.code}`,
+    );
   const load = await sshRun(
     spec,
     leader,
@@ -67,16 +77,24 @@ async function main() {
     6 * 3600_000,
     dump.out,
   );
-  if (load.code !== 0) throw new Error(`loading the restored table on ${leader.name} failed (nothing was kept): ${load.err.trim().split("\n").pop()}`);
+  if (load.code !== 0)
+    throw new Error(`loading the restored table on ${leader.name} failed (nothing was kept): ${load.err.trim().split("\n").pop()}`);
 
   const key = (await sshRun(spec, leader, psql(database, primaryKeySql(restoredSchema, table)))).out.trim().split("\n").filter(Boolean);
-  const liveExists = (await sshRun(spec, leader, psql(database, `select to_regclass(${sqlLiteral(`"${schema}"."${table}"`)}) is not null`))).out.trim() === "t";
+  const liveExists =
+    (await sshRun(spec, leader, psql(database, `select to_regclass(${sqlLiteral(`"${schema}"."${table}"`)}) is not null`))).out.trim() ===
+    "t";
   const counts = await sshRun(spec, leader, psql(database, renderCompareSql(schema, table, restoredSchema, key, liveExists)));
   if (counts.code !== 0) throw new Error(`comparing with the live table failed: ${counts.err.trim().split("\n").pop()}`);
   const [rows, onlyBackup, onlyLive, changed] = counts.out.trim().split("|");
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`restored ${rows} rows of ${schema}.${table} as of ${target.value} into ${restoredSchema}.${table} on ${leader.name} (database ${database}) in ${seconds} s`);
-  if (!liveExists) console.log(`the live table ${schema}.${table} does not exist: to put it back, ALTER TABLE ${restoredSchema}.${table} SET SCHEMA ${schema};`);
+  console.log(
+    `restored ${rows} rows of ${schema}.${table} as of ${target.value} into ${restoredSchema}.${table} on ${leader.name} (database ${database}) in ${seconds} s`,
+  );
+  if (!liveExists)
+    console.log(
+      `the live table ${schema}.${table} does not exist: to put it back, ALTER TABLE ${restoredSchema}.${table} SET SCHEMA ${schema};`,
+    );
   else if (key.length === 0) console.log("the table has no primary key: compare by hand");
   else {
     console.log(`by primary key (${key.join(", ")}): ${onlyBackup} only in the backup, ${onlyLive} only live, ${changed} changed`);

@@ -20,7 +20,8 @@ export function parseRestoreTarget(t: { at?: string; xid?: string; lsn?: string 
   }
   const at = t.at!;
   // a time without its zone would be read in the repository host's zone: refused
-  if (!/(Z|[+-][0-9]{2}(:?[0-9]{2})?)$/.test(at)) throw new Error(`AT must end with its time zone (e.g. +00 or Z), got ${JSON.stringify(at)}`);
+  if (!/(Z|[+-][0-9]{2}(:?[0-9]{2})?)$/.test(at))
+    throw new Error(`AT must end with its time zone (e.g. +00 or Z), got ${JSON.stringify(at)}`);
   const normalized = at.replace(" ", "T").replace(/([+-][0-9]{2})$/, "$1:00");
   const ms = Date.parse(normalized);
   if (Number.isNaN(ms)) throw new Error(`AT is not a time: ${JSON.stringify(at)}`);
