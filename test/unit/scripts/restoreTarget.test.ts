@@ -26,9 +26,7 @@ describe("a restore's target", () => {
       restoredSchema: "restored_1",
     };
     assert.throws(() => renderScratchRestoreScript({ ...base, table: 'orders"; drop' }), /plain identifier/);
-    assert.match(
-      renderScratchRestoreScript({ ...base, table: "orders", where: "id = 42 and note = 'it''s'" }),
-      /^where='id = 42 and note = '\\''it'\\'''\\''s'\\'''$/m,
-    );
+    const script = renderScratchRestoreScript({ ...base, table: "orders", where: "id = 42 and note = 'it''s'" });
+    assert.ok(script.split("\n").includes(`where="id = 42 and note = 'it''s'"`), script.slice(0, 400));
   });
 });
