@@ -19,6 +19,7 @@ rc=0
 for name in "${HOST_NAMES[@]}"; do
   say "host $name"
   stop_postgres "$name" || rc=1
+  stop_versitygw "$name"
   stop_sshd "$name"
   # Anything else still inside this host's netns was started in the sandbox.
   for pid in $(netns_pids "$name"); do
@@ -67,6 +68,10 @@ if [[ $purge == yes ]]; then
   if getent passwd "$SSH_USER" > /dev/null; then
     say "removing user $SSH_USER"
     userdel "$SSH_USER"
+  fi
+  # the mount point up.sh made for the hosts' /etc/pgbackrest (empty in this namespace)
+  if [[ -f $STATE/made-etc-pgbackrest ]]; then
+    rmdir /etc/pgbackrest 2> /dev/null || echo "  /etc/pgbackrest is not empty; kept" >&2
   fi
   if [[ -d $STATE ]]; then
     [[ $STATE == /?*/* && -f $STATE_MARKER ]] || die "$STATE does not look like a sandbox state directory; not removing it"

@@ -21,6 +21,38 @@ AGENT_SOCK=$STATE/agent.sock
 AGENT_PID=$STATE/agent.pid
 SSHD=/usr/sbin/sshd
 
+# What each host's mount namespace gets of its own, bind-mounted from a per-host directory
+# (start_sshd): "MOUNT-POINT HOST-SUBDIR". A running sshd whose namespace was made with an
+# older list is restarted by up.sh: bump MOUNT_LAYOUT whenever this list changes.
+MOUNT_LAYOUT=2
+HOST_MOUNTS=(
+  "/run/postgresql run-postgresql"
+  "/etc/postgresql etc-postgresql"
+  "/var/lib/postgresql var-lib-postgresql"
+  "/var/log/postgresql var-log-postgresql"
+  "/etc/pgbackrest etc-pgbackrest"
+  "/var/lib/pgbackrest var-lib-pgbackrest"
+  "/var/log/pgbackrest var-log-pgbackrest"
+  "/var/spool/pgbackrest var-spool-pgbackrest"
+  "/tmp tmp"
+)
+
+# Hosts that run a service other than PostgreSQL: no cluster 15/main is made on them.
+SERVICE_HOSTS=(s3)
+
+# The S3-compatible server on host s3: versitygw, built once with `go install` and cached
+# outside the repo, keyed by version. Its credentials are fixed, published sandbox values
+# (like the sandbox passphrase), written to $S3_ENV for whoever configures pgBackRest.
+VERSITYGW_VERSION=1.8.0
+PGR_CACHE_DIR=${PGR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pg-replication}
+VERSITYGW_BIN=$PGR_CACHE_DIR/versitygw-v$VERSITYGW_VERSION/versitygw
+S3_HOST=s3
+S3_ENV=$STATE/s3.env
+S3_ACCESS_KEY=PGRSANDBOXS3ACCESS01
+S3_SECRET_KEY=pg-replication-sandbox-s3-secret
+S3_REGION=us-east-1
+S3_BUCKET=pgbackrest
+
 HOST_NAMES=()
 declare -A HOST_ADDR=()
 
@@ -50,6 +82,12 @@ host_dir() { echo "$STATE/hosts/$1"; }
 netns_of() { echo "pgr-$1"; }   # network namespace name
 veth_of() { echo "pgr-$1"; }    # root-side veth name (<= 15 chars)
 data_dir() { echo "$(host_dir "$1")/var-lib-postgresql/15/main"; }
+
+# True if the host runs PostgreSQL (not one of SERVICE_HOSTS).
+is_db_host() {
+  local s
+  for s in "${SERVICE_HOSTS[@]}"; do [[ $1 != "$s" ]] || return 1; done
+}
 
 # "dev:inode" identity of a file, or nothing.
 file_id() { stat -L -c %d:%i "$1" 2>/dev/null || true; }
@@ -131,6 +169,30 @@ stop_sshd() {
     wait_gone "$pid" 10 || { kill -KILL "$pid" 2>/dev/null || true; wait_gone "$pid" 5; }
   fi
   rm -f "$(host_dir "$name")/sshd.pid"
+}
+
+# PID of the S3 server on host $1, from its PID file, if that process is alive, runs the
+# versitygw binary and serves this host's backend directory.
+versitygw_pid() {
+  local h pid cmd
+  h=$(host_dir "$1")
+  pid=$(head -n1 "$h/versitygw.pid" 2>/dev/null) || return 0
+  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 0
+  [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == */versitygw ]] || return 0
+  cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || return 0
+  [[ $cmd == *" posix $h/s3-data "* ]] || return 0
+  echo "$pid"
+}
+
+stop_versitygw() {
+  local name=$1 pid
+  pid=$(versitygw_pid "$name")
+  if [[ -n $pid ]]; then
+    echo "  $name: stopping versitygw (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_gone "$pid" 10 || { kill -KILL "$pid" 2>/dev/null || true; wait_gone "$pid" 5; }
+  fi
+  rm -f "$(host_dir "$name")/versitygw.pid"
 }
 
 # PIDs (not zombies) whose network namespace is this host's netns.

@@ -18,6 +18,23 @@ for name in "${HOST_NAMES[@]}"; do
     sshd=$pid
     [[ $(proc_netns "$pid") == "$(netns_id "$name")" ]] || sshd="$pid!ns"
   fi
+  if ! is_db_host "$name"; then
+    # a service host: its server instead of a cluster (only s3 so far)
+    ssh -F "$SSH_CONFIG" "$name" true 2> /dev/null && sshok=yes
+    service=dead
+    vpid=$(versitygw_pid "$name")
+    if [[ -n $vpid ]]; then
+      service="versitygw pid $vpid, https://${HOST_ADDR[$name]}/health "
+      if curl -sf --cacert "$STATE/tls/ca.crt" -o /dev/null "https://${HOST_ADDR[$name]}/health"; then
+        service+=ok
+      else
+        service+=failing
+      fi
+    fi
+    printf '%-6s %-12s %-6s %-8s %-4s %-8s %s\n' "$name" "${HOST_ADDR[$name]}" "$netns" "$sshd" "$sshok" - "$service"
+    [[ $netns == yes && $sshd =~ ^[0-9]+$ && $sshok == yes && $service == *' ok' ]] || rc=1
+    continue
+  fi
   # One ssh round trip: cluster line, then the server version if it answers.
   if out=$(ssh -F "$SSH_CONFIG" "$name" \
       'pg_lsclusters -h 15 main; cd / && sudo -u postgres psql -XAtc "show server_version" 2>/dev/null' 2> /dev/null); then

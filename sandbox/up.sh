@@ -31,7 +31,7 @@ main_cluster_online() {
 
 install_packages() {
   local pkg missing=() main_before=down
-  for pkg in postgresql-15 openssh-server sudo iproute2 util-linux; do
+  for pkg in postgresql-15 openssh-server sudo iproute2 util-linux pgbackrest postgresql-15-dirtyread curl; do
     dpkg-query -W -f='${Status}' "$pkg" 2> /dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
   [[ ${#missing[@]} -eq 0 ]] && return 0
@@ -64,11 +64,29 @@ setup_state() {
     install -d -o postgres -g postgres -m 2775 "$h/run-postgresql"
     install -d -o postgres -g postgres -m 755 "$h/etc-postgresql" "$h/var-lib-postgresql"
     install -d -o root -g postgres -m 1775 "$h/var-log-postgresql"
+    # pgBackRest's paths, owned as Debian's package makes them, and a /tmp of the host's own
+    install -d -o postgres -g postgres -m 750 "$h/etc-pgbackrest" "$h/var-lib-pgbackrest" \
+      "$h/var-log-pgbackrest" "$h/var-spool-pgbackrest"
+    install -d -m 1777 "$h/tmp"
     [[ -f $h/ssh_host_ed25519_key ]] || {
       echo "  generating host key for $name"
       ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$h/ssh_host_ed25519_key"
     }
   done
+
+  if [[ -n ${HOST_ADDR[$S3_HOST]:-} ]]; then
+    install -d -m 700 "$(host_dir "$S3_HOST")/s3-data"
+    cat << EOF | write_if_changed "$S3_ENV" 600 || true
+# the sandbox's S3 server (versitygw on host $S3_HOST, HTTPS with the sandbox CA's certificate)
+S3_ACCESS_KEY=$S3_ACCESS_KEY
+S3_SECRET_KEY=$S3_SECRET_KEY
+S3_ENDPOINT=${HOST_ADDR[$S3_HOST]}
+S3_REGION=$S3_REGION
+S3_BUCKET=$S3_BUCKET
+S3_URI_STYLE=path
+S3_CA_FILE=$STATE/tls/ca.crt
+EOF
+  fi
 
   for name in "${HOST_NAMES[@]}"; do
     echo "${HOST_ADDR[$name]} $(cut -d' ' -f1,2 "$(host_dir "$name")/ssh_host_ed25519_key.pub")"
@@ -252,20 +270,23 @@ setup_network() {
 }
 
 start_sshd() {
-  local name=$1 h pid ns i
+  local name=$1 h pid ns i m mounts=()
   h=$(host_dir "$name")
   ns=$(netns_of "$name")
-  rm -f "$h/sshd.pid" "$h/.sshd_config_changed"
+  for m in "${HOST_MOUNTS[@]}"; do mounts+=("${m%% *}" "${m#* }"); done
+  rm -f "$h/sshd.pid" "$h/.sshd_config_changed" "$h/mount-layout"
   echo "  $name: starting sshd in $ns"
   # ip netns exec and unshare both exec, and sh execs sshd: the PID stays the same.
-  # shellcheck disable=SC2016  # $1/$2 expand in the inner sh
+  # The sh gets the host directory, sshd, then "MOUNT-POINT HOST-SUBDIR" pairs (HOST_MOUNTS).
+  # shellcheck disable=SC2016  # $1.. expand in the inner sh
   setsid ip netns exec "$ns" unshare --mount --propagation private sh -c '
-    h=$1
-    mount --bind "$h/run-postgresql" /run/postgresql &&
-    mount --bind "$h/etc-postgresql" /etc/postgresql &&
-    mount --bind "$h/var-lib-postgresql" /var/lib/postgresql &&
-    mount --bind "$h/var-log-postgresql" /var/log/postgresql &&
-    exec "$2" -D -f "$h/sshd_config" -E "$h/sshd.log"' sh "$h" "$SSHD" \
+    h=$1 sshd=$2
+    shift 2
+    while [ $# -gt 0 ]; do
+      mount --bind "$h/$2" "$1" || exit 1
+      shift 2
+    done
+    exec "$sshd" -D -f "$h/sshd_config" -E "$h/sshd.log"' sh "$h" "$SSHD" "${mounts[@]}" \
     < /dev/null >> "$h/sshd.start.log" 2>&1 &
   for ((i = 0; i < 50; i++)); do   # sshd writes its PidFile once it listens
     pid=$(sshd_pid "$name")
@@ -275,21 +296,38 @@ start_sshd() {
   [[ -n $pid ]] || die "$name: sshd did not start; see $h/sshd.log and $h/sshd.start.log"
   [[ $(proc_netns "$pid") == "$(netns_id "$name")" ]] || die "$name: sshd $pid is not in $ns"
   [[ $pid == "$!" ]] || echo "  $name: note: sshd pid $pid differs from launcher pid $!"
+  echo "$MOUNT_LAYOUT" > "$h/mount-layout"
   echo "  $name: sshd pid $pid"
 }
 
 setup_hosts() {
-  local name h pid d i
+  local name h pid d i m layout
   install -d -m 755 /run/sshd   # privilege separation directory (no systemd here)
-  for d in /run/postgresql /etc/postgresql /var/lib/postgresql /var/log/postgresql; do
-    [[ -d $d ]] || die "mount point $d missing (is postgresql-15 installed?)"
+  # pgBackRest's Debian package has no /etc/pgbackrest (its config is /etc/pgbackrest.conf):
+  # the mount point is made here, and removed by down.sh --purge
+  if [[ ! -d /etc/pgbackrest ]]; then
+    install -d -m 755 /etc/pgbackrest
+    touch "$STATE/made-etc-pgbackrest"
+  fi
+  for m in "${HOST_MOUNTS[@]}"; do
+    d=${m%% *}
+    [[ -d $d ]] || die "mount point $d missing (are postgresql-15 and pgbackrest installed?)"
   done
   for name in "${HOST_NAMES[@]}"; do
     h=$(host_dir "$name")
+    # a host whose namespace was made with another mount list is restarted, as a stale one is
+    layout=$(cat "$h/mount-layout" 2> /dev/null || echo 1)
+    if [[ $layout != "$MOUNT_LAYOUT" && -n "$(sshd_pid "$name")$(postmaster_pid "$name")" ]]; then
+      echo "  $name: sshd started with mount layout $layout (now $MOUNT_LAYOUT); restarting the host"
+      stop_postgres "$name"
+      stop_versitygw "$name"
+      stop_sshd "$name"
+    fi
     pid=$(sshd_pid "$name")
     if [[ -n $pid && $(proc_netns "$pid") != "$(netns_id "$name")" ]]; then
       echo "  $name: sshd $pid runs in a stale network namespace; restarting the host"
       stop_postgres "$name"
+      stop_versitygw "$name"
       stop_sshd "$name"
       pid=''
     fi
@@ -351,10 +389,12 @@ setup_postgres() {
   local name log rc=0
   declare -A job=()
   for name in "${HOST_NAMES[@]}"; do
+    is_db_host "$name" || continue
     setup_postgres_host "$name" > "$(host_dir "$name")/up-postgres.log" 2>&1 &
     job[$name]=$!
   done
   for name in "${HOST_NAMES[@]}"; do
+    is_db_host "$name" || continue
     log=$(host_dir "$name")/up-postgres.log
     if wait "${job[$name]}"; then
       head -n1 "$log"   # only the progress line; initdb's chatter stays in the log
@@ -366,7 +406,87 @@ setup_postgres() {
   [[ $rc -eq 0 ]] || die "PostgreSQL setup failed"
 }
 
+# versitygw from its Go module, cached outside the repo by version: a cached binary is reused
+# without the network.
+build_versitygw() {
+  local out=$VERSITYGW_BIN started=$SECONDS
+  if [[ -x $out ]]; then
+    echo "  versitygw $VERSITYGW_VERSION: cached at $out"
+    return 0
+  fi
+  export PATH=$PATH:/usr/local/go/bin
+  command -v go > /dev/null || die "versitygw is not cached at $out and there is no go to build it"
+  say "building versitygw $VERSITYGW_VERSION (go install github.com/versity/versitygw/cmd/versitygw@v$VERSITYGW_VERSION)"
+  rm -rf "$out.partial"
+  mkdir -p "$out.partial"
+  GOBIN=$out.partial GOTOOLCHAIN=local GOFLAGS=-mod=mod go install -trimpath \
+    -ldflags "-s -w -X main.Version=v$VERSITYGW_VERSION" \
+    "github.com/versity/versitygw/cmd/versitygw@v$VERSITYGW_VERSION" || die "versitygw build failed"
+  mv "$out.partial/versitygw" "$out"
+  rmdir "$out.partial"
+  echo "  built $out in $((SECONDS - started)) s"
+}
+
+s3_url() { echo "https://${HOST_ADDR[$S3_HOST]}$1"; }
+
+# curl to the S3 server, signed with the sandbox's key (given on stdin, not on the command line).
+# versitygw refuses a request without x-amz-content-sha256, which curl 7.88 does not send itself.
+s3_curl() {
+  printf 'user = "%s:%s"\n' "$S3_ACCESS_KEY" "$S3_SECRET_KEY" |
+    curl -K - --silent --show-error --cacert "$STATE/tls/ca.crt" --aws-sigv4 "aws:amz:$S3_REGION:s3" \
+      -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"
+}
+
+# versitygw on host s3 (its network and mount namespaces: those of its sshd), HTTPS on :443
+# with the host's certificate, the posix backend in the host's s3-data, the bucket made once.
+setup_s3() {
+  local name=$S3_HOST h addr sshd pid i code
+  [[ -n ${HOST_ADDR[$name]:-} ]] || return 0
+  h=$(host_dir "$name")
+  addr=${HOST_ADDR[$name]}
+  sshd=$(sshd_pid "$name")
+  [[ -n $sshd ]] || die "$name: no sshd"
+  pid=$(versitygw_pid "$name")
+  if [[ -n $pid ]] && [[ $(proc_netns "$pid") != "$(proc_netns "$sshd")" ||
+        $(file_id "/proc/$pid/ns/mnt") != "$(file_id "/proc/$sshd/ns/mnt")" ]]; then
+    echo "  $name: versitygw $pid runs outside the host's namespaces; restarting it"
+    stop_versitygw "$name"
+    pid=''
+  fi
+  if [[ -z $pid ]]; then
+    rm -f "$h/versitygw.pid"
+    echo "  $name: starting versitygw on $addr:443"
+    # nsenter and sh exec: the PID sh writes is versitygw's. The keys go in its environment.
+    # shellcheck disable=SC2016  # $1.. expand in the inner sh
+    ROOT_ACCESS_KEY_ID=$S3_ACCESS_KEY ROOT_SECRET_ACCESS_KEY=$S3_SECRET_KEY \
+      setsid nsenter --target "$sshd" --mount --net -- sh -c 'echo $$ > "$1/versitygw.pid"
+        exec "$2" --port "$3:443" --cert "$1/tls/server.crt" --key "$1/tls/server.key" \
+          --region "$4" --health /health --quiet posix "$1/s3-data"' \
+      sh "$h" "$VERSITYGW_BIN" "$addr" "$S3_REGION" < /dev/null >> "$h/versitygw.log" 2>&1 &
+    for ((i = 0; i < 100; i++)); do
+      pid=$(versitygw_pid "$name")
+      [[ -n $pid ]] && curl -sf --cacert "$STATE/tls/ca.crt" -o /dev/null "$(s3_url /health)" && break
+      sleep 0.1
+    done
+    [[ -n $pid ]] || die "$name: versitygw did not start; see $h/versitygw.log"
+    curl -sf --cacert "$STATE/tls/ca.crt" -o /dev/null "$(s3_url /health)" \
+      || die "$name: versitygw $pid does not answer on $(s3_url /health); see $h/versitygw.log"
+    echo "  $name: versitygw pid $pid"
+  fi
+  code=$(s3_curl -o /dev/null -w '%{http_code}' --head "$(s3_url "/$S3_BUCKET")") || true
+  case $code in
+    200) ;;
+    404)
+      echo "  $name: creating bucket $S3_BUCKET"
+      code=$(s3_curl -o "$h/s3-create-bucket.out" -w '%{http_code}' -X PUT "$(s3_url "/$S3_BUCKET")") || true
+      [[ $code == 200 ]] || die "$name: creating bucket $S3_BUCKET: HTTP $code $(cat "$h/s3-create-bucket.out")"
+      ;;
+    *) die "$name: bucket $S3_BUCKET: HTTP ${code:-?} (see $h/versitygw.log)" ;;
+  esac
+}
+
 install_packages
+if [[ -n ${HOST_ADDR[$S3_HOST]:-} ]]; then build_versitygw; fi
 say "state directory $STATE"
 setup_state
 setup_tls
@@ -377,6 +497,10 @@ setup_network
 say "sshd per host"
 setup_hosts
 wait_ssh
+if [[ -n ${HOST_ADDR[$S3_HOST]:-} ]]; then
+  say "S3 server on $S3_HOST"
+  setup_s3
+fi
 say "PostgreSQL per host"
 setup_postgres
 say "up in ${SECONDS}s"
