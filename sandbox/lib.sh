@@ -24,7 +24,7 @@ SSHD=/usr/sbin/sshd
 # What each host's mount namespace gets of its own, bind-mounted from a per-host directory
 # (start_sshd): "MOUNT-POINT HOST-SUBDIR". A running sshd whose namespace was made with an
 # older list is restarted by up.sh: bump MOUNT_LAYOUT whenever this list changes.
-MOUNT_LAYOUT=2
+MOUNT_LAYOUT=3
 HOST_MOUNTS=(
   "/run/postgresql run-postgresql"
   "/etc/postgresql etc-postgresql"
@@ -35,6 +35,7 @@ HOST_MOUNTS=(
   "/var/log/pgbackrest var-log-pgbackrest"
   "/var/spool/pgbackrest var-spool-pgbackrest"
   "/tmp tmp"
+  "/etc/systemd/system etc-systemd-system"
 )
 
 # Hosts that run a service other than PostgreSQL: no cluster 15/main is made on them.

@@ -68,6 +68,8 @@ setup_state() {
     install -d -o postgres -g postgres -m 750 "$h/etc-pgbackrest" "$h/var-lib-pgbackrest" \
       "$h/var-log-pgbackrest" "$h/var-spool-pgbackrest"
     install -d -m 1777 "$h/tmp"
+    # the host's own systemd units (a repository host's backup timers; no systemd runs here)
+    install -d -m 755 "$h/etc-systemd-system"
     [[ -f $h/ssh_host_ed25519_key ]] || {
       echo "  generating host key for $name"
       ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$h/ssh_host_ed25519_key"
@@ -166,6 +168,9 @@ setup_user() {
     # UsePAM no: sshd refuses locked accounts ("!" in shadow); "*" = no password, not locked
     [[ $(getent shadow "$SSH_USER" | cut -d: -f2) == '*' ]] || usermod -p '*' "$SSH_USER"
   fi
+  # pgBackRest logs in as postgres between hosts. Debian's sshd (UsePAM yes) takes a key for
+  # the locked postgres account; the sandbox's (UsePAM no) refuses locked accounts: "*" instead
+  [[ $(getent shadow postgres | cut -d: -f2) == '*' ]] || usermod -p '*' postgres
   # sshd StrictModes: home and .ssh must not be group/world-writable
   install -d -o "$SSH_USER" -g "$SSH_USER" -m 755 "$DEPLOY_HOME"
   install -d -o "$SSH_USER" -g "$SSH_USER" -m 700 "$DEPLOY_HOME/.ssh"
