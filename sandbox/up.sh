@@ -204,16 +204,24 @@ setup_tls() {
   for name in "${HOST_NAMES[@]}"; do
     h=$(host_dir "$name")
     addr=${HOST_ADDR[$name]}
-    [[ -f $h/tls/server.crt ]] && continue
+    # The address is also a DNS name: pgBackRest 2.45 matches a host only against the DNS names
+    # (and the CN), never an IP entry. A certificate made before that is made again.
+    openssl x509 -in "$h/tls/server.crt" -noout -ext subjectAltName 2> /dev/null | grep -qwF "DNS:$addr" && continue
+    echo "  $name: certificate for IP:$addr, DNS:$name, DNS:$addr"
     install -d -m 755 "$h/tls"
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$name" \
-      -keyout "$h/tls/server.key" -out "$h/tls/server.csr" 2> /dev/null
+      -keyout "$h/tls/server.key.new" -out "$h/tls/server.csr" 2> /dev/null
     openssl x509 -req -in "$h/tls/server.csr" -CA "$STATE/tls/ca.crt" -CAkey "$STATE/tls/ca.key" -CAcreateserial \
-      -days 3650 -extfile <(printf 'subjectAltName = IP:%s, DNS:%s\n' "$addr" "$name") -out "$h/tls/server.crt" 2> /dev/null
+      -days 3650 -extfile <(printf 'subjectAltName = IP:%s, DNS:%s, DNS:%s\n' "$addr" "$name" "$addr") \
+      -out "$h/tls/server.crt.new" 2> /dev/null
     rm -f "$h/tls/server.csr"
     # as Debian's snakeoil key: the postgres user reads it through the ssl-cert group
-    chown root:ssl-cert "$h/tls/server.key"
-    chmod 640 "$h/tls/server.key"
+    chown root:ssl-cert "$h/tls/server.key.new"
+    chmod 640 "$h/tls/server.key.new"
+    # new files (new inodes): mount_tls sees the change, binds them and reloads the server
+    mv "$h/tls/server.key.new" "$h/tls/server.key"
+    mv "$h/tls/server.crt.new" "$h/tls/server.crt"
+    [[ $name != "$S3_HOST" ]] || touch "$h/.tls_changed"
   done
 }
 
@@ -223,8 +231,13 @@ mount_tls() {
   h=$(host_dir "$name")
   if ! nsenter --target "$pid" --mount -- cmp -s "$h/tls/server.crt" /etc/ssl/certs/ssl-cert-snakeoil.pem; then
     echo "  $name: serving the sandbox CA's certificate"
+    # A file cannot be mounted over a bind mount whose source was replaced (ENOENT): earlier
+    # binds are undone first (umount fails, harmlessly, on the machine's own file).
     # shellcheck disable=SC2016  # $1 expands in the inner sh
-    nsenter --target "$pid" --mount -- sh -c 'mount --bind "$1/tls/server.crt" /etc/ssl/certs/ssl-cert-snakeoil.pem &&
+    nsenter --target "$pid" --mount -- sh -c 'for f in /etc/ssl/certs/ssl-cert-snakeoil.pem /etc/ssl/private/ssl-cert-snakeoil.key; do
+        while umount "$f" 2>/dev/null; do :; done
+      done
+      mount --bind "$1/tls/server.crt" /etc/ssl/certs/ssl-cert-snakeoil.pem &&
       mount --bind "$1/tls/server.key" /etc/ssl/private/ssl-cert-snakeoil.key' sh "$h"
     # a running server reads the new pair on a reload
     nsenter --target "$pid" --mount --net -- sh -c 'pg_lsclusters -h 15 main 2>/dev/null | grep -q online && pg_ctlcluster 15 main reload' || true
@@ -452,6 +465,12 @@ setup_s3() {
   sshd=$(sshd_pid "$name")
   [[ -n $sshd ]] || die "$name: no sshd"
   pid=$(versitygw_pid "$name")
+  if [[ -n $pid && -f $h/.tls_changed ]]; then
+    echo "  $name: new certificate; restarting versitygw $pid"
+    stop_versitygw "$name"
+    pid=''
+  fi
+  rm -f "$h/.tls_changed"
   if [[ -n $pid ]] && [[ $(proc_netns "$pid") != "$(proc_netns "$sshd")" ||
         $(file_id "/proc/$pid/ns/mnt") != "$(file_id "/proc/$sshd/ns/mnt")" ]]; then
     echo "  $name: versitygw $pid runs outside the host's namespaces; restarting it"

@@ -171,7 +171,8 @@ describe("pull-request report, promotion and policies on two stacks", function (
     assert.match(r.stdout, /^memory_kib=\d+$/m);
     assert.match(r.stdout, /^roles=.*\bpgr_preview\b/m);
     assert.doesNotMatch(r.stdout, /uid=/);
-    assert.equal(fs.existsSync("/tmp/pgr-preview-was-here"), false);
+    // stg1's /tmp is its own (sandbox/hosts/stg1/tmp), not the controller's
+    assert.equal(fs.existsSync(path.join(SANDBOX_DIR, "hosts", "stg1", "tmp", "pgr-preview-was-here")), false);
   });
 
   it("refuses to promote when staging's last update failed", () => {
