@@ -17,7 +17,7 @@ import { PostgresCluster } from "./components/cluster";
 import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE } from "./names";
 import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
 import { clusterMemoryProblems } from "./config/hostMemory";
-import { preflightSource } from "./observe/migration";
+import { cutoverAhead, preflightSource } from "./observe/migration";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
 import { findHostKey } from "./observe/knownHosts";
@@ -127,8 +127,18 @@ async function main() {
   const memory = spec.clusters.flatMap((c, i) => clusterMemoryProblems(c, i, observations[i]));
   if (memory.length > 0) throw new ConfigError(memory);
 
-  // a protected stack takes no leader change or rebuild its config does not confirm
-  const notConfirmed = unconfirmed(spec, observations);
+  // a protected stack takes no leader change, rebuild or cutover its config does not confirm
+  const m = spec.migration;
+  const migrationSeen =
+    spec.protect && m && m.phase !== "sync"
+      ? {
+          cutoverAhead:
+            identity.kind === "preview"
+              ? undefined
+              : await cutoverAhead(m, pulumi.runtime.getConfig(`${NAMESPACE}:${MIGRATION_SECRET_KEY}`) ?? ""),
+        }
+      : undefined;
+  const notConfirmed = unconfirmed(spec, observations, migrationSeen);
   if (notConfirmed.length > 0) throw new ConfigError(notConfirmed);
 
   // a leader that is a stale former primary (others moved on to a newer timeline) would lose their writes

@@ -87,6 +87,26 @@ export async function preflightSource(m: MigrationSpec, password: string): Promi
   return problems;
 }
 
+/**
+ * Whether the migration's cutover is still ahead: the source still has the subscription's slot,
+ * which the cutover's switch drops with the subscription. undefined when the source cannot be read.
+ */
+export async function cutoverAhead(m: MigrationSpec, password: string): Promise<boolean | undefined> {
+  const client = new Client(clientConfig(sourceEndpoint(m, password), "pg-replication preflight"));
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    const r = await client.query("select exists (select from pg_replication_slots where slot_name = $1) as ahead", [
+      migrationNames(m).subscription,
+    ]);
+    return r.rows[0]?.ahead === true;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export interface MigrationState {
   phase: string;
   tables: Record<string, string>;
