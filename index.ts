@@ -20,7 +20,7 @@ import { clusterMemoryProblems } from "./config/hostMemory";
 import { cutoverAhead, preflightSource } from "./observe/migration";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
-import { findHostKey } from "./observe/knownHosts";
+import { findHostKey, hostKeyProblem } from "./observe/knownHosts";
 import { productionProblems } from "./config/production";
 import { unconfirmed } from "./config/confirm";
 import { checkIdentity, checkPreviewLogins, identityFromEnv } from "./observe/identity";
@@ -105,6 +105,8 @@ async function main() {
             `${NAMESPACE}:clusters[${i}].hosts[${hi}].address: no host key for ${h.address} in ${cluster.ssh.knownHostsPath}`,
           ]);
         }
+        const unusable = hostKey === undefined ? undefined : hostKeyProblem(hostKey, h.address, cluster.ssh.knownHostsPath!);
+        if (unusable) throw new ConfigError([`${NAMESPACE}:clusters[${i}].ssh.knownHostsPath: ${unusable}`]);
         return [h.name, hostKey];
       }),
     );

@@ -3,7 +3,15 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { passfileCommand } from "../../../render/sshCommands";
+import {
+  ROOT_CERT_COMMAND,
+  RUN_SCRIPT_AS_ROOT,
+  RUN_SQL_AS_POSTGRES,
+  passfileCommand,
+  removeFileCommand,
+} from "../../../render/sshCommands";
+import { probeScript } from "../../../observe/hosts";
+import { renderReachScript } from "../../../observe/sourceReach";
 
 /** A folder with a fake sudo that records who it was asked to run as, then runs the command as the caller. */
 function fakeSudo(dir: string): string {
@@ -53,5 +61,25 @@ describe("the SSH commands of the host steps", () => {
 
   it("say why a passfile is written again in a comment of plain words", () => {
     assert.match(passfileCommand("/p", "observed: it differs; rm -rf /"), / # observed: it differs rm -rf $/);
+  });
+
+  it("are plain POSIX sh, as the login shell that runs them may be dash: no bash-only syntax", () => {
+    const commands = {
+      RUN_SCRIPT_AS_ROOT,
+      RUN_SQL_AS_POSTGRES,
+      ROOT_CERT_COMMAND,
+      passfile: passfileCommand("/var/lib/postgresql/.pg-replication.pgpass", "observed"),
+      remove: removeFileCommand("/var/lib/postgresql/.pg-replication-source.pgpass"),
+      probe: probeScript(["pgr_admin", "replicator"]),
+      reach: renderReachScript({ host: "pg1", address: "10.77.0.10", port: 5432, database: "appdb", user: "u", sslmode: "require" }),
+    };
+    for (const [name, command] of Object.entries(commands)) {
+      execFileSync("sh", ["-n", "-c", command]);
+      assert.doesNotMatch(
+        command,
+        /(^|[;&|(]\s*)\[\[\s|\$\{[A-Za-z_]+\/|\$\{[A-Za-z_]+:[0-9]|<<<|<\(|>\(|\$'|(^|[;&|(]\s*)(function|source)\s|&>/,
+        name,
+      );
+    }
   });
 });
