@@ -136,7 +136,7 @@ describe("a migration from the old server onto the cluster", function () {
     assert.equal(Object.keys(state.tables).length, 6);
     assert.equal(psql("pg1", "select rolname from pg_roles where rolname = 'app'"), "app", "the application's role came along");
     assert.equal(
-      psql("pg1", "select admin_option from pg_auth_members where roleid = '"Readers, Inc"'::regrole and member = 'reporter'::regrole"),
+      psql("pg1", `select admin_option from pg_auth_members where roleid = '"Readers, Inc"'::regrole and member = 'reporter'::regrole`),
       "t",
       "its membership came along, with its admin option",
     );
