@@ -17,10 +17,10 @@ import { PostgresCluster } from "./components/cluster";
 import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE } from "./names";
 import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
 import { clusterMemoryProblems } from "./config/hostMemory";
-import { preflightSource } from "./observe/migration";
+import { cutoverAhead, preflightSource } from "./observe/migration";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
-import { findHostKey } from "./observe/knownHosts";
+import { findHostKey, hostKeyProblem } from "./observe/knownHosts";
 import { productionProblems } from "./config/production";
 import { unconfirmed } from "./config/confirm";
 import { checkIdentity, checkPreviewLogins, identityFromEnv } from "./observe/identity";
@@ -105,6 +105,8 @@ async function main() {
             `${NAMESPACE}:clusters[${i}].hosts[${hi}].address: no host key for ${h.address} in ${cluster.ssh.knownHostsPath}`,
           ]);
         }
+        const unusable = hostKey === undefined ? undefined : hostKeyProblem(hostKey, h.address, cluster.ssh.knownHostsPath!);
+        if (unusable) throw new ConfigError([`${NAMESPACE}:clusters[${i}].ssh.knownHostsPath: ${unusable}`]);
         return [h.name, hostKey];
       }),
     );
@@ -133,8 +135,18 @@ async function main() {
   const memory = spec.clusters.flatMap((c, i) => clusterMemoryProblems(c, i, observations[i]));
   if (memory.length > 0) throw new ConfigError(memory);
 
-  // a protected stack takes no leader change or rebuild its config does not confirm
-  const notConfirmed = unconfirmed(spec, observations);
+  // a protected stack takes no leader change, rebuild or cutover its config does not confirm
+  const m = spec.migration;
+  const migrationSeen =
+    spec.protect && m && m.phase !== "sync"
+      ? {
+          cutoverAhead:
+            identity.kind === "preview"
+              ? undefined
+              : await cutoverAhead(m, pulumi.runtime.getConfig(`${NAMESPACE}:${MIGRATION_SECRET_KEY}`) ?? ""),
+        }
+      : undefined;
+  const notConfirmed = unconfirmed(spec, observations, migrationSeen);
   if (notConfirmed.length > 0) throw new ConfigError(notConfirmed);
 
   // a leader that is a stale former primary (others moved on to a newer timeline) would lose their writes

@@ -339,7 +339,7 @@ export function parseStackConfig(raw: RawStackConfig, present: Record<string, bo
   if (raw.protect !== undefined && typeof raw.protect !== "boolean") c.fail("protect", "must be true or false");
   const confirm = raw.confirm === undefined || raw.confirm === null ? [] : raw.confirm;
   if (!Array.isArray(confirm) || confirm.some((x) => typeof x !== "string"))
-    c.fail("confirm", 'must be a list of steps, e.g. ["leader main pg2", "rebuild main pg3"]');
+    c.fail("confirm", 'must be a list of steps, e.g. ["leader main pg2", "rebuild main pg3", "cutover main appdb"]');
   if (c.problems.length > 0) throw new ConfigError(c.problems);
   return {
     clusters: migration?.wayBack ? withWayBackClient(clusters, migration) : clusters,

@@ -102,7 +102,7 @@ export interface StackSpec {
   migration?: MigrationSpec;
   /** Pulumi's `protect` on every data-bearing resource (lib/dataBearing.ts): production sets it. */
   protect: boolean;
-  /** On a protected stack, the destructive steps this update may take ("leader CLUSTER HOST", "rebuild CLUSTER HOST"). */
+  /** On a protected stack, the destructive steps this update may take ("leader CLUSTER HOST", "rebuild CLUSTER HOST", "cutover CLUSTER DATABASE"). */
   confirm: string[];
 }
 

@@ -57,8 +57,9 @@ main() {
   cat "$tmp/hba_block" "$tmp/hba_rest" >"$tmp/hba"
 
   step="installing the files"
-  test -e "$hba.pg-replication.orig" || cp -p "$hba" "$hba.pg-replication.orig"
-  install -d -o postgres -g postgres -m 755 "$confdir/conf.d"
+  # as postgres: the folders are postgres's, and root writes nothing through a link planted there
+  [ -e "$hba.pg-replication.orig" ] || as_postgres cp --remove-destination --preserve=mode,timestamps "$hba" "$hba.pg-replication.orig"
+  as_postgres mkdir -p -m 755 "$confdir/conf.d"
   install_file "$tmp/conf" "$include" 644
   install_file "$tmp/tuning" "$tuning" 644
   install_file "$tmp/hba" "$hba" 640

@@ -102,7 +102,8 @@ main() {
   if running; then try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"; fi
   mv "$datadir" "$prev"
   moved=yes
-  install -d -o postgres -g postgres -m 700 "$datadir"
+  # made by postgres in its own folder: a link planted at the name is no way into root's
+  as_postgres mkdir -m 700 "$datadir"
 
   step="pg_basebackup from $leader"
   # a slot left by an earlier attempt holds WAL from its own start: replace it, and reserve WAL
@@ -165,12 +166,9 @@ wal_gone() {
   tail -n +"${1:-1}" "$server_log" 2>/dev/null | grep -q 'requested WAL segment [0-9A-F]* has already been removed'
 }
 log_lines() { wc -l <"$server_log" 2>/dev/null || echo 0; }
-# write_stamp TOKEN: the rebuild stamp, renamed into place (a link planted at its name is replaced, not followed)
-write_stamp() {
-  printf '%s\n' "$1" >"$tmp/stamp"
-  chmod 644 "$tmp/stamp"
-  mv -f "$tmp/stamp" "$stamp"
-}
+# write_stamp TOKEN: the rebuild stamp, in postgres's folder: written as postgres and renamed into
+# place (a link planted at its name is replaced, not followed)
+write_stamp() { printf '%s\n' "$1" | write_as_postgres "$stamp" 644; }
 leader_value() { as_postgres "$pgbin/psql" -w -X -A -t -d "$conn" -c "SHOW $1" 2>/dev/null || true; }
 held() {
   echo "$1 = $2 # held at the leader's value" >>"$tmp/standby"

@@ -77,7 +77,8 @@ export function probeScript(roles: string[]): string {
     `if sudo -n -u postgres ${PG_BIN}/pg_ctl status -D ${DATA_DIR} >/dev/null 2>&1; then echo running=1; fi`,
     `if sudo -n test -e ${DATA_DIR}/standby.signal; then echo standby=1; fi`,
     `if sudo -n test -e ${STANDBY_INCLUDE_PATH}; then echo followed=1; fi`,
-    `echo "rebuilt=$(sudo -n cat ${REBUILD_STAMP} 2>/dev/null | head -n 1)"`,
+    // as postgres, whose folder holds it: a link planted there shows nothing of root's
+    `echo "rebuilt=$(cd / && sudo -n -u postgres cat ${REBUILD_STAMP} 2>/dev/null | head -n 1)"`,
     `sudo -n -u postgres ${PG_BIN}/pg_controldata -D ${DATA_DIR} 2>/dev/null | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print "system=" $2 } $1 == "Latest checkpoint'"'"'s TimeLineID" { print "timeline=" $2 }'`,
     `echo "passfile=$(sudo -n cat ${PASSFILE_PATH} 2>/dev/null | sha256sum | cut -c1-64)"`,
     `echo "verifier=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${verifier} 2>/dev/null | tr -d '\n' | sha256sum | cut -c1-64)"`,

@@ -51,6 +51,14 @@ export async function preflightSource(m: MigrationSpec, password: string): Promi
       problems.push(
         `${key("migration.source.user")}: ${m.source.user} must be a superuser on the source (it creates the publication and reads every table)`,
       );
+    if (v.superuser === true) {
+      // pg_authid: superusers alone read it; the roles the schema copy copies, with their verifiers
+      const md5 = await client.query(
+        "select rolname from pg_authid where rolcanlogin and rolpassword like 'md5%' and rolname !~ '^pg_' and oid >= 16384 order by 1",
+      );
+      const problem = md5Problem(md5.rows.map((r: { rolname: string }) => r.rolname));
+      if (problem) problems.push(problem);
+    }
     const free = await one(
       `select current_setting('max_replication_slots')::int - (select count(*) from pg_replication_slots where slot_name <> $1) as slots,
               current_setting('max_wal_senders')::int - (select count(*) from pg_stat_replication where application_name <> $1) as senders,
@@ -85,6 +93,39 @@ export async function preflightSource(m: MigrationSpec, password: string): Promi
     await client.end().catch(() => undefined);
   }
   return problems;
+}
+
+/**
+ * The source's login roles whose password is an md5 verifier: the schema copy copies verifiers as
+ * they are, and the target's pg_hba takes scram-sha-256 alone, so they could not log in after the
+ * cutover. Named with the fix, or undefined.
+ */
+export function md5Problem(roles: string[]): string | undefined {
+  if (roles.length === 0) return undefined;
+  const names = roles.map((r) => (/^[a-z_][a-z0-9_$]*$/.test(r) ? r : JSON.stringify(r))).join(", ");
+  const [which, fix] =
+    roles.length === 1 ? [`role ${names} has an md5 password`, "that role's"] : [`roles ${names} have md5 passwords`, "each role's"];
+  return `${key("migration.source")}: ${which} on the source, which the target's pg_hba (scram-sha-256) would refuse after the cutover: set password_encryption = scram-sha-256 and reset ${fix} password on the source`;
+}
+
+/**
+ * Whether the migration's cutover is still ahead: the source still has the subscription's slot,
+ * which the cutover's switch drops with the subscription. undefined when the source cannot be read.
+ */
+export async function cutoverAhead(m: MigrationSpec, password: string): Promise<boolean | undefined> {
+  const client = new Client(clientConfig(sourceEndpoint(m, password), "pg-replication preflight"));
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    const r = await client.query("select exists (select from pg_replication_slots where slot_name = $1) as ahead", [
+      migrationNames(m).subscription,
+    ]);
+    return r.rows[0]?.ahead === true;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 export interface MigrationState {

@@ -11,15 +11,17 @@ import { sshArgs } from "./hosts";
 
 const TIMEOUT_MS = 30_000;
 
-/** The script the leader runs: psql to the source with a passfile read from stdin; prints ok or psql's last line. */
+/**
+ * The script the leader runs: psql to the source with a passfile read from stdin; prints ok or
+ * psql's last line. Plain POSIX sh: it runs under the login shell, which may be dash. The
+ * passfile reaches psql as PGPASSFILE, so the conninfo is fixed text.
+ */
 export function renderReachScript(source: SourceAccess): string {
-  const conninfo = sourceConninfo(source, "pg-replication preflight").replace(/passfile='[^']*'/, "passfile='$PASSFILE'");
+  const conninfo = sourceConninfo(source, "pg-replication preflight").replace(/ ?passfile='[^']*'/, "");
   return `set -u
 tmp=$(mktemp -d) && chmod 700 "$tmp" && trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/pgpass" && chmod 600 "$tmp/pgpass"
-conninfo=${shellQuote(conninfo)}
-conninfo=\${conninfo//\\$PASSFILE/$tmp/pgpass}
-if out=$(cd / && timeout 20 env PGCONNECT_TIMEOUT=10 ${PG_BIN}/psql -X -A -t -q -w -d "$conninfo" -c 'select 1' 2>&1); then echo ok; else printf '%s\\n' "$out"; fi`;
+if out=$(cd / && timeout 20 env PGCONNECT_TIMEOUT=10 PGPASSFILE="$tmp/pgpass" ${PG_BIN}/psql -X -A -t -q -w -d ${shellQuote(conninfo)} -c 'select 1' 2>&1); then echo ok; else printf '%s\\n' "$out"; fi`;
 }
 
 export function reachProblem(m: MigrationSpec, leader: HostSpec, answer: string): string | undefined {

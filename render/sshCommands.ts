@@ -7,10 +7,15 @@ export const RUN_SCRIPT_AS_ROOT = "sudo -n bash -s";
 /** The command that runs the SQL given on stdin as the local postgres superuser. */
 export const RUN_SQL_AS_POSTGRES = "cd / && sudo -n -u postgres psql -w -X -q -v ON_ERROR_STOP=1 -d postgres";
 
-/** The command that writes a passfile from stdin (mode 0600, owner postgres); `note` says why it runs again. */
+/**
+ * The command that writes a passfile from stdin (mode 0600, owner postgres); `note` says why it
+ * runs again. It runs as postgres, whose home holds the file: root writes nothing there, so a link
+ * postgres planted leads nowhere it could not write already. The text goes into a new private file
+ * (mktemp) renamed into place, which replaces a link at the passfile's name instead of following it.
+ */
 export function passfileCommand(path: string, note?: string): string {
-  const p = shellQuote(path);
-  const command = `sudo -n sh -c 'umask 077 && cat > ${p}.new && chown postgres:postgres ${p}.new && mv -f ${p}.new ${p}'`;
+  const write = `umask 077 && t=$(mktemp "$1.XXXXXX") && { cat > "$t" && mv -f "$t" "$1" || { rm -f "$t"; exit 1; }; }`;
+  const command = `cd / && sudo -n -u postgres sh -c ${shellQuote(write)} sh ${shellQuote(path)}`;
   return note ? `${command} # ${note.replace(/[^A-Za-z0-9 ,.:-]/g, "")}` : command;
 }
 

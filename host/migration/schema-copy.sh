@@ -2,14 +2,16 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "${BASH_SOURCE[0]%/*}/lib.sh"
 # Schema copy: copies the roles the target lacks (with their SCRAM verifiers, so passwords stay
-# the same; a role the target has already is never altered) and, into a target database that has
-# no table yet, the source database's schema. A target database that already has tables is left
-# as it is. The source's password stays in the passfile src names.
+# the same; a role the target has already is never altered), with their memberships and their
+# settings, and, into a target database that has no table yet, the source database's schema. A
+# target database that already has tables is left as it is. The source's password stays in the
+# passfile src names. What the source answers is data: every statement is made by the target's
+# own format(), names with %I, values as literals.
 
 main() {
   : "${src:?}" "${db:?}"
   begin
-  # postgres writes the schema here, and roles.sql holds verifiers: postgres's alone
+  # postgres writes the schema and the source's roles (verifiers) here: postgres's alone
   tmp=$(mktemp -d)
   chown postgres:postgres "$tmp"
   chmod 700 "$tmp"
@@ -20,26 +22,62 @@ main() {
   odd=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$src" -c "select string_agg(quote_ident(rolname), ', ') from pg_authid where rolname ~ '[[:cntrl:]]'" 2>&1) || fail "$odd"
   [ -z "$odd" ] || fail "the source has roles whose names hold control characters ($odd): rename or drop them before the migration"
   owner=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$src" -c "select pg_get_userbyid(datdba) from pg_database where datname = current_database()" 2>&1) || fail "$owner"
-  # per role, its name and the statement that creates it
-  roles=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$src" <<'SQL' 2>&1
-select rolname || E'\t' || format('CREATE ROLE %I WITH %s %s %s %s %s %s %s%s;', rolname,
-         case when rolsuper then 'SUPERUSER' else 'NOSUPERUSER' end,
-         case when rolinherit then 'INHERIT' else 'NOINHERIT' end,
-         case when rolcreaterole then 'CREATEROLE' else 'NOCREATEROLE' end,
-         case when rolcreatedb then 'CREATEDB' else 'NOCREATEDB' end,
-         case when rolcanlogin then 'LOGIN' else 'NOLOGIN' end,
-         case when rolreplication then 'REPLICATION' else 'NOREPLICATION' end,
-         case when rolbypassrls then 'BYPASSRLS' else 'NOBYPASSRLS' end,
-         case when rolpassword is null then '' else format(' PASSWORD %L', rolpassword) end)
-  from pg_authid where rolname !~ '^pg_' and oid >= 16384
+  # the roles, their memberships and their settings (in every database), as one JSON document:
+  # data, which the target reads as a literal and quotes itself (psql writes it, as postgres)
+  out=$(as_postgres "$pgbin/psql" -w -X -A -t -q -d "$src" -o "$tmp/source-roles.json" <<'SQL' 2>&1
+select json_build_object(
+  'roles', (select coalesce(json_agg(json_build_object('name', rolname, 'super', rolsuper, 'inherit', rolinherit,
+              'createrole', rolcreaterole, 'createdb', rolcreatedb, 'login', rolcanlogin, 'replication', rolreplication,
+              'bypassrls', rolbypassrls, 'password', rolpassword) order by rolname), '[]')
+              from pg_authid where rolname !~ '^pg_' and oid >= 16384),
+  'members', (select coalesce(json_agg(json_build_object('role', r.rolname, 'member', m.rolname, 'admin', a.admin_option)
+              order by m.rolname, r.rolname), '[]')
+              from pg_auth_members a join pg_authid r on r.oid = a.roleid join pg_authid m on m.oid = a.member
+             where m.rolname !~ '^pg_' and m.oid >= 16384),
+  'settings', (select coalesce(json_agg(json_build_object('role', r.rolname, 'setting', c) order by r.rolname, c), '[]')
+              from pg_db_role_setting s join pg_authid r on r.oid = s.setrole, unnest(s.setconfig) c
+             where s.setdatabase = 0 and r.rolname !~ '^pg_' and r.oid >= 16384))
 SQL
-  ) || fail "$roles"
+  ) || fail "$(printf '%s\n' "$out" | tail -n 1)"
 
   step="copying the roles"
-  have=$(target_sql postgres -c "select rolname from pg_roles")
-  printf '%s\n' "$roles" | awk -F'\t' 'NR == FNR { have[$0] = 1; next } NF == 2 && !($1 in have) { print $2; n++ } END { if (!n) print "-- none" }' <(printf '%s\n' "$have") - >"$tmp/roles.sql"
-  target_sql postgres -f "$tmp/roles.sql" >/dev/null || fail "creating the roles"
-  say "roles copied: $(grep -c '^CREATE ROLE' "$tmp/roles.sql" || true) new"
+  # one transaction: the roles the target lacks, their memberships and their settings, or none of them
+  out=$(target_sql postgres --single-transaction -v source_file="$tmp/source-roles.json" <<'SQL' 2>&1
+\set source `cat :'source_file'`
+create temp table new_roles on commit drop as
+  select r.* from json_to_recordset(:'source'::json -> 'roles')
+    as r(name text, super bool, inherit bool, createrole bool, createdb bool, login bool, replication bool, bypassrls bool, password text)
+   where not exists (select from pg_roles where rolname = r.name);
+select format('CREATE ROLE %I WITH %s %s %s %s %s %s %s%s;', name,
+         case when super then 'SUPERUSER' else 'NOSUPERUSER' end,
+         case when inherit then 'INHERIT' else 'NOINHERIT' end,
+         case when createrole then 'CREATEROLE' else 'NOCREATEROLE' end,
+         case when createdb then 'CREATEDB' else 'NOCREATEDB' end,
+         case when login then 'LOGIN' else 'NOLOGIN' end,
+         case when replication then 'REPLICATION' else 'NOREPLICATION' end,
+         case when bypassrls then 'BYPASSRLS' else 'NOBYPASSRLS' end,
+         case when password is null then '' else format(' PASSWORD %L', password) end)
+  from new_roles order by name \gexec
+-- the memberships a new role takes part in, when both roles are there now
+select format('GRANT %I TO %I%s;', m.role, m.member, case when m.admin then ' WITH ADMIN OPTION' else '' end)
+  from json_to_recordset(:'source'::json -> 'members') as m(role text, member text, admin bool)
+ where (m.role in (select name from new_roles) or m.member in (select name from new_roles))
+   and exists (select from pg_roles where rolname = m.role) and exists (select from pg_roles where rolname = m.member) \gexec
+-- a new role's settings: the name quoted part by part, the value as a literal (a list that
+-- PostgreSQL stores quoted, search_path say, as one literal per element)
+select format('ALTER ROLE %I SET %s = %s;', s.role,
+         (select string_agg(quote_ident(p), '.' order by o) from unnest(string_to_array(s.name, '.')) with ordinality as n(p, o)),
+         case when lower(s.name) in ('search_path', 'temp_tablespaces', 'session_preload_libraries', 'local_preload_libraries')
+              then coalesce((select string_agg(quote_literal(case when e[1] like '"%' then replace(substr(e[1], 2, length(e[1]) - 2), '""', '"') else e[1] end), ', ' order by o)
+                               from regexp_matches(s.value, '("([^"]|"")*"|[^", ]+)', 'g') with ordinality as l(e, o)), '''''')
+              else quote_literal(s.value) end)
+  from (select role, split_part(setting, '=', 1) as name, substr(setting, strpos(setting, '=') + 1) as value
+          from json_to_recordset(:'source'::json -> 'settings') as x(role text, setting text)) s
+ where s.role in (select name from new_roles) \gexec
+select 'roles copied: ' || count(*) || ' new' from new_roles;
+SQL
+  ) || fail "creating the roles, their memberships and settings (none kept): $(printf '%s\n' "$out" | grep -m 1 ERROR || printf '%s\n' "$out" | tail -n 1)"
+  say "$(printf '%s\n' "$out" | tail -n 1)"
 
   step="creating the target database"
   target_sql postgres -v db="$db" -v owner="$owner" <<'SQL' || fail "CREATE DATABASE was refused"

@@ -4,39 +4,25 @@
 
 setup() {
   load helpers
-  work="$BATS_TEST_TMPDIR/etc"
-  mkdir -p "$work"
+  # a folder postgres owns, as /etc/postgresql/15/main is
+  work=$(postgres_dir)
   printf 'old a\n' >"$work/a.conf"
   printf 'old b\n' >"$work/b.conf"
+  chown postgres:postgres "$work/a.conf" "$work/b.conf"
   printf 'new a\n' >"$BATS_TEST_TMPDIR/new-a"
   printf 'new b\n' >"$BATS_TEST_TMPDIR/new-b"
   printf 'new c\n' >"$BATS_TEST_TMPDIR/new-c"
 }
 
-# install_file gives the files to postgres; tests fail, never skip
-needs_root() { [ "$(id -u)" = 0 ] || { echo "install_file gives the files to postgres: run as root, as make test does"; return 1; }; }
+teardown() { rm -rf "$work"; }
 
-# a script as the renderer writes one: header, lib.sh, a main; `$1` runs after three install_file
+# a script whose main runs three install_file, then `$1`
 script() {
-  cat <<SCRIPT
-set -euo pipefail
-host=test-host
-pgbin=$REPO/test/bats/fake-bin
-datadir=$BATS_TEST_TMPDIR/data
-cluster=(15 main)
-$(cat "$REPO/host/lib.sh")
-rollback() { restore_files; }
-main() {
-  begin
-  step="installing the files"
-  install_file "$BATS_TEST_TMPDIR/new-a" "$work/a.conf" 644
-  install_file "$BATS_TEST_TMPDIR/new-b" "$work/b.conf" 640
-  install_file "$BATS_TEST_TMPDIR/new-c" "$work/c.conf" 644
-  step="a later step"
-  $1
-}
-main "\$@"
-SCRIPT
+  host_script "install_file $BATS_TEST_TMPDIR/new-a $work/a.conf 644
+  install_file $BATS_TEST_TMPDIR/new-b $work/b.conf 640
+  install_file $BATS_TEST_TMPDIR/new-c $work/c.conf 644
+  step=\"a later step\"
+  $1"
 }
 
 @test "the exit trap restores every installed file when a later line fails" {

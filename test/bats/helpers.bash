@@ -32,3 +32,38 @@ Latest checkpoint's TimeLineID:       $1
 max_connections setting:              120
 CONTROL
 }
+
+# the tests that write as postgres fail, never skip, without root (make test runs as root)
+needs_root() { [ "$(id -u)" = 0 ] || { echo "these tests give files to postgres: run as root, as make test does"; return 1; }; }
+
+# postgres_dir: a folder postgres owns, as /etc/postgresql/15/main is, that postgres can reach
+# (the test's own temporary folder is root's alone); removed by the test's teardown
+postgres_dir() {
+  local dir
+  dir=$(mktemp -d /tmp/pg-replication-bats.XXXXXX)
+  chmod 755 "$dir"
+  chown postgres:postgres "$dir"
+  echo "$dir"
+}
+
+# host_script BODY: a script as the renderer writes one (header, host/lib.sh, a main that begins,
+# then runs BODY), its lock in the test's folder and its wait bounded by $LOCK_WAIT (default 5 s)
+host_script() {
+  cat <<SCRIPT
+set -euo pipefail
+host=test-host
+pgbin=$REPO/test/bats/fake-bin
+datadir=$BATS_TEST_TMPDIR/data
+cluster=(15 main)
+lock_file=$BATS_TEST_TMPDIR/host.lock
+lock_wait=${LOCK_WAIT:-5}
+$(cat "$REPO/host/lib.sh")
+rollback() { restore_files; }
+main() {
+  begin
+  step="the step"
+  $1
+}
+main "\$@"
+SCRIPT
+}

@@ -40,6 +40,19 @@ describe("a migration from the old server onto the cluster", function () {
       env: { ...process.env, PGR_OLD_MIGRATOR_PASSWORD: SOURCE_PASSWORD, PGR_OLD_APP_PASSWORD: APP_PASSWORD },
       stdio: ["ignore", "ignore", "inherit"],
     });
+    // roles with a membership and settings, new to the target (M3): the schema copy brings them whole
+    psql("pg1", `drop role if exists reporter; drop role if exists "Readers, Inc"`);
+    psql(
+      "old",
+      [
+        `select 'create role "Readers, Inc" nologin' where not exists (select from pg_roles where rolname = 'Readers, Inc') \\gexec`,
+        `select 'create role reporter login' where not exists (select from pg_roles where rolname = 'reporter') \\gexec`,
+        `grant "Readers, Inc" to reporter with admin option`,
+        `alter role reporter set statement_timeout = '7s'`,
+        `alter role reporter set search_path = "$user", public, "Odd, Schema"`,
+        `alter role reporter set "myapp.note" = 'it''s; not SQL'`,
+      ].join("\n"),
+    );
     // the old server logs every statement, as some do: the way back's password must still stay out
     logFrom = Number(sshOk("old", `sudo -n stat -c %s ${OLD_LOG}`)) + 1;
     psql("old", "alter system set log_statement = 'all'");
@@ -99,6 +112,20 @@ describe("a migration from the old server onto the cluster", function () {
     }
   });
 
+  it("refuses at preview a source role with an md5 password, naming it and the fix", () => {
+    psql("old", "set password_encryption = 'md5'; create role legacy_md5 login password 'legacy-pw'");
+    try {
+      const r = dev.run(["preview"]);
+      assert.notEqual(r.code, 0);
+      assert.match(
+        r.stdout + r.stderr,
+        /pg-replication:migration\.source: role legacy_md5 has an md5 password on the source, .*set password_encryption = scram-sha-256 and reset that role's password on the source/,
+      );
+    } finally {
+      psql("old", "drop role legacy_md5");
+    }
+  });
+
   it("syncs under a writer: roles, schema, publication, subscription; the standbys keep streaming", async () => {
     app.start();
     await sleep(500);
@@ -108,6 +135,22 @@ describe("a migration from the old server onto the cluster", function () {
     assert.deepEqual(new Set(Object.values(state.tables)), new Set(["ready"]), JSON.stringify(state));
     assert.equal(Object.keys(state.tables).length, 6);
     assert.equal(psql("pg1", "select rolname from pg_roles where rolname = 'app'"), "app", "the application's role came along");
+    assert.equal(
+      psql("pg1", `select admin_option from pg_auth_members where roleid = '"Readers, Inc"'::regrole and member = 'reporter'::regrole`),
+      "t",
+      "its membership came along, with its admin option",
+    );
+    assert.equal(
+      psql(
+        "pg1",
+        "select array_to_string(setconfig, E'\\n') from pg_db_role_setting where setrole = 'reporter'::regrole and setdatabase = 0",
+      ),
+      psql(
+        "old",
+        "select array_to_string(setconfig, E'\\n') from pg_db_role_setting where setrole = 'reporter'::regrole and setdatabase = 0",
+      ),
+      "its settings came along as they were",
+    );
     const repl = dev.outputs().replicationState as { main: { standbys: Record<string, { state: string }> } };
     for (const s of ["pg2", "pg3"]) assert.equal(repl.main.standbys[s].state, "streaming");
     for (const m of ["pg1", "pg2", "pg3"]) {

@@ -1,4 +1,9 @@
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PG_BIN } from "../../../postgres15";
 import { MigrationSpec } from "../../../config";
 import { reachProblem, renderReachScript } from "../../../observe/sourceReach";
 
@@ -30,5 +35,35 @@ describe("the preflight from the target's leader", () => {
     assert.match(script, /cat > "\$tmp\/pgpass"/);
     assert.match(script, /trap 'rm -rf "\$tmp"' EXIT/);
     assert.doesNotMatch(script, /password=/);
+  });
+
+  it("runs under a plain POSIX sh (the login shell may be dash): no bash-only expansion", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgr-reach-"));
+    try {
+      // a psql that shows what it was given (the conninfo, the passfile's text), then fails: the script prints it
+      const psql = path.join(dir, "psql");
+      fs.writeFileSync(
+        psql,
+        '#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = -d ] && echo "conninfo: $2"; shift; done\necho "passfile: $(cat "$PGPASSFILE")"\nexit 2\n',
+        {
+          mode: 0o755,
+        },
+      );
+      const script = renderReachScript({ host: "pg1", ...m.source })
+        .split(`${PG_BIN}/psql`)
+        .join(psql);
+      for (const shell of ["sh", "dash"].filter((s) =>
+        execFileSync("sh", ["-c", `command -v ${s} || true`])
+          .toString()
+          .trim(),
+      )) {
+        const out = execFileSync(shell, ["-c", script], { input: "10.77.0.10:5432:*:migrator:pw\n" }).toString();
+        assert.match(out, /^conninfo: host='10\.77\.0\.10' port='5432' dbname='appdb' user='migrator' sslmode='require'/m, shell);
+        assert.doesNotMatch(out, /passfile=/, `${shell}: the passfile comes through PGPASSFILE, not the conninfo`);
+        assert.match(out, /^passfile: 10\.77\.0\.10:5432:\*:migrator:pw$/m, shell);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -45,4 +45,20 @@ describe("migration scripts", () => {
     assert.match(sourceConninfo({ ...source, sslmode: "verify-full" }, "s"), /sslmode='verify-full'/, "never weakened");
     assert.equal(renderSourcePassfile(source, "p:w\\d"), "10.77.0.10:5432:*:migrator:p\\:w\\\\d\n");
   });
+
+  it("copy the memberships and settings of the roles they copy; what the source says is data, quoted on the target", () => {
+    const script = renderSchemaCopyScript({ ...source, database: "appdb" }, "appdb");
+    // the source answers one JSON document (roles, memberships, settings), read by the target as a literal
+    assert.match(script, /json_build_object\(\s*'roles'/);
+    assert.match(script, /'members', \(select/);
+    assert.match(script, /'settings', \(select/);
+    assert.match(script, /:'source'::json/);
+    // every statement the target runs is made by the target's own format(), names %I, values %L or quote_literal
+    assert.match(script, /format\('CREATE ROLE %I WITH/);
+    assert.match(script, /format\('GRANT %I TO %I%s;'/);
+    assert.match(script, /format\('ALTER ROLE %I SET %s = %s;'/);
+    assert.doesNotMatch(script, /rolname \|\| E'\\t'/, "no statement is built on the source");
+    // roles, memberships and settings in one transaction: a failure keeps none of them
+    assert.match(script, /target_sql postgres --single-transaction -v source_file=/);
+  });
 });
