@@ -204,6 +204,7 @@ async function main() {
     clusterState: byName((c) => ({ leader: c.leader, members: c.members, hosts: c.hostReports })),
     replicationState: byName((c) => c.replicationState),
     connectionStrings: byName((c) => ({ admin: c.adminConnectionString, replication: c.replicationConnectionString })),
+    applicationConnections: byName((c) => c.applicationConnections),
     ...(migration
       ? {
           migration: {

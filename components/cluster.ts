@@ -4,6 +4,7 @@ import { Endpoint } from "../lib/endpoint";
 import { LoginCheck } from "../observe/adminLogin";
 import { HostObservation } from "../observe/hosts";
 import { ReplicationState, readReplicationState } from "../observe/replication";
+import { ApplicationConnection, renderApplicationConnections } from "../render/applicationConnections";
 import { renderHbaBlock } from "../render/pgHba";
 import { renderPostgresqlConf } from "../render/postgresqlConf";
 import { PASSFILE_PATH, renderPassfile } from "../render/roles";
@@ -65,6 +66,11 @@ export class PostgresCluster extends pulumi.ComponentResource {
   readonly replicationState: pulumi.Output<ReplicationState>;
   readonly adminConnectionString: pulumi.Output<string>;
   readonly replicationConnectionString: pulumi.Output<string>;
+  /**
+   * How applications reach the cluster, by database and user: over every live member, read-write
+   * or preferring a standby. No password, so not a secret: made from the spec alone.
+   */
+  readonly applicationConnections: pulumi.Output<Record<string, Record<string, ApplicationConnection>>>;
   /** The leader as other components reach it over SSH (the migration's target). */
   readonly leaderAccess: { name: string; ssh: SshAccess };
   /** A database on the leader as the admin role (a secret: it holds the password), once the role exists. */
@@ -197,6 +203,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
           ([user, pw]) => url(user, pw, leader.address, spec.port, "replication", spec.sslmode, spec.sslRootCert) + "&replication=true",
         ),
     );
+    this.applicationConnections = pulumi.output(renderApplicationConnections(spec));
     this.registerOutputs({
       leader: this.leader,
       members: this.members,
@@ -204,6 +211,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       replicationState: this.replicationState,
       adminConnectionString: this.adminConnectionString,
       replicationConnectionString: this.replicationConnectionString,
+      applicationConnections: this.applicationConnections,
     });
   }
 }

@@ -75,6 +75,16 @@ describe("index.ts", () => {
     assert.equal(types().filter((t) => t === "pg-replication:host:HostConfiguration").length, 2);
   });
 
+  it("outputs each cluster's application connections, not as a secret", async () => {
+    reset();
+    configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n", false, [], {
+      clients: [{ database: "appdb", user: "app", address: "10.77.0.0/24" }],
+    });
+    const connections = (await runProgram()).applicationConnections as Record<string, pulumi.Output<Record<string, unknown>>>;
+    assert.equal(await pulumi.isSecret(connections.prog), false);
+    assert.deepEqual(Object.keys(await value(connections.prog)), ["appdb"]);
+  });
+
   it("configures several clusters differently in one stack, each on its own hosts only", async () => {
     reset();
     const other = {
