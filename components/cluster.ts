@@ -17,6 +17,7 @@ import { HostConfiguration } from "./hostConfiguration";
 import { PreviewAccess } from "./previewAccess";
 import { leadershipSteps } from "./leadership";
 import { standbySteps } from "./standbySteps";
+import { slotCleanupStep } from "./slotCleanup";
 
 export interface PostgresClusterArgs {
   spec: ClusterSpec;
@@ -155,7 +156,15 @@ export class PostgresCluster extends pulumi.ComponentResource {
     // after a switchover the new leader may still hold values it kept as a standby: settle it first
     const leaderSettled = leaderConfiguration.settle([promoted]);
     const { standbys, settled } = standbySteps(context, configured, [replication, leaderSettled]);
-    const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout, leaderSettled.stdout, ...settled];
+    // the slots of hosts removed from config, once the leader leads
+    const slotsDropped = slotCleanupStep(context, [promoted]);
+    const done: pulumi.Output<string>[] = [
+      leaderConfiguration.report,
+      promoted.stdout,
+      leaderSettled.stdout,
+      slotsDropped.stdout,
+      ...settled,
+    ];
 
     this.leaderAccess = { name: leader.name, ssh: sshOf(leader) };
     const endpointOf = (database: string) => ({
