@@ -62,7 +62,7 @@ demo: deps sandbox
 bench: toolchain sandbox
 	$(ENV) node -r ts-node/register/transpile-only bench/index.ts
 
-# make status STACK=dev: a stack's replication state as a table
+# make status STACK=dev: a stack's replication state as a table, and how applications connect
 STACK ?= dev
 status: deps
 	$(ENV) source scripts/passphrase.sh $(STACK) && node -r ts-node/register/transpile-only scripts/status.ts $(STACK)

@@ -3,21 +3,13 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  ClusterSpec,
-  ConfigError,
-  MIGRATION_SECRET_KEY,
-  MigrationSpec,
-  NAMESPACE,
-  PREVIEW_SECRET_KEY,
-  SECRET_KEYS,
-  parseStackConfig,
-} from "./config";
+import { ClusterSpec, ConfigError, MIGRATION_SECRET_KEY, MigrationSpec, NAMESPACE, PREVIEW_SECRET_KEY, SECRET_KEYS, parseStackConfig } from "./config";
 import { PostgresCluster } from "./components/cluster";
 import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE } from "./names";
-import { HostObservation, HostUnreachable, observeHost } from "./observe/hosts";
+import { HostUnreachable, observeHost } from "./observe/hosts";
 import { clusterMemoryProblems } from "./config/hostMemory";
 import { cutoverAhead, preflightSource } from "./observe/migration";
+import { primaryProblems } from "./config/primaries";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
 import { findHostKey, hostKeyProblem } from "./observe/knownHosts";
@@ -149,9 +141,10 @@ async function main() {
   const notConfirmed = unconfirmed(spec, observations, migrationSeen);
   if (notConfirmed.length > 0) throw new ConfigError(notConfirmed);
 
-  // a leader that is a stale former primary (others moved on to a newer timeline) would lose their writes
-  const stale = spec.clusters.flatMap((c, i) => staleLeader(c, observations[i], i));
-  if (stale.length > 0) throw new ConfigError(stale);
+  // one primary: a member promoted by hand, or a leader that is a stale former primary (others moved
+  // on to a newer timeline, whose writes it would lose), stops the preview with what to change
+  const primaries = spec.clusters.flatMap((c, i) => primaryProblems(c, observations[i], i));
+  if (primaries.length > 0) throw new ConfigError(primaries);
 
   // whether the admin role logs in on each leader now (a drifted password is repaired; adoption needs it)
   const adminPassword = pulumi.runtime.getConfig(`${NAMESPACE}:adminPassword`) ?? "";
@@ -224,6 +217,7 @@ async function main() {
     replicationState: byName((c) => c.replicationState),
     connectionStrings: byName((c) => ({ admin: c.adminConnectionString, replication: c.replicationConnectionString })),
     ...(clusters.some((c) => c.backups) ? { backups: backupsOutput(spec.clusters, clusters) } : {}),
+    applicationConnections: byName((c) => c.applicationConnections),
     ...(migration
       ? {
           migration: {
@@ -252,24 +246,6 @@ function backupsOutput(specs: ClusterSpec[], clusters: PostgresCluster[]) {
       };
       return [[c.name, { ...access, state: b.state }]];
     }),
-  );
-}
-
-function staleLeader(c: ClusterSpec, seen: Record<string, HostObservation>, i: number): string[] {
-  const leader = seen[c.leader];
-  if (!leader || leader.standby || !leader.running) return [];
-  const ahead = c.hosts.filter(
-    (h) =>
-      !h.down &&
-      h.name !== c.leader &&
-      seen[h.name]?.running &&
-      !seen[h.name].standby &&
-      seen[h.name].systemId === leader.systemId &&
-      seen[h.name].timeline > leader.timeline,
-  );
-  return ahead.map(
-    (h) =>
-      `${NAMESPACE}:clusters[${i}].leader: ${c.leader} is a primary on timeline ${leader.timeline}, behind ${h.name} on timeline ${seen[h.name].timeline} (promoted while ${c.leader} was away): keep ${h.name} the leader until ${c.leader} has rejoined it as a standby, then switch over`,
   );
 }
 

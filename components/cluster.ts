@@ -4,6 +4,7 @@ import { Endpoint } from "../lib/endpoint";
 import { LoginCheck } from "../observe/adminLogin";
 import { HostObservation } from "../observe/hosts";
 import { ReplicationState, readReplicationState } from "../observe/replication";
+import { ApplicationConnection, renderApplicationConnections } from "../render/applicationConnections";
 import { renderHbaBlock } from "../render/pgHba";
 import { renderPostgresqlConf } from "../render/postgresqlConf";
 import { PASSFILE_PATH, renderPassfile } from "../render/roles";
@@ -17,6 +18,7 @@ import { PreviewAccess } from "./previewAccess";
 import { leadershipSteps } from "./leadership";
 import { standbySteps } from "./standbySteps";
 import { ClusterBackups } from "./backups";
+import { slotCleanupStep } from "./slotCleanup";
 
 export interface PostgresClusterArgs {
   spec: ClusterSpec;
@@ -70,6 +72,11 @@ export class PostgresCluster extends pulumi.ComponentResource {
   readonly replicationConnectionString: pulumi.Output<string>;
   /** The recovery window and archiving health, when the cluster has backups. */
   readonly backups?: ClusterBackups;
+  /**
+   * How applications reach the cluster, by database and user: over every live member, read-write
+   * or preferring a standby. No password, so not a secret: made from the spec alone.
+   */
+  readonly applicationConnections: pulumi.Output<Record<string, Record<string, ApplicationConnection>>>;
   /** The leader as other components reach it over SSH (the migration's target). */
   readonly leaderAccess: { name: string; ssh: SshAccess };
   /** A database on the leader as the admin role (a secret: it holds the password), once the role exists. */
@@ -154,7 +161,15 @@ export class PostgresCluster extends pulumi.ComponentResource {
     // after a switchover the new leader may still hold values it kept as a standby: settle it first
     const leaderSettled = leaderConfiguration.settle([promoted]);
     const { standbys, settled } = standbySteps(context, configured, [replication, leaderSettled]);
-    const done: pulumi.Output<string>[] = [leaderConfiguration.report, promoted.stdout, leaderSettled.stdout, ...settled];
+    // the slots of hosts removed from config, once the leader leads
+    const slotsDropped = slotCleanupStep(context, [promoted]);
+    const done: pulumi.Output<string>[] = [
+      leaderConfiguration.report,
+      promoted.stdout,
+      leaderSettled.stdout,
+      slotsDropped.stdout,
+      ...settled,
+    ];
 
     if (spec.backup) {
       this.backups = new ClusterBackups(
@@ -218,6 +233,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
           ([user, pw]) => url(user, pw, leader.address, spec.port, "replication", spec.sslmode, spec.sslRootCert) + "&replication=true",
         ),
     );
+    this.applicationConnections = pulumi.output(renderApplicationConnections(spec));
     this.registerOutputs({
       leader: this.leader,
       members: this.members,
@@ -225,6 +241,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       replicationState: this.replicationState,
       adminConnectionString: this.adminConnectionString,
       replicationConnectionString: this.replicationConnectionString,
+      applicationConnections: this.applicationConnections,
     });
   }
 }

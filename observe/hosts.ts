@@ -8,7 +8,7 @@ import { DATA_DIR, PG_BIN } from "../postgres15";
 import { PASSFILE_PATH } from "../render/roles";
 import { shellQuote, sqlLiteral } from "../render/quote";
 import { HostFacts } from "../render/tuning";
-import { REPLICATION_ROLE } from "../names";
+import { NAME_PREFIX, REPLICATION_ROLE } from "../names";
 import { Identity } from "./identity";
 import { REBUILD_STAMP, STANDBY_INCLUDE_PATH } from "../render/hostScripts";
 
@@ -24,11 +24,37 @@ export interface HostObservation extends HostFacts {
   standby: boolean;
   /** The data directory's system identifier: members of one cluster share it. */
   systemId: string;
-  /** The timeline of its latest checkpoint (a standby's may lag behind its leader's). */
+  /** The timeline of its latest checkpoint (a standby's may lag behind its leader's, and so may a primary's for a while after its promotion). */
   timeline: number;
+  /** A running primary's own timeline, read from its current WAL position (absent: not a running primary, or an older probe). */
+  currentTimeline?: number;
+  /** The replication slots whose names start with the program's prefix (absent: unread, as by an older probe). */
+  slots?: SlotSeen[];
   /** sha256 of the replication passfile, and of the replication role's stored verifier ("" if none). */
   passfileHash: string;
   replicationVerifierHash: string;
+}
+
+export interface SlotSeen {
+  name: string;
+  /** physical or logical. */
+  type: string;
+  /** Whether a walsender uses the slot now. */
+  active: boolean;
+  /** Where the slot keeps WAL from ("" when it keeps none). */
+  restartLsn: string;
+}
+
+/** The probe's slots line: `name:type:active:restart_lsn`, `;` between slots (names are plain SQL words). */
+export function parseSlots(line: string | undefined): SlotSeen[] | undefined {
+  if (line === undefined) return undefined;
+  return line
+    .split(";")
+    .filter(Boolean)
+    .map((s) => {
+      const [name, type, active, restartLsn] = s.split(":");
+      return { name, type, active: active === "true", restartLsn: restartLsn ?? "" };
+    });
 }
 
 export type HostObserver = (cluster: ClusterSpec, host: HostSpec, roles: string[], identity?: Identity) => Promise<HostObservation>;
@@ -70,6 +96,14 @@ export function sshArgs(cluster: ClusterSpec, host: HostSpec, identity: Identity
 export function probeScript(roles: string[]): string {
   const query = shellQuote(`select string_agg(rolname, ',') from pg_roles where rolname in (${roles.map(sqlLiteral).join(", ")})`);
   const verifier = shellQuote(`select rolpassword from pg_authid where rolname = ${sqlLiteral(REPLICATION_ROLE)}`);
+  // a running primary's timeline is its current WAL file's first 8 hex digits: its latest checkpoint may predate a promotion
+  const timeline = shellQuote(
+    "select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int where not pg_is_in_recovery()",
+  );
+  const slots = shellQuote(
+    `select string_agg(slot_name || ':' || slot_type || ':' || active || ':' || coalesce(restart_lsn::text, ''), ';' order by slot_name) from pg_replication_slots where starts_with(slot_name, ${sqlLiteral(NAME_PREFIX)})`,
+  );
+  const asPostgres = (query: string) => `cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${query} 2>/dev/null`;
   return [
     "awk '/^MemTotal:/ { print \"memory_kib=\" $2 }' /proc/meminfo",
     'echo "cpus=$(nproc)"',
@@ -82,6 +116,8 @@ export function probeScript(roles: string[]): string {
     `sudo -n -u postgres ${PG_BIN}/pg_controldata -D ${DATA_DIR} 2>/dev/null | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print "system=" $2 } $1 == "Latest checkpoint'"'"'s TimeLineID" { print "timeline=" $2 }'`,
     `echo "passfile=$(sudo -n cat ${PASSFILE_PATH} 2>/dev/null | sha256sum | cut -c1-64)"`,
     `echo "verifier=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${verifier} 2>/dev/null | tr -d '\n' | sha256sum | cut -c1-64)"`,
+    `echo "current_timeline=$(${asPostgres(timeline)})"`,
+    `echo "slots=$(${asPostgres(slots)})"`,
   ].join("; ");
 }
 
@@ -122,6 +158,8 @@ export const observeHostOverSsh: HostObserver = (cluster, host, roles, identity 
         rebuilt: values.rebuilt ?? "",
         systemId: values.system ?? "",
         timeline: Number(values.timeline ?? 0),
+        ...(values.current_timeline ? { currentTimeline: Number(values.current_timeline) } : {}),
+        ...(values.slots !== undefined ? { slots: parseSlots(values.slots) } : {}),
         passfileHash: values.passfile ?? "",
         replicationVerifierHash: values.verifier ?? "",
       });

@@ -131,3 +131,16 @@ export function renderPromoteScript(s: { host: string; downAddresses: string[]; 
     s.observed,
   );
 }
+
+/** A slot as the plan saw it on the leader. */
+export interface SlotToDrop {
+  name: string;
+  restartLsn: string;
+}
+
+/** host/drop-slots.sh: the slots of members no longer in config, each dropped only if it is still the one the plan saw. */
+export function renderDropSlotsScript(s: { host: string; slots: SlotToDrop[] }): string {
+  return hostScript("drop-slots", s.host, "the slots of members removed from config", [
+    sh`slots=(${s.slots.map((slot) => `${slot.name}@${slot.restartLsn}`)})`,
+  ]);
+}

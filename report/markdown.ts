@@ -72,6 +72,12 @@ export function changedLines(before: unknown, after: unknown): string[] {
 const settingOf = (line: string) => /^[+-] ([a-z_][a-z0-9_]*) = /.exec(line)?.[1];
 
 /** A rebuild token as a follow step's script holds it ("" when none is set). */
+/** The slots a drop-slots step's script lists (host/drop-slots.sh's header: `slots=(NAME@LSN …)`), by name. */
+function slotsIn(script: unknown): string[] {
+  const list = /^slots=\((.*)\)$/m.exec(String(script ?? ""))?.[1] ?? "";
+  return [...list.matchAll(/([a-z0-9_]+)@/g)].map((m) => m[1]);
+}
+
 function tokenIn(script: unknown): string {
   const raw = /^token=(.*)$/m.exec(String(script ?? ""))?.[1] ?? "";
   return raw.replace(/^'(.*)'$/, "$1");
@@ -102,6 +108,14 @@ export function risks(p: StackPreview): Risk[] {
     }
     if (c.name.endsWith("-lead") && c.op !== "create" && lines.some((l) => /^[+-] # pg-replication: the leader on /.test(l)))
       add(`${where}: leader change (the old leader is stopped, this one promoted)`, true);
+    if (c.name.endsWith("-drop-slots") && c.op !== "delete" && show(c.oldInputs.stdin) !== show(c.newInputs.stdin)) {
+      const slots = slotsIn(c.newInputs.stdin);
+      if (slots.length > 0)
+        add(
+          `${where}: drops the replication slots ${slots.join(", ")} of hosts no longer in config (such a host comes back only as a copy)`,
+          false,
+        );
+    }
     if (c.name.endsWith("-cutover") && c.op === "create")
       add(`${where}: migration cutover (writes on the source are frozen, then it stays read-only)`, true);
     if (c.name.endsWith("-subscription") && c.op === "delete") add(`${where}: migration phase change (the subscription step ends)`, false);

@@ -1,5 +1,7 @@
-// The replication state as a plain-text table, for `make status` (scripts/status.ts).
+// The replication state as a plain-text table, and the application connections under it, for
+// `make status` (scripts/status.ts).
 import { ReplicationState } from "../observe/replication";
+import { ApplicationConnection } from "../render/applicationConnections";
 
 const bytes = (n: number | null) =>
   n === null ? "-" : n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} kB` : `${(n / (1 << 20)).toFixed(1)} MB`;
@@ -44,4 +46,27 @@ export function formatReplicationState(state: Record<string, ReplicationState>):
     .filter(([, s]) => s.error)
     .map(([c, s]) => `${c}: ${s.error}`);
   return [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line), ...errors, ""].join("\n");
+}
+
+/** The applicationConnections output: cluster, then database, then user. */
+export type ClusterConnections = Record<string, Record<string, Record<string, ApplicationConnection>>>;
+
+/**
+ * The application connections under the table: per cluster, database and user, the libpq
+ * strings (the URI and JDBC forms are in the output itself). Absent on a stack whose last `up`
+ * predates them.
+ */
+export function formatApplicationConnections(connections: ClusterConnections | undefined): string {
+  if (connections === undefined) return "\napplication connections: none yet (the stack's last up predates them: run make up)\n";
+  const lines = ["", "application connections (libpq; no password: each application brings its own)"];
+  for (const [cluster, databases] of Object.entries(connections))
+    for (const [database, users] of Object.entries(databases))
+      for (const [user, c] of Object.entries(users)) {
+        lines.push(`${cluster}: database ${JSON.stringify(database)}, user ${JSON.stringify(user)}`);
+        lines.push(`  read-write  ${c.readWrite.conninfo}`);
+        lines.push(`  read-only   ${c.readOnly.conninfo}`);
+      }
+  if (lines.length === 2) lines.push("none: no cluster lists clients");
+  lines.push("URI and JDBC forms: pulumi stack output applicationConnections --json", "");
+  return lines.join("\n");
 }

@@ -3,22 +3,12 @@
 // lost in the middle of a rebuild. Each test leaves pg1 the leader of pg2 and pg3.
 import { strict as assert } from "node:assert";
 import { devStack } from "../support/devStack";
-import { dataDirectory, startTime } from "../support/hosts";
+import { dataDirectory, eventually, isPrimary, startTime, streamingFrom } from "../support/hosts";
 import { Reader, Writer } from "../support/load";
 import { host, psql, sshOk } from "../support/sandbox";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function eventually(what: string, check: () => boolean, seconds = 30): Promise<void> {
-  for (let i = 0; i < seconds * 5; i++) {
-    if (check()) return;
-    await sleep(200);
-  }
-  assert.fail(`not within ${seconds} s: ${what}`);
-}
-
-const streamingFrom = (member: string, leader: string) =>
-  psql(member, "select status || ' ' || sender_host from pg_stat_wal_receiver") === `streaming ${host(leader).address}`;
 /** pg_a and pg_b cannot reach each other (each refuses to route to the other); the controller reaches both. */
 function partition(a: string, b: string, cut: boolean): void {
   const { execFileSync } = require("node:child_process") as typeof import("node:child_process");
@@ -28,7 +18,6 @@ function partition(a: string, b: string, cut: boolean): void {
   ])
     execFileSync("ip", ["-n", `pgr-${from}`, "route", cut ? "replace" : "del", "prohibit", `${host(to).address}/32`], { stdio: "ignore" });
 }
-const isPrimary = (member: string) => psql(member, "select pg_is_in_recovery()") === "f";
 
 describe("warm standbys through the engine", function () {
   this.timeout(1_800_000);

@@ -1,10 +1,11 @@
 // What a test compares on a host before and after: the files this project could touch and when
-// the server started.
+// the server started; and what it waits for: a member streaming from a leader.
 import { INCLUDE_PATH } from "../../render/postgresqlConf";
 import { DATA_DIR, HBA_PATH, POSTGRESQL_CONF_PATH } from "../../postgres15";
 import { STANDBY_INCLUDE_PATH } from "../../render/hostScripts";
 import { TUNING_PATH } from "../../render/tuning";
-import { sshOk } from "./sandbox";
+import { strict as assert } from "node:assert";
+import { host, psql, sshOk } from "./sandbox";
 
 export const CONF_FILES = [HBA_PATH, INCLUDE_PATH, TUNING_PATH, STANDBY_INCLUDE_PATH, POSTGRESQL_CONF_PATH];
 
@@ -25,3 +26,21 @@ export function startTime(name: string): string {
 export function dataDirectory(name: string): string {
   return sshOk(name, `sudo -n stat -c %i ${DATA_DIR}`).trim();
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `check` holds, looking five times a second; fails with `what` after `seconds`. */
+export async function eventually(what: string, check: () => boolean, seconds = 30): Promise<void> {
+  for (let i = 0; i < seconds * 5; i++) {
+    if (check()) return;
+    await sleep(200);
+  }
+  assert.fail(`not within ${seconds} s: ${what}`);
+}
+
+/** Whether `member` streams from `leader` now. */
+export const streamingFrom = (member: string, leader: string) =>
+  psql(member, "select status || ' ' || sender_host from pg_stat_wal_receiver") === `streaming ${host(leader).address}`;
+
+/** Whether `member` runs as a primary (pg_is_in_recovery() false). */
+export const isPrimary = (member: string) => psql(member, "select pg_is_in_recovery()") === "f";

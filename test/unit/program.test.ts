@@ -11,17 +11,20 @@ import { setLoginChecker } from "../../observe/adminLogin";
 
 setLoginChecker(async () => "ok");
 
-setHostObserver(async (_c, h) => ({
-  memoryMiB: 2048,
-  cpus: 2,
-  roles: [],
-  running: true,
-  standby: h.name !== "pg1",
-  systemId: "7431",
-  passfileHash: "",
-  replicationVerifierHash: "",
-  timeline: 1,
-}));
+/** pg1 leads, the others follow; `primaries` run as primaries too, on timeline 2 (promoted by hand). */
+const observeMembers = (primaries: string[] = []) =>
+  setHostObserver(async (_c, h) => ({
+    memoryMiB: 2048,
+    cpus: 2,
+    roles: [],
+    running: true,
+    standby: h.name !== "pg1" && !primaries.includes(h.name),
+    systemId: "7431",
+    passfileHash: "",
+    replicationVerifierHash: "",
+    timeline: primaries.includes(h.name) ? 2 : 1,
+  }));
+observeMembers();
 
 const types = () => registered.map((r) => r.type);
 
@@ -75,6 +78,16 @@ describe("index.ts", () => {
     assert.equal(types().filter((t) => t === "pg-replication:host:HostConfiguration").length, 2);
   });
 
+  it("outputs each cluster's application connections, not as a secret", async () => {
+    reset();
+    configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n", false, [], {
+      clients: [{ database: "appdb", user: "app", address: "10.77.0.0/24" }],
+    });
+    const connections = (await runProgram()).applicationConnections as Record<string, pulumi.Output<Record<string, unknown>>>;
+    assert.equal(await pulumi.isSecret(connections.prog), false);
+    assert.deepEqual(Object.keys(await value(connections.prog)), ["appdb"]);
+  });
+
   it("configures several clusters differently in one stack, each on its own hosts only", async () => {
     reset();
     const other = {
@@ -118,6 +131,18 @@ describe("index.ts", () => {
       return true;
     });
     assert.deepEqual(types(), []);
+  });
+
+  it("refuses a member promoted by hand, naming it, before creating anything", async () => {
+    reset();
+    observeMembers(["pg2"]);
+    try {
+      configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n");
+      await assert.rejects(runProgram, /pg-replication:clusters\[0\]\.leader: pg1 is a primary on timeline 1, behind pg2 on timeline 2/);
+      assert.deepEqual(types(), []);
+    } finally {
+      observeMembers();
+    }
   });
 
   it("refuses a plaintext password", async () => {

@@ -81,6 +81,14 @@ describe("PostgresCluster", () => {
     assert.equal(await value(cluster.adminConnectionString), "postgresql://pgr_admin:admin-pw@10.77.0.11:5432/postgres?sslmode=require");
   });
 
+  it("outputs the applications' connection strings in the clear: no password, no secret input", async () => {
+    assert.equal(await pulumi.isSecret(cluster.applicationConnections), false);
+    const app = (await value(cluster.applicationConnections)).appdb.app;
+    assert.match(app.readWrite.conninfo, /^host='10\.77\.0\.11,10\.77\.0\.12,10\.77\.0\.13' /);
+    assert.match(app.readOnly.uri, /target_session_attrs=prefer-standby/);
+    assert.ok(!JSON.stringify(app).includes("pw"), "no password in them");
+  });
+
   it("reports what each host's configuration step did", async () => {
     assert.deepEqual(await value(cluster.hostReports), {
       pg1: "configuration unchanged\n",

@@ -22,6 +22,7 @@ const MIGRATION = "pg-replication:migration:Migration";
 const CLUSTER_URNS = [
   urn([CLUSTER], "main"),
   urn([CLUSTER, REMOTE], "main-lead"),
+  urn([CLUSTER, REMOTE], "main-pg1-drop-slots"),
   ...["pg2", "pg3"].map((h) => urn([CLUSTER, REMOTE], `main-${h}-demote`)),
   ...["pg1", "pg2", "pg3"].flatMap((h) => [
     urn([CLUSTER, REMOTE], `main-${h}-settle`),

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import {
   renderApplyHostConfig,
   renderDemoteScript,
+  renderDropSlotsScript,
   renderPromoteScript,
   renderStandbyConf,
   renderStandbyScript,
@@ -113,6 +114,19 @@ describe("renderDemoteScript and renderPromoteScript", () => {
   });
 });
 
+describe("renderDropSlotsScript", () => {
+  it("renders host/drop-slots.sh with the slots the plan saw, as the golden file shows", () => {
+    const script = renderDropSlotsScript({ host: "pg1", slots: [{ name: "pgr_pg4", restartLsn: "0/3000148" }] });
+    bashSyntax(script);
+    assertGolden("drop-slots.sh", script);
+    assert.match(script, /^slots=\(pgr_pg4@0\/3000148\)$/m);
+  });
+
+  it("with no slot to drop: an empty list", () => {
+    assert.match(renderDropSlotsScript({ host: "pg1", slots: [] }), /^slots=\(\)$/m);
+  });
+});
+
 describe("host/", () => {
   const HOST_DIR = join(__dirname, "..", "..", "..", "host");
   const files = [
@@ -121,6 +135,7 @@ describe("host/", () => {
     "standby.sh",
     "demote.sh",
     "promote.sh",
+    "drop-slots.sh",
     ...readdirSync(join(HOST_DIR, "migration")).map((f) => `migration/${f}`),
   ];
 

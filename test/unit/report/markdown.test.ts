@@ -87,6 +87,21 @@ describe("the pull-request report", () => {
     assert.match(attention(preview([follow("update", "2026-11-27", "2026-12-02")]))[0], /standby rebuild/);
   });
 
+  it("lists the slots a drop-slots step drops, and nothing when it drops none", () => {
+    const drop = (before: string, after: string) => ({
+      op: "update",
+      type: "command:remote:Command",
+      name: "main-pg1-drop-slots",
+      diffs: ["stdin"],
+      oldInputs: { stdin: `host=pg1\nslots=(${before})\n` },
+      newInputs: { stdin: `host=pg1\nslots=(${after})\n` },
+    });
+    assert.deepEqual(attention(preview([drop("", "pgr_pg4@0/3000148 pgr_pg5@0/3000148")])), [
+      "`staging` main-pg1-drop-slots: drops the replication slots pgr_pg4, pgr_pg5 of hosts no longer in config (such a host comes back only as a copy)",
+    ]);
+    assert.deepEqual(attention(preview([drop("", "")])), []);
+  });
+
   it("lists a standby setting below its leader's, and nothing when it is not", () => {
     const lead = {
       op: "same",

@@ -1,0 +1,224 @@
+set -euo pipefail
+# pg-replication: the slots of members removed from config on pg1
+host=pg1
+pgbin=/usr/lib/postgresql/15/bin
+datadir=/var/lib/postgresql/15/main
+cluster=(15 main)
+slots=(pgr_pg4@0/3000148)
+
+# shellcheck shell=bash
+# What every host script shares. A member receives one script on stdin of `sudo -n bash -s`: a
+# header of quoted values (render/hostScript.ts), this file, then the verb's own file, whose last
+# line runs its main. Until then nothing runs but assignments and definitions, so a script cut
+# short on its way does nothing.
+#
+# Each script either finishes what it set out to do or puts back every file it changed and the
+# server's state (its rollback, from the exit trap), and says why in one line. No script runs a
+# tool that parses the files it is checking: psql and pg_ctl are called by their full path, with
+# the port and socket from postmaster.pid, not through Debian's wrappers.
+
+# the state the exit trap reads, a scratch directory, and the trap itself
+begin() {
+  : "${host:?}" "${pgbin:?}" "${datadir:?}" "${cluster[*]:?}"
+  step="starting"
+  reason=""
+  changed=()
+  committed=no
+  # private: copies of pg_hba and verifiers pass through it (root's alone; postgres reads nothing here)
+  tmp=$(mktemp -d)
+  chmod 700 "$tmp"
+  trap on_exit EXIT
+}
+
+say() { echo "pg-replication on $host: $*"; }
+die() {
+  reason="$*"
+  exit 1
+}
+as_postgres() { runuser -u postgres -- "$@"; }
+running() { as_postgres "$pgbin/pg_ctl" status -D "$datadir" >/dev/null 2>&1; }
+in_recovery() { test -e "$datadir/standby.signal"; }
+sql() {
+  local port sock
+  port=$(sed -n 4p "$datadir/postmaster.pid")
+  sock=$(sed -n 5p "$datadir/postmaster.pid")
+  as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
+}
+# the line of a command's output that says why it failed: the first error, else the last line
+why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
+# runs a command; on failure the line that says why becomes the reason
+try() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    reason=$(why "$out")
+    return 1
+  fi
+  [ -z "$out" ] || printf '%s\n' "$out"
+}
+start_server() { try pg_ctlcluster "${cluster[@]}" start; }
+reload_server() {
+  local loaded
+  loaded=$(sql -c "select pg_conf_load_time()")
+  sql -c "select pg_reload_conf()" >/dev/null
+  # the reload is a signal: wait until the postmaster has read the files (new sessions show it)
+  for _ in $(seq 100); do
+    [ "$(sql -c "select pg_conf_load_time()")" != "$loaded" ] && return 0
+    sleep 0.05
+  done
+}
+# install_file SRC DEST MODE: installs when different, saving the previous version for the trap
+install_file() {
+  if ! cmp -s "$1" "$2"; then
+    if [ -e "$2" ]; then cp -p "$2" "$2.pg-replication.prev"; else rm -f "$2.pg-replication.prev"; fi
+    changed+=("$2")
+    install -o postgres -g postgres -m "$3" "$1" "$2"
+    say "updated $2"
+  fi
+}
+restore_files() {
+  local f
+  for f in "${changed[@]}"; do
+    if [ -e "$f.pg-replication.prev" ]; then mv -f "$f.pg-replication.prev" "$f"; else rm -f "$f"; fi
+  done
+}
+# configured NAME FALLBACK FILE...: the value the files give a setting (the last one wins)
+configured() {
+  local name=$1 fallback=$2 value
+  shift 2
+  value=$(cat "$@" 2>/dev/null | awk -v n="$name" -F'[[:space:]]*=[[:space:]]*' '$1 == n { split($2, v, " "); w = v[1] } END { print w }')
+  echo "${value:-$fallback}"
+}
+wait_streaming() { # seconds
+  for _ in $(seq $(($1 * 10))); do
+    [ "$(sql -c "select status from pg_stat_wal_receiver" 2>/dev/null)" = streaming ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  set +e
+  if [ "$rc" -ne 0 ] && [ "$committed" = no ]; then
+    rollback
+    echo "pg-replication on $host: $step failed: ${reason:-exit status $rc}; the host is as it was before this step" >&2
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+
+controldata() { as_postgres "$pgbin/pg_controldata" -D "$datadir"; }
+# control_field CONTROL LABEL: one field of pg_controldata's output
+control_field() { printf '%s\n' "$1" | awk -F':[[:space:]]*' -v l="$2" '$1 == l { print $2 }'; }
+
+# hold_at_leader FILE...: a hot standby refuses to run below its leader. For each such setting
+# (minimums: NAME|LABEL|FALLBACK) that FILE... set below the leader's value, calls the script's
+# `held NAME LEADER_VALUE WANTED`; the script's `leader_value NAME LABEL` prints that value.
+hold_at_leader() {
+  local entry name label fallback want value
+  : "${minimums[*]:?}"
+  for entry in "${minimums[@]}"; do
+    IFS='|' read -r name label fallback <<<"$entry"
+    want=$(configured "$name" "$fallback" "$@")
+    value=$(leader_value "$name" "$label")
+    if [ -n "$value" ] && [ "$want" -lt "$value" ] 2>/dev/null; then
+      held "$name" "$value" "$want"
+    fi
+  done
+}
+
+# read_leader_system CONN: the leader's system identifier (one cluster's lineage) and timeline,
+# over the replication connection CONN; sets leader_system and leader_timeline, or reason
+read_leader_system() {
+  local out
+  out=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$1" -c IDENTIFY_SYSTEM 2>&1) || {
+    reason=$(why "$out")
+    return 1
+  }
+  # shellcheck disable=SC2034 # the caller's
+  leader_system=$(printf '%s\n' "$out" | cut -d'|' -f1)
+  leader_timeline=$(printf '%s\n' "$out" | cut -d'|' -f2)
+}
+# an LSN (X/Y) as a number, to compare two
+lsn_number() {
+  local hi=${1%%/*} lo=${1#*/}
+  echo $(((16#$hi << 32) | 16#$lo))
+}
+# can_follow_leader CONN: whether this stopped member can follow the leader (whose timeline
+# read_leader_system read) without a copy: its last checkpoint is on a timeline the leader's
+# history passes through, at or before the point the leader forked off it (the check PostgreSQL
+# itself makes when it starts, fatally, as a standby)
+can_follow_leader() {
+  local control own_tli own_lsn history fork
+  control=$(controldata) || return 1
+  own_tli=$(control_field "$control" "Latest checkpoint's TimeLineID")
+  own_lsn=$(control_field "$control" "Latest checkpoint location")
+  [ -n "$own_tli" ] && [ -n "$own_lsn" ] && [ -n "$leader_timeline" ] || return 1
+  [ "$own_tli" = "$leader_timeline" ] && return 0
+  [ "$own_tli" -lt "$leader_timeline" ] || return 1
+  history=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$1" -c "TIMELINE_HISTORY $leader_timeline" 2>/dev/null) || return 1
+  # the first line starts with the file's name and psql's column separator
+  fork=$(printf '%s\n' "$history" | sed 's/^[0-9A-F]*\.history|//' | awk -F'\t' -v t="$own_tli" '$1 == t { print $2; exit }')
+  [ -n "$fork" ] && [ "$(lsn_number "$own_lsn")" -le "$(lsn_number "$fork")" ]
+}
+
+# holds_data: prints what of its own the data directory holds, running or stopped: a database
+# made after initdb, or a table (any relation file) in one of initdb's, postgres included. Object
+# ids from 16384 on are the user's (PostgreSQL's FirstNormalObjectId).
+holds_data() {
+  local dbs rels
+  dbs=$(find "$datadir/base" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9]+' -printf '%f\n' 2>/dev/null | awk '$1 >= 16384' | wc -l)
+  rels=$(find "$datadir/base" -mindepth 2 -maxdepth 2 -type f -regex '.*/[0-9]+' -printf '%f\n' 2>/dev/null | awk '$1 >= 16384' | wc -l)
+  if [ "$dbs" -gt 0 ] || [ "$rels" -gt 0 ]; then echo "$dbs databases and $rels relation files of its own"; fi
+}
+
+
+# signal_standby: standby.signal in the data directory, made as postgres: the directory is
+# postgres's, so root writes nothing through a link planted there
+signal_standby() { as_postgres touch "$datadir/standby.signal"; }
+
+# Drop slots, on the leader: the physical slots this program made for members the config no
+# longer names, as the plan saw them (slots: NAME@RESTART_LSN). A slot goes only if it is still
+# the one seen then (same name, same restart LSN: a member added again since has a new one) and
+# no walsender uses it; any other is kept and said so. Nothing else on the server is touched.
+
+main() {
+  : "${slots[*]-}" # may be empty
+  begin
+
+  step="checking the member"
+  if ! running || in_recovery; then
+    committed=yes
+    say "not a running primary: no slot dropped (the next run looks again)"
+    exit 0
+  fi
+  if [ "${#slots[@]}" -eq 0 ]; then
+    committed=yes
+    say "no slot of a removed member to drop"
+    exit 0
+  fi
+  for entry in "${slots[@]}"; do
+    slot=${entry%@*}
+    lsn=${entry#*@}
+    step="dropping slot $slot"
+    state=$(sql -v name="$slot" -v lsn="$lsn" <<<"select coalesce((select case when active then 'in use' when slot_type <> 'physical' then slot_type when coalesce(restart_lsn::text, '') <> :'lsn' then 'another (restart LSN ' || coalesce(restart_lsn::text, 'none') || ')' else 'idle' end from pg_replication_slots where slot_name = :'name'), 'gone')")
+    case "$state" in
+      idle)
+        if out=$(sql -v name="$slot" <<<"select pg_drop_replication_slot(:'name')" 2>&1); then
+          say "dropped slot $slot (its member is no longer in config; it kept WAL from $lsn)"
+        else
+          say "slot $slot: kept, it could not be dropped: $(why "$out")"
+        fi
+        ;;
+      gone) say "slot $slot: already gone" ;;
+      "in use") say "slot $slot: kept, a walsender uses it (a member removed from config still streams through it): stop that member, and the next run drops it" ;;
+      *) say "slot $slot: kept, it is $state, not the one the plan saw" ;;
+    esac
+  done
+  committed=yes
+}
+
+# nothing to put back: a dropped slot is the only change, and each is checked first
+rollback() { :; }
+
+main "$@"
