@@ -3,7 +3,16 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterSpec, ConfigError, MIGRATION_SECRET_KEY, MigrationSpec, NAMESPACE, PREVIEW_SECRET_KEY, SECRET_KEYS, parseStackConfig } from "./config";
+import {
+  ClusterSpec,
+  ConfigError,
+  MIGRATION_SECRET_KEY,
+  MigrationSpec,
+  NAMESPACE,
+  PREVIEW_SECRET_KEY,
+  SECRET_KEYS,
+  parseStackConfig,
+} from "./config";
 import { PostgresCluster } from "./components/cluster";
 import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE } from "./names";
 import { HostUnreachable, observeHost } from "./observe/hosts";

@@ -25,11 +25,12 @@ begin() {
 
 # lock_host: one run at a time on this host, from begin to the script's end: a second run, or a
 # cancelled one whose script goes on, would overwrite this one's .prev copies. The lock lives in a
-# folder only root writes (/run), and is held by a flock process of its own that ends with this
+# folder only root writes (/run/pg-replication), and is held by a flock process of its own that ends with this
 # script (killed by the exit trap, or seeing it gone): a server this script starts inherits
 # nothing that keeps it. Waits lock_wait seconds at most, then fails in one line.
 lock_host() {
-  local file=${lock_file:-/run/pg-replication.lock} wait=${lock_wait:-300} answer=""
+  local file=${lock_file:-/run/pg-replication/lock} wait=${lock_wait:-300} answer=""
+  [ -n "${lock_file:-}" ] || install -d -o root -g root -m 700 /run/pg-replication
   # shellcheck disable=SC2016 # expanded by the inner sh
   exec 9< <(exec flock -o -w "$wait" "$file" sh -c 'echo locked; exec tail --pid="$1" -s 0.2 -f /dev/null >/dev/null' sh "$$" </dev/null 2>/dev/null)
   lock_holder=$!

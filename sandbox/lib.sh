@@ -24,7 +24,7 @@ SSHD=/usr/sbin/sshd
 # What each host's mount namespace gets of its own, bind-mounted from a per-host directory
 # (start_sshd): "MOUNT-POINT HOST-SUBDIR". A running sshd whose namespace was made with an
 # older list is restarted by up.sh: bump MOUNT_LAYOUT whenever this list changes.
-MOUNT_LAYOUT=3
+MOUNT_LAYOUT=4
 HOST_MOUNTS=(
   "/run/postgresql run-postgresql"
   "/etc/postgresql etc-postgresql"
@@ -36,6 +36,7 @@ HOST_MOUNTS=(
   "/var/spool/pgbackrest var-spool-pgbackrest"
   "/tmp tmp"
   "/etc/systemd/system etc-systemd-system"
+  "/run/pg-replication run-pg-replication"
 )
 
 # Hosts that run a service other than PostgreSQL: no cluster 15/main is made on them.

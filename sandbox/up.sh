@@ -70,6 +70,8 @@ setup_state() {
     install -d -m 1777 "$h/tmp"
     # the host's own systemd units (a repository host's backup timers; no systemd runs here)
     install -d -m 755 "$h/etc-systemd-system"
+    # the host's own lock of pg-replication's steps (host/lib.sh lock_host)
+    install -d -m 700 "$h/run-pg-replication"
     [[ -f $h/ssh_host_ed25519_key ]] || {
       echo "  generating host key for $name"
       ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$h/ssh_host_ed25519_key"
@@ -323,6 +325,8 @@ setup_hosts() {
   install -d -m 755 /run/sshd   # privilege separation directory (no systemd here)
   # pgBackRest's Debian package has no /etc/pgbackrest (its config is /etc/pgbackrest.conf):
   # the mount point is made here, and removed by down.sh --purge
+  # the mount point of each host's own /run/pg-replication (made again after a reboot: /run is a tmpfs)
+  install -d -m 700 /run/pg-replication
   if [[ ! -d /etc/pgbackrest ]]; then
     install -d -m 755 /etc/pgbackrest
     touch "$STATE/made-etc-pgbackrest"

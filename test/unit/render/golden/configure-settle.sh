@@ -94,11 +94,12 @@ begin() {
 
 # lock_host: one run at a time on this host, from begin to the script's end: a second run, or a
 # cancelled one whose script goes on, would overwrite this one's .prev copies. The lock lives in a
-# folder only root writes (/run), and is held by a flock process of its own that ends with this
+# folder only root writes (/run/pg-replication), and is held by a flock process of its own that ends with this
 # script (killed by the exit trap, or seeing it gone): a server this script starts inherits
 # nothing that keeps it. Waits lock_wait seconds at most, then fails in one line.
 lock_host() {
-  local file=${lock_file:-/run/pg-replication.lock} wait=${lock_wait:-300} answer=""
+  local file=${lock_file:-/run/pg-replication/lock} wait=${lock_wait:-300} answer=""
+  [ -n "${lock_file:-}" ] || install -d -o root -g root -m 700 /run/pg-replication
   # shellcheck disable=SC2016 # expanded by the inner sh
   exec 9< <(exec flock -o -w "$wait" "$file" sh -c 'echo locked; exec tail --pid="$1" -s 0.2 -f /dev/null >/dev/null' sh "$$" </dev/null 2>/dev/null)
   lock_holder=$!
@@ -277,6 +278,52 @@ holds_data() {
 # signal_standby: standby.signal in the data directory, made as postgres: the directory is
 # postgres's, so root writes nothing through a link planted there
 signal_standby() { as_postgres touch "$datadir/standby.signal"; }
+
+# put_as USER DEST MODE: stdin becomes DEST, written as USER (DEST's folder is USER's: root
+# writes nothing through a link planted there), if it differs; the former text is kept beside it
+# until the step commits. Returns 1 when nothing changed.
+put_as() {
+  local user=$1 dest=$2 mode=$3
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  runuser -u "$user" -- sh -c 'umask 077; cat >"$1.pg-replication.new" && chmod "$2" "$1.pg-replication.new"' sh "$dest" "$mode"
+  if runuser -u "$user" -- cmp -s "$dest.pg-replication.new" "$dest"; then
+    runuser -u "$user" -- rm -f "$dest.pg-replication.new"
+    return 1
+  fi
+  if runuser -u "$user" -- test -e "$dest"; then
+    runuser -u "$user" -- cp -p "$dest" "$dest.pg-replication.prev"
+  else
+    runuser -u "$user" -- rm -f "$dest.pg-replication.prev"
+  fi
+  runuser -u "$user" -- mv -f "$dest.pg-replication.new" "$dest"
+  put_changed+=("$user:$dest")
+  say "updated $dest"
+}
+
+# restore_put: what put_as changed in this step goes back as it was
+restore_put() {
+  local entry user f
+  for entry in "${put_changed[@]}"; do
+    user=${entry%%:*} f=${entry#*:}
+    if runuser -u "$user" -- test -e "$f.pg-replication.prev"; then
+      runuser -u "$user" -- mv -f "$f.pg-replication.prev" "$f"
+    else
+      runuser -u "$user" -- rm -f "$f"
+    fi
+  done
+}
+
+# with_block USER FILE TAG: FILE's text (read as USER) with the lines between this program's
+# markers for TAG replaced by stdin; the rest of the file, the user's own lines, as it was.
+with_block() {
+  local user=$1 file=$2 tag=$3 block
+  block=$(cat)
+  { runuser -u "$user" -- cat "$file" 2>/dev/null || true; } |
+    awk -v b="# pg-replication $tag begin" -v e="# pg-replication $tag end" '$0 == b { skip = 1; next } $0 == e { skip = 0; next } !skip'
+  printf '# pg-replication %s begin\n%s\n# pg-replication %s end\n' "$tag" "$block" "$tag"
+}
+
+home_of() { getent passwd "$1" | cut -d: -f6; }
 
 # Configuration: installs the conf.d includes and the managed pg_hba block, has the running server
 # check them (pg_file_settings, pg_hba_file_rules) before anything is applied, then reloads, and

@@ -17,25 +17,47 @@ slots=(pgr_pg4@0/3000148)
 # tool that parses the files it is checking: psql and pg_ctl are called by their full path, with
 # the port and socket from postmaster.pid, not through Debian's wrappers.
 
-# the state the exit trap reads, a scratch directory, and the trap itself
+# the state the exit trap reads, the host's lock, a scratch directory, and the trap itself
 begin() {
   : "${host:?}" "${pgbin:?}" "${datadir:?}" "${cluster[*]:?}"
   step="starting"
   reason=""
   changed=()
   committed=no
+  lock_host
   # private: copies of pg_hba and verifiers pass through it (root's alone; postgres reads nothing here)
   tmp=$(mktemp -d)
   chmod 700 "$tmp"
   trap on_exit EXIT
 }
 
+# lock_host: one run at a time on this host, from begin to the script's end: a second run, or a
+# cancelled one whose script goes on, would overwrite this one's .prev copies. The lock lives in a
+# folder only root writes (/run/pg-replication), and is held by a flock process of its own that ends with this
+# script (killed by the exit trap, or seeing it gone): a server this script starts inherits
+# nothing that keeps it. Waits lock_wait seconds at most, then fails in one line.
+lock_host() {
+  local file=${lock_file:-/run/pg-replication/lock} wait=${lock_wait:-300} answer=""
+  [ -n "${lock_file:-}" ] || install -d -o root -g root -m 700 /run/pg-replication
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  exec 9< <(exec flock -o -w "$wait" "$file" sh -c 'echo locked; exec tail --pid="$1" -s 0.2 -f /dev/null >/dev/null' sh "$$" </dev/null 2>/dev/null)
+  lock_holder=$!
+  read -r answer <&9 || true
+  exec 9<&-
+  if [ "$answer" != locked ]; then
+    echo "pg-replication on $host: taking the host's lock failed: another pg-replication run on this host has held $file for more than $wait s (a step still running, or a cancelled one whose script goes on): wait for it to end, then run again; the host is as it was before this step" >&2
+    exit 1
+  fi
+}
+unlock_host() { [ -z "${lock_holder:-}" ] || kill "$lock_holder" 2>/dev/null || true; }
+
 say() { echo "pg-replication on $host: $*"; }
 die() {
   reason="$*"
   exit 1
 }
-as_postgres() { runuser -u postgres -- "$@"; }
+# from /: postgres may not enter the folder the script runs in
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 running() { as_postgres "$pgbin/pg_ctl" status -D "$datadir" >/dev/null 2>&1; }
 in_recovery() { test -e "$datadir/standby.signal"; }
 sql() {
@@ -66,19 +88,37 @@ reload_server() {
     sleep 0.05
   done
 }
-# install_file SRC DEST MODE: installs when different, saving the previous version for the trap
+# install_file SRC DEST MODE: installs SRC as DEST, in a folder postgres owns, when different,
+# saving the previous version for the trap. Every write there is made as postgres (the new
+# content comes on stdin, into a private temporary file renamed into place): a link postgres
+# planted leads nowhere postgres could not write already. A DEST that is a link, or not a
+# regular file, is refused.
 install_file() {
-  if ! cmp -s "$1" "$2"; then
-    if [ -e "$2" ]; then cp -p "$2" "$2.pg-replication.prev"; else rm -f "$2.pg-replication.prev"; fi
-    changed+=("$2")
-    install -o postgres -g postgres -m "$3" "$1" "$2"
-    say "updated $2"
+  local src=$1 dest=$2 mode=$3
+  if [ -L "$dest" ] || { [ -e "$dest" ] && [ ! -f "$dest" ]; }; then
+    die "$dest is a link or not a regular file: refusing to write through it (remove it, then run again)"
   fi
+  cmp -s "$src" "$dest" && return 0
+  if [ -e "$dest" ]; then
+    as_postgres cp --remove-destination --preserve=mode,timestamps "$dest" "$dest.pg-replication.prev" || die "cannot keep a copy of $dest"
+  else
+    as_postgres rm -f "$dest.pg-replication.prev"
+  fi
+  changed+=("$dest")
+  write_as_postgres "$dest" "$mode" <"$src" || die "cannot write $dest"
+  say "updated $dest"
 }
+# write_as_postgres DEST MODE: stdin as DEST, written by postgres into a private temporary file
+# next to it and renamed into place (a link at DEST is replaced, not followed)
+write_as_postgres() {
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  as_postgres sh -c 'umask 077 && t=$(mktemp "$1.pg-replication.XXXXXX") && { cat >"$t" && chmod "$2" "$t" && mv -f -T "$t" "$1" || { rm -f "$t"; exit 1; }; }' sh "$1" "$2"
+}
+# puts back the files install_file replaced (as postgres: the folders are postgres's)
 restore_files() {
   local f
   for f in "${changed[@]}"; do
-    if [ -e "$f.pg-replication.prev" ]; then mv -f "$f.pg-replication.prev" "$f"; else rm -f "$f"; fi
+    if [ -e "$f.pg-replication.prev" ]; then as_postgres mv -f -T "$f.pg-replication.prev" "$f"; else as_postgres rm -f "$f"; fi
   done
 }
 # configured NAME FALLBACK FILE...: the value the files give a setting (the last one wins)
@@ -104,6 +144,7 @@ on_exit() {
     echo "pg-replication on $host: $step failed: ${reason:-exit status $rc}; the host is as it was before this step" >&2
   fi
   rm -rf "$tmp"
+  unlock_host
   exit "$rc"
 }
 
@@ -176,6 +217,52 @@ holds_data() {
 # signal_standby: standby.signal in the data directory, made as postgres: the directory is
 # postgres's, so root writes nothing through a link planted there
 signal_standby() { as_postgres touch "$datadir/standby.signal"; }
+
+# put_as USER DEST MODE: stdin becomes DEST, written as USER (DEST's folder is USER's: root
+# writes nothing through a link planted there), if it differs; the former text is kept beside it
+# until the step commits. Returns 1 when nothing changed.
+put_as() {
+  local user=$1 dest=$2 mode=$3
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  runuser -u "$user" -- sh -c 'umask 077; cat >"$1.pg-replication.new" && chmod "$2" "$1.pg-replication.new"' sh "$dest" "$mode"
+  if runuser -u "$user" -- cmp -s "$dest.pg-replication.new" "$dest"; then
+    runuser -u "$user" -- rm -f "$dest.pg-replication.new"
+    return 1
+  fi
+  if runuser -u "$user" -- test -e "$dest"; then
+    runuser -u "$user" -- cp -p "$dest" "$dest.pg-replication.prev"
+  else
+    runuser -u "$user" -- rm -f "$dest.pg-replication.prev"
+  fi
+  runuser -u "$user" -- mv -f "$dest.pg-replication.new" "$dest"
+  put_changed+=("$user:$dest")
+  say "updated $dest"
+}
+
+# restore_put: what put_as changed in this step goes back as it was
+restore_put() {
+  local entry user f
+  for entry in "${put_changed[@]}"; do
+    user=${entry%%:*} f=${entry#*:}
+    if runuser -u "$user" -- test -e "$f.pg-replication.prev"; then
+      runuser -u "$user" -- mv -f "$f.pg-replication.prev" "$f"
+    else
+      runuser -u "$user" -- rm -f "$f"
+    fi
+  done
+}
+
+# with_block USER FILE TAG: FILE's text (read as USER) with the lines between this program's
+# markers for TAG replaced by stdin; the rest of the file, the user's own lines, as it was.
+with_block() {
+  local user=$1 file=$2 tag=$3 block
+  block=$(cat)
+  { runuser -u "$user" -- cat "$file" 2>/dev/null || true; } |
+    awk -v b="# pg-replication $tag begin" -v e="# pg-replication $tag end" '$0 == b { skip = 1; next } $0 == e { skip = 0; next } !skip'
+  printf '# pg-replication %s begin\n%s\n# pg-replication %s end\n' "$tag" "$block" "$tag"
+}
+
+home_of() { getent passwd "$1" | cut -d: -f6; }
 
 # Drop slots, on the leader: the physical slots this program made for members the config no
 # longer names, as the plan saw them (slots: NAME@RESTART_LSN). A slot goes only if it is still
