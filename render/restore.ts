@@ -78,3 +78,21 @@ export function renderMergeSql(schema: string, table: string, restoredSchema: st
 export const primaryKeySql = (restoredSchema: string, table: string) =>
   `select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) ` +
   `where i.indrelid = to_regclass(${sqlLiteral(`${sqlIdent(restoredSchema)}.${sqlIdent(table)}`)}) and i.indisprimary order by array_position(i.indkey, a.attnum)`;
+
+/** `make recovery-points`: the commits that deleted, truncated or dropped in one database since a moment. */
+export function renderRecoveryPointsScript(p: {
+  stanza: string;
+  backupUser: string;
+  repoPath: string;
+  dboid: number;
+  since: string;
+}): string {
+  return [
+    sh`stanza=${p.stanza}`,
+    sh`backup_user=${p.backupUser}`,
+    sh`repo_path=${p.repoPath}`,
+    sh`dboid=${p.dboid}`,
+    sh`since=${p.since}`,
+    file("recovery-points.sh"),
+  ].join("\n");
+}

@@ -2,7 +2,8 @@
 // (written by every `up`) names them, and the deploy user's SSH access of the stack's config.
 import { execFileSync } from "node:child_process";
 import { BackupSpec, ClusterSpec, HostSpec } from "../config";
-import { BackupState } from "../observe/backups";
+import { BackupState, sshRun } from "../observe/backups";
+import { shellQuote, sqlLiteral } from "../render/quote";
 
 export interface BackupAccess {
   stanza: string;
@@ -64,3 +65,22 @@ export const repositoryHost = (a: BackupAccess): HostSpec => ({
   address: a.repository.address,
   sshPort: a.repository.sshPort,
 });
+
+const leaderSql = (sql: string) => `cd / && sudo -n -u postgres psql -X -A -t -q -v ON_ERROR_STOP=1 -d postgres -c ${shellQuote(sql)}`;
+
+/** The leader switches to a new WAL segment, and the one it closed reaches the repository (60 s at most). */
+export async function archiveNow(spec: ClusterSpec, leader: HostSpec): Promise<void> {
+  const switched = await sshRun(spec, leader, leaderSql("select pg_walfile_name(pg_switch_wal())"));
+  if (switched.code !== 0) throw new Error(`switching WAL on ${leader.name} failed: ${switched.err.trim().split("\n").pop()}`);
+  const segment = switched.out.trim();
+  for (let i = 0; ; i++) {
+    const done = await sshRun(
+      spec,
+      leader,
+      leaderSql(`select coalesce(last_archived_wal, '') >= ${sqlLiteral(segment)} from pg_stat_archiver`),
+    );
+    if (done.out.trim() === "t") return;
+    if (i >= 60) throw new Error(`WAL segment ${segment} did not reach the repository within 60 s: see make status (archiving)`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the sandbox stack brought up by the real engine: a leader streaming to two
 # standbys, its outputs, the replication state, a preview that must show no change; then the
-# migration of the old server's database onto it (scripts/demo-migration.sh).
+# migration of the old server's database onto it (scripts/demo-migration.sh); then backups: a
+# mistaken DELETE found and brought back beside the live table (scripts/demo-backup.sh).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=env.sh
 source "$(dirname "$0")/env.sh"
@@ -24,3 +25,4 @@ pulumi preview --stack dev --non-interactive --expect-no-changes
 
 echo
 bash scripts/demo-migration.sh
+bash scripts/demo-backup.sh

@@ -6,7 +6,7 @@
 import { readBackupState, sshRun } from "../observe/backups";
 import { IDENTIFIER, primaryKeySql, renderCompareSql, renderMergeSql, renderScratchRestoreScript } from "../render/restore";
 import { shellQuote, sqlLiteral } from "../render/quote";
-import { accessSpec, leaderHost, readBackupAccess, repositoryHost } from "./backupAccess";
+import { accessSpec, archiveNow, leaderHost, readBackupAccess, repositoryHost } from "./backupAccess";
 import { parseRestoreTarget } from "./restoreTarget";
 
 const env = (k: string) => process.env[k]?.trim() || undefined;
@@ -42,21 +42,7 @@ async function main() {
       throw new Error(`AT ${target.value} is outside the recovery window: from ${state.earliest} to ${state.latest ?? "now"}`);
   }
 
-  // the WAL up to now reaches the repository first: a target after the last archived segment
-  // could not be reached otherwise
-  const switched = await sshRun(spec, leader, psql("postgres", "select pg_walfile_name(pg_switch_wal())"));
-  if (switched.code !== 0) throw new Error(`switching WAL on ${leader.name} failed: ${switched.err.trim().split("\n").pop()}`);
-  const segment = switched.out.trim();
-  for (let i = 0; ; i++) {
-    const done = await sshRun(
-      spec,
-      leader,
-      psql("postgres", `select coalesce(last_archived_wal, '') >= ${sqlLiteral(segment)} from pg_stat_archiver`),
-    );
-    if (done.out.trim() === "t") break;
-    if (i >= 60) throw new Error(`WAL segment ${segment} did not reach the repository within 60 s: see make status (archiving)`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await archiveNow(spec, leader);
 
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 15);
   const restoredSchema = `restored_${stamp}`;
