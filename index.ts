@@ -10,6 +10,7 @@ import {
   MigrationSpec,
   NAMESPACE,
   PREVIEW_SECRET_KEY,
+  S3_SECRET_KEYS,
   SECRET_KEYS,
   parseStackConfig,
 } from "./config";
@@ -68,7 +69,7 @@ async function main() {
   const keys = Object.keys(pulumi.runtime.allConfig())
     .filter((k) => k.startsWith(`${NAMESPACE}:`))
     .map((k) => k.slice(NAMESPACE.length + 1));
-  const secretNames = [...SECRET_KEYS, MIGRATION_SECRET_KEY, PREVIEW_SECRET_KEY];
+  const secretNames = [...SECRET_KEYS, MIGRATION_SECRET_KEY, PREVIEW_SECRET_KEY, ...S3_SECRET_KEYS];
   const present = Object.fromEntries(secretNames.map((k) => [k, pulumi.runtime.getConfig(`${NAMESPACE}:${k}`) !== undefined]));
   const secretKeys = new Set(secretNames.filter((k) => isConfigSecret(`${NAMESPACE}:${k}`)));
   const spec = parseStackConfig(
@@ -118,7 +119,9 @@ async function main() {
       throw new ConfigError([
         `${NAMESPACE}:clusters[${i}].backup.repository.address: no host key for ${repo.address} in ${cluster.ssh.knownHostsPath}`,
       ]);
-    return { cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey };
+    const s3 = cluster.backup?.s3;
+    const s3Ca = s3?.caFile ? readConfiguredFile(`clusters[${i}].backup.s3.caFile`, s3.caFile) : undefined;
+    return { cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey, s3Ca };
   });
 
   // every host at once, each bounded in time
@@ -200,7 +203,7 @@ async function main() {
     );
   }
   const clusters = inputs.map(
-    ({ cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey }, i) =>
+    ({ cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey, s3Ca }, i) =>
       new PostgresCluster(cluster.name, {
         spec: cluster,
         sshPrivateKey: sshPrivateKey === undefined ? undefined : pulumi.secret(sshPrivateKey),
@@ -209,6 +212,9 @@ async function main() {
         previewPassword: previewPublicKey ? config.requireSecret(PREVIEW_SECRET_KEY) : undefined,
         hostKeys,
         repositoryHostKey,
+        ...(cluster.backup?.s3
+          ? { s3Credentials: { key: config.requireSecret("backupS3Key"), secret: config.requireSecret("backupS3Secret") }, s3Ca }
+          : {}),
         observations: observations[i],
         adminLogin: adminLogins[i],
         expectedHashes,

@@ -12,7 +12,16 @@ import {
   renderRepositoryScript,
   renderStanzaScript,
 } from "../render/backupScripts";
-import { renderBackupService, renderBackupTimer, renderMemberConf, renderRepositoryConf, timerUnit } from "../render/pgbackrest";
+import {
+  renderBackupService,
+  renderBackupTimer,
+  renderMemberConf,
+  renderRepositoryConf,
+  renderS3Credentials,
+  s3CredentialsPath,
+  timerUnit,
+} from "../render/pgbackrest";
+import { removeFileCommand, writeAsCommand } from "../render/sshCommands";
 import { SshAccess, hostStep } from "./connection";
 
 export interface ClusterBackupsArgs {
@@ -27,6 +36,9 @@ export interface ClusterBackupsArgs {
   privateKey?: pulumi.Input<string>;
   /** What the stanza's check waits for: the members configured (archive_command) and streaming. */
   after: pulumi.Input<pulumi.Resource>[];
+  /** The S3 repository's keys (secrets), and the CA of its certificate, when the cluster has one. */
+  s3Credentials?: { key: pulumi.Input<string>; secret: pulumi.Input<string> };
+  s3Ca?: string;
   readers?: { backupState?: typeof readBackupState };
 }
 
@@ -71,6 +83,7 @@ export class ClusterBackups extends pulumi.ComponentResource {
             conf: memberConf,
             authorized: authorizedFrom(key, repo.address),
             known: knownLine(repoPeer),
+            s3Ca: args.s3Ca,
           }),
         ),
         {},
@@ -80,7 +93,7 @@ export class ClusterBackups extends pulumi.ComponentResource {
     const repositoryConf = renderRepositoryConf(spec, members, leader.name);
     const units = Object.fromEntries(
       (["full", "diff"] as const).flatMap((type) => [
-        [`${timerUnit(spec.name, type)}.service`, renderBackupService(spec.name, type, repo.user)],
+        [`${timerUnit(spec.name, type)}.service`, renderBackupService(spec.name, type, repo.user, b.s3 ? 2 : 1)],
         [`${timerUnit(spec.name, type)}.timer`, renderBackupTimer(spec.name, type, b.schedule[type])],
       ]),
     );
@@ -97,11 +110,46 @@ export class ClusterBackups extends pulumi.ComponentResource {
           authorized: keys.map((k, i) => authorizedFrom(k, members[i].address)),
           known: members.map((h) => knownLine(peerOf(h))),
           units,
+          s3Ca: args.s3Ca,
         }),
       ),
       {},
       { parent: this },
     );
+    // the S3 keys in a file of their own, never in a step's visible input
+    const credentials = args.s3Credentials
+      ? pulumi.secret(
+          pulumi.all([args.s3Credentials.key, args.s3Credentials.secret]).apply(([k, v]) => renderS3Credentials(spec.name, k, v)),
+        )
+      : undefined;
+    const credentialSteps = credentials
+      ? [
+          ...members.map((h, i) =>
+            hostStep(
+              `${name}-${h.name}-backup-s3-keys`,
+              args.sshOf(h),
+              credentials,
+              {
+                run: writeAsCommand("postgres", s3CredentialsPath(spec.name)),
+                secretStdin: true,
+                onDelete: removeFileCommand(s3CredentialsPath(spec.name)),
+              },
+              { parent: this, dependsOn: [memberSteps[i]] },
+            ),
+          ),
+          hostStep(
+            `${name}-repository-s3-keys`,
+            repoSsh,
+            credentials,
+            {
+              run: writeAsCommand(repo.user, s3CredentialsPath(spec.name)),
+              secretStdin: true,
+              onDelete: removeFileCommand(s3CredentialsPath(spec.name)),
+            },
+            { parent: this, dependsOn: [repository] },
+          ),
+        ]
+      : [];
     // it runs again whenever the members, the leader or a side's configuration change
     const stanzaStep: command.remote.Command = hostStep(
       `${name}-stanza`,
@@ -113,7 +161,7 @@ export class ClusterBackups extends pulumi.ComponentResource {
         `members ${members.map((h) => h.name).join(", ")}; leader ${leader.name}; ${hash(repositoryConf + memberConf)}`,
       ),
       {},
-      { parent: this, dependsOn: [repository, ...memberSteps, ...(args.after as pulumi.Resource[])] },
+      { parent: this, dependsOn: [repository, ...memberSteps, ...credentialSteps, ...(args.after as pulumi.Resource[])] },
     );
     this.stanza = pulumi.output(spec.name);
     this.state = pulumi.all([stanzaStep.stdout]).apply(() => (args.readers?.backupState ?? readBackupState)(spec, leader));

@@ -33,6 +33,9 @@ export interface PostgresClusterArgs {
   hostKeys: Record<string, pulumi.Input<string> | undefined>;
   /** The pgBackRest repository host's SSH host key, when the cluster has backups. */
   repositoryHostKey?: string;
+  /** The S3 repository's keys and its certificate's CA (text), when the cluster's backups have one. */
+  s3Credentials?: { key: pulumi.Input<string>; secret: pulumi.Input<string> };
+  s3Ca?: string;
   /** What each host showed at plan time (observe/hosts.ts), by host name. */
   observations: Record<string, HostObservation>;
   adminPassword: pulumi.Input<string>;
@@ -182,6 +185,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
           hostKeys: Object.fromEntries(live.map((h) => [h.name, String(args.hostKeys[h.name] ?? "")])),
           repositoryHostKey: args.repositoryHostKey ?? "",
           privateKey: args.sshPrivateKey,
+          s3Credentials: args.s3Credentials,
+          s3Ca: args.s3Ca,
           after: [...leaderConfiguration.applied, promoted, leaderSettled, ...standbys],
         },
         { parent: this },

@@ -1,10 +1,13 @@
 // The `backup` section of a cluster: pgBackRest repositories, retention, schedule and the
 // knobs a small team may turn. Pure, like the rest of config/: every mistake under its key.
 import { Checker, isObject } from "./check";
-import { BackupSpec, RepoHostSpec } from "./spec";
+import { BackupSpec, RepoHostSpec, S3RepoSpec } from "./spec";
 
-const BACKUP_KEYS = ["repository", "retention", "schedule", "compression", "processMax", "walQueueMax", "fromStandby"];
+const BACKUP_KEYS = ["repository", "s3", "retention", "schedule", "compression", "processMax", "walQueueMax", "fromStandby"];
 const REPOSITORY_KEYS = ["host", "address", "sshPort", "user", "path"];
+const S3_KEYS = ["endpoint", "port", "bucket", "region", "uriStyle", "path", "caFile"];
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const REGION = /^[a-z0-9-]{1,32}$/;
 const RETENTION_KEYS = ["full", "diff"];
 const SCHEDULE_KEYS = ["full", "diff"];
 export const COMPRESSIONS = ["lz4", "zst", "gz", "bz2", "none"] as const;
@@ -50,6 +53,34 @@ function parseRepository(c: Checker, raw: unknown, key: string): RepoHostSpec {
   return { name, address, sshPort: c.port(raw, "sshPort", key, 22), user, path };
 }
 
+function parseS3(c: Checker, raw: unknown, key: string): S3RepoSpec | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObject(raw)) {
+    c.fail(key, "must be {endpoint, bucket, region}, with the keys in pg-replication:backupS3Key and backupS3Secret");
+    return undefined;
+  }
+  c.knownKeys(raw, S3_KEYS, key);
+  const bucket = c.string(raw, "bucket", key);
+  if (bucket && !BUCKET.test(bucket)) c.fail(`${key}.bucket`, `is not an S3 bucket name: ${JSON.stringify(bucket)}`);
+  const region = c.string(raw, "region", key, "us-east-1");
+  if (region && !REGION.test(region)) c.fail(`${key}.region`, `is not a region name: ${JSON.stringify(region)}`);
+  const uriStyle = c.string(raw, "uriStyle", key, "path");
+  if (uriStyle !== "path" && uriStyle !== "host") c.fail(`${key}.uriStyle`, "must be path or host");
+  const path = c.string(raw, "path", key, "/pgbackrest");
+  if (path && (!REPO_PATH.test(path) || path.split("/").includes("..")))
+    c.fail(`${key}.path`, `must be an absolute path of letters, digits and . _ - / (got ${JSON.stringify(path)})`);
+  const caFile = c.string(raw, "caFile", key, "") || undefined;
+  return {
+    endpoint: c.address(raw, "endpoint", key),
+    port: c.port(raw, "port", key, 443),
+    bucket,
+    region,
+    uriStyle: uriStyle === "host" ? "host" : "path",
+    path,
+    ...(caFile ? { caFile } : {}),
+  };
+}
+
 export function parseBackup(c: Checker, raw: unknown, key: string): BackupSpec | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isObject(raw)) {
@@ -58,6 +89,7 @@ export function parseBackup(c: Checker, raw: unknown, key: string): BackupSpec |
   }
   c.knownKeys(raw, BACKUP_KEYS, key);
   const repository = parseRepository(c, raw.repository, `${key}.repository`);
+  const s3 = parseS3(c, raw.s3, `${key}.s3`);
   const retentionRaw = isObject(raw.retention) ? raw.retention : {};
   if (raw.retention !== undefined && !isObject(raw.retention)) c.fail(`${key}.retention`, "must be {full, diff}");
   c.knownKeys(retentionRaw, RETENTION_KEYS, `${key}.retention`);
@@ -80,6 +112,7 @@ export function parseBackup(c: Checker, raw: unknown, key: string): BackupSpec |
   if (typeof fromStandby !== "boolean") c.fail(`${key}.fromStandby`, "must be true or false");
   return {
     repository,
+    ...(s3 ? { s3 } : {}),
     retention: {
       full: count(c, retentionRaw, "full", `${key}.retention`, BACKUP_DEFAULTS.retention.full, 99),
       diff: count(c, retentionRaw, "diff", `${key}.retention`, BACKUP_DEFAULTS.retention.diff, 999),

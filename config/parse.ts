@@ -19,6 +19,7 @@ import {
   NAMESPACE,
   PREVIEW_SECRET_KEY,
   RawStackConfig,
+  S3_SECRET_KEYS,
   SECRET_KEYS,
   SettingValue,
   SshSpec,
@@ -320,7 +321,10 @@ export function parseStackConfig(raw: RawStackConfig, present: Record<string, bo
   }
   const withPreview =
     Array.isArray(raw.clusters) && raw.clusters.some((cl) => isObject(cl) && isObject(cl.ssh) && cl.ssh.preview !== undefined);
+  const withS3 =
+    Array.isArray(raw.clusters) && raw.clusters.some((cl) => isObject(cl) && isObject(cl.backup) && cl.backup.s3 !== undefined);
   const secrets: string[] = [
+    ...(withS3 ? S3_SECRET_KEYS : []),
     ...SECRET_KEYS,
     ...(raw.migration !== undefined && raw.migration !== null ? [MIGRATION_SECRET_KEY] : []),
     ...(withPreview ? [PREVIEW_SECRET_KEY] : []),

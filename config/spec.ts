@@ -46,9 +46,24 @@ export interface RepoHostSpec {
   path: string;
 }
 
+/** An S3-compatible object store as a second repository (pgBackRest speaks HTTPS to it, verified). */
+export interface S3RepoSpec {
+  endpoint: string;
+  port: number;
+  bucket: string;
+  region: string;
+  uriStyle: "path" | "host";
+  /** The folder of this cluster's repository inside the bucket. */
+  path: string;
+  /** The CA that signed the store's certificate (a file where `pulumi` runs), when not a public one. */
+  caFile?: string;
+}
+
 /** Backups of a cluster with pgBackRest: WAL archived from every member, backups taken from a standby. */
 export interface BackupSpec {
   repository: RepoHostSpec;
+  /** A second repository in an object store: WAL and backups go to both. */
+  s3?: S3RepoSpec;
   /** How many full and differential backups are kept (pgBackRest expires the rest and their WAL). */
   retention: { full: number; diff: number };
   /** systemd calendar events of the repository host's timers. */
@@ -117,9 +132,20 @@ export class ConfigError extends Error {
 export const SECRET_KEYS = ["adminPassword", "replicationPassword"] as const;
 /** Required only with a migration: the source user's password. */
 export const MIGRATION_SECRET_KEY = "sourcePassword";
+/** Required only with an S3 repository: its access key and secret key. */
+export const S3_SECRET_KEYS = ["backupS3Key", "backupS3Secret"] as const;
 /** Required only with a preview identity: the password of its pg_monitor role. */
 export const PREVIEW_SECRET_KEY = "previewPassword";
-export const TOP_LEVEL_KEYS = ["clusters", "migration", "protect", "confirm", ...SECRET_KEYS, MIGRATION_SECRET_KEY, PREVIEW_SECRET_KEY];
+export const TOP_LEVEL_KEYS = [
+  "clusters",
+  "migration",
+  "protect",
+  "confirm",
+  ...SECRET_KEYS,
+  MIGRATION_SECRET_KEY,
+  PREVIEW_SECRET_KEY,
+  ...S3_SECRET_KEYS,
+];
 
 export interface RawStackConfig {
   clusters?: unknown;

@@ -18,6 +18,9 @@ main() {
   [ -d "${confd%/*}" ] || install -d -o postgres -g postgres -m 750 "${confd%/*}"
   [ -d "$confd" ] || install -d -o postgres -g postgres -m 750 "$confd"
   pgbackrest_conf | put_as postgres "$confd/$stanza.conf" 640 && touched=yes
+  if [ -n "${s3_ca:-}" ]; then
+    printf '%s\n' "$s3_ca" | put_as postgres "${confd%/*}/$stanza-s3-ca.crt" 644 && touched=yes
+  fi
   step="trusting the repository host"
   # shellcheck disable=SC2016 # expanded by the inner sh
   as_postgres sh -c 'umask 077; mkdir -p "$1/.ssh"' sh "$home"

@@ -32,6 +32,9 @@ main() {
   [ -d "${confd%/*}" ] || install -d -o "$backup_user" -g "$backup_user" -m 750 "${confd%/*}"
   [ -d "$confd" ] || install -d -o "$backup_user" -g "$backup_user" -m 750 "$confd"
   pgbackrest_conf | put_as "$backup_user" "$confd/$stanza.conf" 640 && touched=yes
+  if [ -n "${s3_ca:-}" ]; then
+    printf '%s\n' "$s3_ca" | put_as "$backup_user" "${confd%/*}/$stanza-s3-ca.crt" 644 && touched=yes
+  fi
   step="trusting the members"
   # shellcheck disable=SC2016 # expanded by the inner sh
   runuser -u "$backup_user" -- sh -c 'umask 077; mkdir -p "$1/.ssh"' sh "$home"

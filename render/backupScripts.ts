@@ -37,6 +37,8 @@ export interface MemberBackupScript {
   /** The repository host's authorized line, and its known_hosts line. */
   authorized: string;
   known: string;
+  /** The CA of the S3 store's certificate, when the cluster names one. */
+  s3Ca?: string;
 }
 
 export function renderBackupMemberScript(s: MemberBackupScript): string {
@@ -45,6 +47,7 @@ export function renderBackupMemberScript(s: MemberBackupScript): string {
     sh`confd=${PGBACKREST_CONF_DIR}`,
     sh`authorized=${s.authorized}`,
     sh`known=${s.known}`,
+    sh`s3_ca=${s.s3Ca ?? ""}`,
     fileFunction("pgbackrest_conf", s.conf),
   ]);
 }
@@ -57,6 +60,7 @@ export interface RepositoryScript {
   conf: string;
   authorized: string[];
   known: string[];
+  s3Ca?: string;
   /** systemd unit file name → its text. */
   units: Record<string, string>;
 }
@@ -72,6 +76,7 @@ export function renderRepositoryScript(s: RepositoryScript): string {
     sh`authorized=${s.authorized.join("\n")}`,
     sh`known=${s.known.join("\n")}`,
     sh`units=(${names})`,
+    sh`s3_ca=${s.s3Ca ?? ""}`,
     fileFunction("pgbackrest_conf", s.conf),
     ["unit_file() {", "  case $1 in", ...cases, "  esac", "}"].join("\n"),
   ]);

@@ -28,6 +28,31 @@ function render(stanza: string, options: Record<string, string | number>): strin
   return [`# Managed by pg-replication (Pulumi), stanza ${stanza}. Edits are overwritten.`, `[${stanza}]`, ...lines, ""].join("\n");
 }
 
+export const s3CaPath = (stanza: string) => `/etc/pgbackrest/${stanza}-s3-ca.crt`;
+export const s3CredentialsPath = (stanza: string) => `${PGBACKREST_CONF_DIR}/${stanza}-s3-credentials.conf`;
+
+/** The second repository's options, but its keys (in their own file: s3Credentials). */
+function s3Options(stanza: string, b: BackupSpec): Record<string, string | number> {
+  const s3 = b.s3;
+  if (!s3) return {};
+  return {
+    "repo2-type": "s3",
+    "repo2-path": s3.path,
+    "repo2-s3-bucket": s3.bucket,
+    "repo2-s3-endpoint": s3.endpoint,
+    ...(s3.port === 443 ? {} : { "repo2-storage-port": s3.port }),
+    "repo2-s3-region": s3.region,
+    "repo2-s3-uri-style": s3.uriStyle,
+    ...(s3.caFile ? { "repo2-storage-ca-file": s3CaPath(stanza) } : {}),
+  };
+}
+
+/** The S3 keys, a file of their own readable by the user pgBackRest runs as alone. */
+export function renderS3Credentials(stanza: string, key: string, secret: string): string {
+  for (const v of [key, secret]) if (/[\r\n]/.test(v)) throw new Error("an S3 key must be one line");
+  return `[${stanza}]\nrepo2-s3-key=${key}\nrepo2-s3-key-secret=${secret}\n`;
+}
+
 const common = (b: BackupSpec) => ({
   "archive-timeout": ARCHIVE_TIMEOUT,
   "compress-type": b.compression,
@@ -41,6 +66,7 @@ export function renderMemberConf(cluster: ClusterSpec & { backup: BackupSpec }):
   const b = cluster.backup;
   return render(cluster.name, {
     ...common(b),
+    ...s3Options(cluster.name, b),
     "archive-async": "y",
     "archive-push-queue-max": b.walQueueMax,
     "pg1-path": DATA_DIR,
@@ -67,6 +93,8 @@ export function renderRepositoryConf(cluster: ClusterSpec & { backup: BackupSpec
   );
   return render(cluster.name, {
     ...common(b),
+    ...s3Options(cluster.name, b),
+    ...(b.s3 ? { "repo2-retention-diff": b.retention.diff, "repo2-retention-full": b.retention.full } : {}),
     ...hosts,
     "backup-standby": b.fromStandby && members.length > 1 ? "y" : "n",
     "repo1-retention-diff": b.retention.diff,
@@ -77,11 +105,12 @@ export function renderRepositoryConf(cluster: ClusterSpec & { backup: BackupSpec
 
 export const timerUnit = (stanza: string, type: "full" | "diff") => `pg-replication-backup-${stanza}-${type}`;
 
-/** The command a scheduled backup runs: `make backup` runs the very same line. */
-export const backupCommand = (stanza: string, type: "full" | "diff" | "incr") =>
-  `/usr/bin/pgbackrest --stanza=${stanza} --type=${type} backup`;
+/** The command a scheduled backup runs for one repository: `make backup` runs the very same lines. */
+export const backupCommand = (stanza: string, type: "full" | "diff" | "incr", repo: number) =>
+  `/usr/bin/pgbackrest --stanza=${stanza} --type=${type} --repo=${repo} backup`;
 
-export function renderBackupService(stanza: string, type: "full" | "diff", user: string): string {
+/** A backup of each repository, one after the other. */
+export function renderBackupService(stanza: string, type: "full" | "diff", user: string, repos: number): string {
   return [
     "# Managed by pg-replication (Pulumi). Edits are overwritten.",
     "[Unit]",
@@ -91,7 +120,7 @@ export function renderBackupService(stanza: string, type: "full" | "diff", user:
     "[Service]",
     "Type=oneshot",
     `User=${user}`,
-    `ExecStart=${backupCommand(stanza, type)}`,
+    ...Array.from({ length: repos }, (_, i) => `ExecStart=${backupCommand(stanza, type, i + 1)}`),
     "",
   ].join("\n");
 }

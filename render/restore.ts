@@ -10,8 +10,8 @@ const file = (name: string) => readFileSync(join(__dirname, "..", "host", "resto
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
 /** `make backup`: the scheduled unit's own command, through systemd when it runs there. */
-export function renderBackupNowScript(stanza: string, type: "full" | "diff"): string {
-  return [sh`stanza=${stanza}`, sh`type=${type}`, file("backup-now.sh")].join("\n");
+export function renderBackupNowScript(stanza: string, type: "full" | "diff", repo?: number): string {
+  return [sh`stanza=${stanza}`, sh`type=${type}`, sh`repo=${repo === undefined ? "" : String(repo)}`, file("backup-now.sh")].join("\n");
 }
 
 export interface ScratchRestore {
@@ -25,6 +25,8 @@ export interface ScratchRestore {
   target: string;
   where?: string;
   restoredSchema: string;
+  /** The repository to restore from (1: the repository host, 2: S3); pgBackRest's choice when absent. */
+  repo?: number;
 }
 
 export function renderScratchRestoreScript(r: ScratchRestore): string {
@@ -45,6 +47,7 @@ export function renderScratchRestoreScript(r: ScratchRestore): string {
     sh`target=${r.target}`,
     sh`where=${r.where ?? ""}`,
     sh`restored_schema=${r.restoredSchema}`,
+    sh`repo=${r.repo === undefined ? "" : String(r.repo)}`,
     file("scratch.sh"),
   ].join("\n");
 }

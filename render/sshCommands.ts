@@ -31,3 +31,9 @@ export function removeFileCommand(path: string): string {
  */
 export const ROOT_CERT_COMMAND =
   "cd / && sudo -n -u postgres sh -c 'umask 077 && mkdir -p ~/.postgresql && cat > ~/.postgresql/root.crt.new && mv -f ~/.postgresql/root.crt.new ~/.postgresql/root.crt'";
+
+/** The SSH command that writes stdin to `path` as `user` (its folder is the user's), private to it. */
+export function writeAsCommand(user: string, path: string): string {
+  const write = `umask 077 && t=$(mktemp "$1.XXXXXX") && { cat > "$t" && mv -f "$t" "$1" || { rm -f "$t"; exit 1; }; }`;
+  return `cd / && sudo -n -u ${shellQuote(user)} sh -c ${shellQuote(write)} sh ${shellQuote(path)}`;
+}

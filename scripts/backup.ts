@@ -8,12 +8,15 @@ async function main() {
   const stack = process.argv[2] ?? "dev";
   const type = process.env.TYPE || "diff";
   if (type !== "full" && type !== "diff") throw new Error(`TYPE must be full or diff, got ${JSON.stringify(type)}`);
+  const repo = process.env.REPO ? Number(process.env.REPO) : undefined;
+  if (repo !== undefined && ![1, 2].includes(repo))
+    throw new Error(`REPO must be 1 (the repository host) or 2 (S3), got ${process.env.REPO}`);
   const access = readBackupAccess(stack, process.env.CLUSTER || undefined);
   const spec = accessSpec(access);
   const run = await sshRun(
     spec,
     repositoryHost(access),
-    `sudo -n bash -c ${shellQuote(renderBackupNowScript(access.stanza, type))}`,
+    `sudo -n bash -c ${shellQuote(renderBackupNowScript(access.stanza, type, repo))}`,
     6 * 3600_000,
   );
   if (run.code !== 0) throw new Error(run.err.trim().split("\n").pop() || `exit ${run.code}`);

@@ -24,6 +24,8 @@ async function main() {
   const where = env("WHERE");
   if (where?.includes(";")) throw new Error("WHERE must be one condition, without ';'");
 
+  const repo = env("REPO") ? Number(env("REPO")) : undefined;
+  if (repo !== undefined && ![1, 2].includes(repo)) throw new Error(`REPO must be 1 (the repository host) or 2 (S3), got ${env("REPO")}`);
   const access = readBackupAccess(stack, env("CLUSTER"));
   const spec = accessSpec(access);
   const leader = leaderHost(access);
@@ -58,6 +60,7 @@ async function main() {
     target: target.value,
     where,
     restoredSchema,
+    repo,
   });
   console.error(`restore-table: recovering ${database} at ${target.value} into a scratch instance on ${access.repository.name}`);
   const dump = await sshRun(spec, repositoryHost(access), `sudo -n bash -c ${shellQuote(script)}`, 6 * 3600_000);

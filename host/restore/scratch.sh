@@ -40,15 +40,20 @@ main() {
   chown "$backup_user:" "$scratch"
   chmod 700 "$scratch"
   as_owner mkdir -m 700 "$scratch/data" "$scratch/conf.d"
-  printf '[%s]\nrepo1-path=%s\npg1-path=%s\nlog-level-console=warn\nlog-level-file=off\nlock-path=%s\n' \
-    "$stanza" "$repo_path" "$scratch/data" "$scratch" | as_owner tee "$scratch/pgbackrest.conf" >/dev/null
+  {
+    printf '[%s]\nrepo1-path=%s\npg1-path=%s\nlog-level-console=warn\nlog-level-file=off\nlock-path=%s\n' \
+      "$stanza" "$repo_path" "$scratch/data" "$scratch"
+    # the stanza's second repository (S3), its keys included: the scratch folder is the owner's alone
+    as_owner cat "/etc/pgbackrest/conf.d/$stanza.conf" "/etc/pgbackrest/conf.d/$stanza-s3-credentials.conf" 2>/dev/null | grep '^repo2-' || true
+  } | as_owner tee "$scratch/pgbackrest.conf" >/dev/null
 
-  local out exclusive=()
+  local out exclusive=() from=()
+  [ -z "${repo:-}" ] || from=(--repo="$repo")
   # an xid or an LSN names the mistake itself: the restore stops just before it
   [ "$target_type" = time ] || exclusive=(--target-exclusive)
   restore() {
     as_owner pgbackrest --config="$scratch/pgbackrest.conf" --config-include-path="$scratch/conf.d" --stanza="$stanza" \
-      "$@" --type="$target_type" --target="$target" "${exclusive[@]}" --target-action=promote --archive-mode=off restore 2>&1
+      "$@" "${from[@]}" --type="$target_type" --target="$target" "${exclusive[@]}" --target-action=promote --archive-mode=off restore 2>&1
   }
   # only that database's files (the others come back empty); a database made after the backup
   # is not in its manifest: then the whole backup, and WAL replay creates it

@@ -4,11 +4,12 @@
 // switchover's new timeline, the repository host down and back, and bad input refused.
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { devStack } from "../support/devStack";
 import { eventually, isPrimary, streamingFrom } from "../support/hosts";
 import { Writer } from "../support/load";
-import { psql, sshOk } from "../support/sandbox";
+import { SANDBOX_DIR, psql, sshOk } from "../support/sandbox";
 
 const ROOT = path.resolve(__dirname, "../..");
 const DB = "backuptest";
@@ -150,6 +151,44 @@ describe("backups through the engine", function () {
       dev.up();
       await eventually("pg2 streams from pg1", () => streamingFrom("pg2", "pg1"));
     }
+  });
+
+  it("backs up to an S3 store beside the repository host, and restores a table from it", () => {
+    const s3 = Object.fromEntries(
+      fs
+        .readFileSync(path.join(SANDBOX_DIR, "s3.env"), "utf8")
+        .split("\n")
+        .filter((l) => /^S3_[A-Z_]+=/.test(l))
+        .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
+    dev.project.setConfig("dev", "pg-replication:backupS3Key", s3.S3_ACCESS_KEY, true);
+    dev.project.setConfig("dev", "pg-replication:backupS3Secret", s3.S3_SECRET_KEY, true);
+    dev.editCluster((c) => {
+      (c.backup as Record<string, unknown>).s3 = {
+        endpoint: s3.S3_ENDPOINT,
+        bucket: s3.S3_BUCKET,
+        region: s3.S3_REGION,
+        uriStyle: s3.S3_URI_STYLE,
+        path: "/engine-test",
+        caFile: s3.S3_CA_FILE,
+      };
+    });
+    const out = dev.up();
+    assert.match(out, /stanza main: created or found, and WAL reaches the repository/);
+    assert.doesNotMatch(out, new RegExp(s3.S3_SECRET_KEY), "the S3 secret never shows");
+    const keys = sshOk("pg1", "sudo -n stat -c '%U %a' /etc/pgbackrest/conf.d/main-s3-credentials.conf").trim();
+    assert.equal(keys, "postgres 600");
+    const backup = tool("backup.ts", { TYPE: "full", REPO: "2" });
+    assert.equal(backup.status, 0, backup.stderr);
+    assert.match(backup.stdout, /backup \(full\) of stanza main in repository 2: done/);
+    const info = sshOk("backup", "cd / && sudo -n -u postgres pgbackrest --stanza=main --repo=2 --output=json info");
+    assert.equal((JSON.parse(info) as { backup: unknown[] }[])[0].backup.length, 1, "one backup in S3");
+    const at = leaderNow();
+    psql("pg1", "delete from orders where id between 201 and 203", DB);
+    const r = tool("restoreTable.ts", { DB, TABLE: "public.orders", AT: at, REPO: "2" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /: 3 only in the backup, 0 only live, 0 changed/);
+    noScratch();
   });
 
   it("says archiving fails while the repository host is down, since when, and catches up with no gap once it is back", async () => {
