@@ -39,8 +39,10 @@ describe(`a stack brought up by ${BEFORE} crosses to today's code`, function () 
     const preview = JSON.parse(project.ok(["preview", "--json", "--stack", "dev"])) as { steps?: { op: string; urn: string }[] };
     const ops = (preview.steps ?? []).filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
     assert.ok(ops.length > 0, "the scripts' text changed");
+    // the one step a newer version adds to every cluster: it drops only slots of removed hosts, none here
+    const added = ["create main-pg1-drop-slots"];
     assert.deepEqual(
-      ops.filter((o) => !o.startsWith("update ")),
+      ops.filter((o) => !o.startsWith("update ") && !added.includes(o)),
       [],
       "no replace, delete or create",
     );

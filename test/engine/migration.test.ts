@@ -47,10 +47,10 @@ describe("a migration from the old server onto the cluster", function () {
       [
         `select 'create role "Readers, Inc" nologin' where not exists (select from pg_roles where rolname = 'Readers, Inc') \\gexec`,
         `select 'create role reporter login' where not exists (select from pg_roles where rolname = 'reporter') \\gexec`,
-        `grant "Readers, Inc" to reporter with admin option`,
-        `alter role reporter set statement_timeout = '7s'`,
-        `alter role reporter set search_path = "$user", public, "Odd, Schema"`,
-        `alter role reporter set "myapp.note" = 'it''s; not SQL'`,
+        `grant "Readers, Inc" to reporter with admin option;`,
+        `alter role reporter set statement_timeout = '7s';`,
+        `alter role reporter set search_path = "$user", public, "Odd, Schema";`,
+        `alter role reporter set "myapp.note" = 'it''s; not SQL';`,
       ].join("\n"),
     );
     // the old server logs every statement, as some do: the way back's password must still stay out
@@ -123,6 +123,18 @@ describe("a migration from the old server onto the cluster", function () {
       );
     } finally {
       psql("old", "drop role legacy_md5");
+    }
+  });
+
+  it("refuses a source role whose name holds a control character, before any statement of it reaches the target (H6)", () => {
+    psql("old", `create role "evil\tname; create role pwned superuser" nologin`);
+    try {
+      const r = dev.run(["up", "--yes"]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout + r.stderr, /the source has roles whose names hold control characters \(evil/);
+      assert.equal(psql("pg1", "select count(*) from pg_roles where rolname = 'pwned' or rolname like 'evil%'"), "0");
+    } finally {
+      psql("old", `drop role "evil\tname; create role pwned superuser"`);
     }
   });
 
