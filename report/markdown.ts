@@ -116,6 +116,11 @@ export function risks(p: StackPreview): Risk[] {
           false,
         );
     }
+    if (c.name.endsWith("-apply") && lines.includes("- archive_mode = on") && !lines.includes("+ archive_mode = on"))
+      add(`${where}: WAL archiving stops (no backup or point-in-time restore past this moment)`, false);
+    if (c.name.endsWith("-backup-repository"))
+      for (const [key, was, now] of shortenedRetention(c.oldInputs.stdin, c.newInputs.stdin))
+        add(`${where}: backup retention shortened, ${key} ${was} → ${now} (the next backup expires the older ones and their WAL)`, false);
     if (c.name.endsWith("-cutover") && c.op === "create")
       add(`${where}: migration cutover (writes on the source are frozen, then it stays read-only)`, true);
     if (c.name.endsWith("-subscription") && c.op === "delete") add(`${where}: migration phase change (the subscription step ends)`, false);
@@ -128,6 +133,16 @@ export function risks(p: StackPreview): Risk[] {
     }
   }
   return [...found, ...standbysBelowLeader(p).map((text) => ({ text, destructive: false }))];
+}
+
+/** The retention counts of a repository host's stanza file that the change lowers: [key, before, after]. */
+function shortenedRetention(before: unknown, after: unknown): [string, number, number][] {
+  const counts = (text: unknown) =>
+    Object.fromEntries([...String(text ?? "").matchAll(/^(repo\d+-retention-(?:full|diff))=(\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+  const [was, now] = [counts(before), counts(after)];
+  return Object.keys(was)
+    .filter((k) => now[k] !== undefined && now[k] < was[k])
+    .map((k) => [k, was[k], now[k]]);
 }
 
 /** The risks, one line each, as the report lists them. */

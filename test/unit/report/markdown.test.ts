@@ -87,6 +87,26 @@ describe("the pull-request report", () => {
     assert.match(attention(preview([follow("update", "2026-11-27", "2026-12-02")]))[0], /standby rebuild/);
   });
 
+  it("lists a change that stops archiving or shortens a backup retention, and nothing for a longer one", () => {
+    const step = (name: string, before: string, after: string) => ({
+      op: "update",
+      type: "command:remote:Command",
+      name,
+      diffs: ["stdin"],
+      oldInputs: { stdin: before },
+      newInputs: { stdin: after },
+    });
+    const conf = (full: number) => `[main]\nrepo1-retention-diff=6\nrepo1-retention-full=${full}\n`;
+    assert.deepEqual(attention(preview([step("main-backup-repository", conf(4), conf(2))])), [
+      "`staging` main-backup-repository: backup retention shortened, repo1-retention-full 4 → 2 (the next backup expires the older ones and their WAL)",
+    ]);
+    assert.deepEqual(attention(preview([step("main-backup-repository", conf(2), conf(4))])), []);
+    assert.deepEqual(attention(preview([step("main-pg2-apply", "archive_mode = on\nport = 5432\n", "port = 5432\n")])), [
+      "`staging` main-pg2-apply: WAL archiving stops (no backup or point-in-time restore past this moment)",
+      "`staging` main-pg2-apply: PostgreSQL restart for archive_mode (rolled: standbys first, the leader last)",
+    ]);
+  });
+
   it("lists the slots a drop-slots step drops, and nothing when it drops none", () => {
     const drop = (before: string, after: string) => ({
       op: "update",
