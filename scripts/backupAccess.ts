@@ -68,8 +68,14 @@ export const repositoryHost = (a: BackupAccess): HostSpec => ({
 
 const leaderSql = (sql: string) => `cd / && sudo -n -u postgres psql -X -A -t -q -v ON_ERROR_STOP=1 -d postgres -c ${shellQuote(sql)}`;
 
-/** The leader switches to a new WAL segment, and the one it closed reaches the repository (60 s at most). */
+/**
+ * The leader commits a transaction of its own (a commit record: recovery to a time after the last
+ * change then has a record past its target to stop at), switches to a new WAL segment, and the one
+ * it closed reaches the repository (60 s at most).
+ */
 export async function archiveNow(spec: ClusterSpec, leader: HostSpec): Promise<void> {
+  const marked = await sshRun(spec, leader, leaderSql("select pg_current_xact_id()"));
+  if (marked.code !== 0) throw new Error(`writing on ${leader.name} failed: ${marked.err.trim().split("\n").pop()}`);
   const switched = await sshRun(spec, leader, leaderSql("select pg_walfile_name(pg_switch_wal())"));
   if (switched.code !== 0) throw new Error(`switching WAL on ${leader.name} failed: ${switched.err.trim().split("\n").pop()}`);
   const segment = switched.out.trim();
