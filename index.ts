@@ -16,10 +16,11 @@ import {
 } from "./config";
 import { PostgresCluster } from "./components/cluster";
 import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE } from "./names";
-import { HostUnreachable, observeHost } from "./observe/hosts";
+import { HostObservation, HostUnreachable, observeDownHost, observeHost } from "./observe/hosts";
 import { clusterMemoryProblems } from "./config/hostMemory";
 import { cutoverAhead, preflightSource } from "./observe/migration";
 import { primaryProblems } from "./config/primaries";
+import { fencing } from "./config/fencing";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
 import { findHostKey, hostKeyProblem } from "./observe/knownHosts";
@@ -124,16 +125,31 @@ async function main() {
     return { cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey, s3Ca };
   });
 
-  // every host at once, each bounded in time
-  const observations = await Promise.all(
-    inputs.map(async ({ cluster }) =>
-      Object.fromEntries(
-        await Promise.all(
-          cluster.hosts.filter((h) => !h.down).map(async (h) => [h.name, await observeHost(cluster, h, OBSERVED_ROLES, identity)] as const),
+  // every host at once, each bounded in time; a host marked down briefly, and its silence is no error
+  const [observations, downObservations] = await Promise.all([
+    Promise.all(
+      inputs.map(async ({ cluster }) =>
+        Object.fromEntries(
+          await Promise.all(
+            cluster.hosts
+              .filter((h) => !h.down)
+              .map(async (h) => [h.name, await observeHost(cluster, h, OBSERVED_ROLES, identity)] as const),
+          ),
         ),
       ),
     ),
-  );
+    Promise.all(
+      inputs.map(async ({ cluster }) =>
+        Object.fromEntries(
+          await Promise.all(
+            cluster.hosts
+              .filter((h) => h.down)
+              .map(async (h) => [h.name, await observeDownHost(cluster, h, OBSERVED_ROLES, identity)] as const),
+          ),
+        ),
+      ),
+    ),
+  ]);
 
   // a memory setting more than a host has (config/hostMemory.ts), under the key that set it
   const memory = spec.clusters.flatMap((c, i) => clusterMemoryProblems(c, i, observations[i]));
@@ -157,6 +173,18 @@ async function main() {
   // on to a newer timeline, whose writes it would lose), stops the preview with what to change
   const primaries = spec.clusters.flatMap((c, i) => primaryProblems(c, observations[i], i));
   if (primaries.length > 0) throw new ConfigError(primaries);
+
+  // a host marked down that may still write: fenced (stopped) before a promotion when it answers,
+  // taken on the config's word (`fenced: true`) when it does not (config/fencing.ts)
+  const downSeen = downObservations.map((byHost) =>
+    Object.fromEntries(Object.entries(byHost).map(([name, o]) => [name, "seen" in o ? o.seen : undefined])),
+  );
+  for (const byHost of downObservations)
+    for (const [name, o] of Object.entries(byHost))
+      if ("unreachable" in o) pulumi.log.info(`${o.unreachable} (${name} is marked down: expected)`);
+  const fences = spec.clusters.map((c, i) => fencing(c, observations[i][c.leader], downSeen[i], i));
+  const unfenced = fences.flatMap((f) => f.problems);
+  if (unfenced.length > 0) throw new ConfigError(unfenced);
 
   // whether the admin role logs in on each leader now (a drifted password is repaired; adoption needs it)
   const adminPassword = pulumi.runtime.getConfig(`${NAMESPACE}:adminPassword`) ?? "";
@@ -216,6 +244,7 @@ async function main() {
           ? { s3Credentials: { key: config.requireSecret("backupS3Key"), secret: config.requireSecret("backupS3Secret") }, s3Ca }
           : {}),
         observations: observations[i],
+        fence: Object.fromEntries(fences[i].fence.map((h) => [h, downSeen[i][h] as HostObservation])),
         adminLogin: adminLogins[i],
         expectedHashes,
         adminPassword: config.requireSecret("adminPassword"),

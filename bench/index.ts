@@ -1,9 +1,11 @@
-// make bench: what the engine and the hosts cost, and how a standby built by `pulumi up`
-// compares with a raw pg_basebackup of the same leader, in the same run. Prints tables; asserts
+// make bench: what the engine and the hosts cost, how a standby built by `pulumi up` compares
+// with a raw pg_basebackup of the same leader, in the same run, and how long an application on
+// libpq cannot write during a planned switchover. Prints tables; asserts
 // nothing (timings belong here, not in tests). BENCH_SCALES="50 200" sets the pgbench scales.
 import { execFileSync, spawn } from "node:child_process";
 import * as path from "node:path";
 import { devStack } from "../test/support/devStack";
+import { LibpqWriter, prepareLibpqWriter, removeLibpqWriter } from "../test/support/libpqWriter";
 import { psql, sshOk } from "../test/support/sandbox";
 
 const ROUNDS = 3;
@@ -149,3 +151,38 @@ for (const r of all) console.log(r.map((c, i) => c.padStart(widths[i])).join("  
 console.log("\nmigration (old server to the dev stack's cluster), same run");
 const mw = Math.max(...migrationRows.map(([l]) => l.length));
 for (const [label, v] of migrationRows) console.log(`${label.padEnd(mw)}  ${v.padStart(8)}`);
+
+// A planned switchover pg1 → pg2 and back under an application on libpq (psql with the output's
+// read-write string, one insert per ~50 ms on a connection of its own): the longest gap between
+// two acknowledged writes, beside the time `pulumi up` took. Goal: a gap of at most 5 s.
+async function switchoverGaps(): Promise<void> {
+  const { conninfo, password } = prepareLibpqWriter(dev);
+  const lines: string[][] = [["switchover", "longest write gap s", "pulumi up s", "acknowledged", "lost"]];
+  try {
+    for (const to of ["pg2", "pg1", "pg2", "pg1"]) {
+      const writer = new LibpqWriter(conninfo, password);
+      writer.start();
+      await new Promise((r) => setTimeout(r, 1000));
+      dev.editCluster((c) => (c.leader = to));
+      const started = process.hrtime.bigint();
+      await dev.upAsync();
+      const up = Number(process.hrtime.bigint() - started) / 1e9;
+      await new Promise((r) => setTimeout(r, 1000));
+      const acked = await writer.stop();
+      const line = [`to ${to}`, writer.longestGap().toFixed(2), up.toFixed(2), String(acked.length), String(writer.lostOn(to).length)];
+      lines.push(line);
+      process.stderr.write(`  switchover to ${to}: longest write gap ${line[1]} s, pulumi up ${line[2]} s\n`);
+    }
+  } finally {
+    dev.editCluster((c) => (c.leader = "pg1"));
+    removeLibpqWriter(dev);
+  }
+  console.log("\nplanned switchover under a libpq writer (psql, the read-write string of applicationConnections), same run");
+  const ww = lines[0].map((_, i) => Math.max(...lines.map((r) => r[i].length)));
+  for (const r of lines) console.log(r.map((c, i) => c.padStart(ww[i])).join("  "));
+}
+
+switchoverGaps().catch((e) => {
+  process.stderr.write(`bench: the switchover measurement failed: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -38,6 +38,8 @@ export interface PostgresClusterArgs {
   s3Ca?: string;
   /** What each host showed at plan time (observe/hosts.ts), by host name. */
   observations: Record<string, HostObservation>;
+  /** The hosts marked down that answered holding a primary of the cluster (config/fencing.ts): each is fenced before a promotion. */
+  fence?: Record<string, HostObservation>;
   adminPassword: pulumi.Input<string>;
   replicationPassword: pulumi.Input<string>;
   /** Whether the admin role logged in on the leader with its password at plan time. */
@@ -147,7 +149,16 @@ export class PostgresCluster extends pulumi.ComponentResource {
       previousAccess = [access];
     }
 
-    const context: ClusterContext = { name, spec, leader, followers, observations: args.observations, sshOf, parent: this };
+    const context: ClusterContext = {
+      name,
+      spec,
+      leader,
+      followers,
+      observations: args.observations,
+      fence: args.fence ?? {},
+      sshOf,
+      parent: this,
+    };
     // a leader change: former leaders stop (demote), then the new one is promoted
     const promoted = leadershipSteps(context, leaderConfiguration.applied);
     const { admin, replication } = clusterRoles(

@@ -21,6 +21,8 @@ export interface ClusterContext {
   /** The live members other than the leader. */
   followers: HostSpec[];
   observations: Record<string, HostObservation>;
+  /** The hosts marked down to fence (stop) before the leader is promoted, with what each showed. */
+  fence: Record<string, HostObservation>;
   sshOf: (host: HostSpec) => SshAccess;
   parent: pulumi.Resource;
 }

@@ -41,7 +41,7 @@ const CLUSTER_KEYS = [
   "tuning",
   "backup",
 ];
-const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down"];
+const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down", "fenced"];
 const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath", "insecureSkipHostKeyCheck", "preview"];
 const PREVIEW_KEYS = ["user", "publicKeyPath"];
 const CLIENT_KEYS = ["database", "user", "address"];
@@ -70,6 +70,12 @@ function parseHost(c: Checker, raw: unknown, key: string): HostSpec {
   if (raw.down !== undefined && raw.down !== null) {
     if (typeof raw.down !== "boolean") c.fail(`${key}.down`, "must be true or false");
     else if (raw.down) host.down = true;
+  }
+  if (raw.fenced !== undefined && raw.fenced !== null) {
+    if (typeof raw.fenced !== "boolean") c.fail(`${key}.fenced`, "must be true or false");
+    else if (raw.fenced && !host.down)
+      c.fail(`${key}.fenced`, "is only for a host marked down (down: true): it says that host was powered off or isolated");
+    else if (raw.fenced) host.fenced = true;
   }
   return host;
 }

@@ -17,6 +17,11 @@ export interface HostSpec {
   rebuild?: string;
   /** The host is down (failover): nothing is run on it, and the others do not wait for it. */
   down?: boolean;
+  /**
+   * With down: the person running the failover has made sure this host cannot write (powered off,
+   * isolated from the network): a leader change may go on while it cannot be reached to be stopped.
+   */
+  fenced?: boolean;
 }
 
 export interface ClientSpec {

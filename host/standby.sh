@@ -12,7 +12,7 @@ source "${BASH_SOURCE[0]%/*}/lib.sh"
 # rebuilt only on a new, non-empty rebuild token; only then is its old directory deleted.
 
 main() {
-  : "${standby_include:?}" "${old_standby_include:?}" "${include:?}" "${tuning:?}" "${stamp:?}" "${token?}" "${slot:?}" "${conn:?}" "${leader:?}" "${server_log:?}"
+  : "${standby_include:?}" "${old_standby_include:?}" "${include:?}" "${tuning:?}" "${stamp:?}" "${token?}" "${slot:?}" "${conn:?}" "${leader:?}" "${server_log:?}" "${start_conf:?}" "${fence_mark:?}"
   begin
   prev="$datadir.pg-replication-prev"
   was_running=no
@@ -57,6 +57,7 @@ main() {
     if wait_streaming 60; then
       drop_own_stale_slots
       committed=yes
+      autostart_again
       say "standby of $leader: streaming"
       exit 0
     fi
@@ -80,6 +81,7 @@ main() {
     if can_follow_leader "$conn" && start_server && wait_streaming 30; then
       drop_own_stale_slots
       committed=yes
+      autostart_again
       say "standby of $leader: rejoined and streaming"
       exit 0
     fi
@@ -125,6 +127,7 @@ main() {
   drop_own_stale_slots
   write_stamp "$token"
   committed=yes
+  autostart_again
   if [ -n "$keep_as" ]; then
     mv "$prev" "$keep_as"
     say "standby of $leader: rebuilt and streaming; its former data directory is $keep_as (remove it once nothing in it is needed)"
@@ -173,6 +176,17 @@ leader_value() { as_postgres "$pgbin/psql" -w -X -A -t -d "$conn" -c "SHOW $1" 2
 held() {
   echo "$1 = $2 # held at the leader's value" >>"$tmp/standby"
   say "holding $1 at $2, the leader's (this member alone would run with $3)"
+}
+
+# a member its fence step kept from starting by itself (start.conf manual) starts with the host
+# again once it is a streaming standby: only the mark the fence step wrote is undone
+autostart_again() {
+  grep -qF "$fence_mark" "$start_conf" 2>/dev/null || return 0
+  if echo auto | write_as_postgres "$start_conf" 644; then
+    say "$start_conf: auto again (it was fenced while marked down)"
+  else
+    say "could not set $start_conf back to auto: it will not start by itself at boot until it says auto"
+  fi
 }
 
 main "$@"

@@ -57,7 +57,13 @@ export function parseSlots(line: string | undefined): SlotSeen[] | undefined {
     });
 }
 
-export type HostObserver = (cluster: ClusterSpec, host: HostSpec, roles: string[], identity?: Identity) => Promise<HostObservation>;
+export type HostObserver = (
+  cluster: ClusterSpec,
+  host: HostSpec,
+  roles: string[],
+  identity?: Identity,
+  timeoutMs?: number,
+) => Promise<HostObservation>;
 
 export class HostUnreachable extends Error {
   constructor(cluster: string, host: HostSpec, why: string) {
@@ -67,6 +73,8 @@ export class HostUnreachable extends Error {
 }
 
 const TIMEOUT_MS = 20_000;
+/** A host marked down is read for this long at most: not answering is what is expected of it. */
+export const DOWN_TIMEOUT_MS = 8_000;
 
 /** Who logs in: the preview identity's user and key, or the deploy user with its key file or the SSH agent's keys. */
 function login(cluster: ClusterSpec, identity: Identity): string[] {
@@ -121,7 +129,7 @@ export function probeScript(roles: string[]): string {
   ].join("; ");
 }
 
-export const observeHostOverSsh: HostObserver = (cluster, host, roles, identity = { kind: "deploy" }) =>
+export const observeHostOverSsh: HostObserver = (cluster, host, roles, identity = { kind: "deploy" }, timeoutMs = TIMEOUT_MS) =>
   new Promise((resolve, reject) => {
     // the preview key runs the observation the host installed, whatever it asks for
     const command = identity.kind === "preview" ? "observe" : probeScript(roles);
@@ -130,8 +138,8 @@ export const observeHostOverSsh: HostObserver = (cluster, host, roles, identity 
     let err = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new HostUnreachable(cluster.name, host, `no answer over SSH within ${TIMEOUT_MS / 1000} s`));
-    }, TIMEOUT_MS);
+      reject(new HostUnreachable(cluster.name, host, `no answer over SSH within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
     child.on("error", (e) => {
@@ -175,4 +183,19 @@ export function setHostObserver(o: HostObserver): void {
 
 export function observeHost(cluster: ClusterSpec, host: HostSpec, roles: string[], identity?: Identity): Promise<HostObservation> {
   return observer(cluster, host, roles, identity);
+}
+
+/** A host marked down, read briefly: what it showed, or why it did not answer (the expected case, not an error). */
+export async function observeDownHost(
+  cluster: ClusterSpec,
+  host: HostSpec,
+  roles: string[],
+  identity?: Identity,
+): Promise<{ seen: HostObservation } | { unreachable: string }> {
+  try {
+    return { seen: await observer(cluster, host, roles, identity, DOWN_TIMEOUT_MS) };
+  } catch (e) {
+    if (e instanceof HostUnreachable) return { unreachable: e.message };
+    throw e;
+  }
 }

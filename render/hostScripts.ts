@@ -13,6 +13,11 @@ import { TUNING_PATH } from "./tuning";
 export const STANDBY_INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication.standby.conf`;
 const OLD_STANDBY_INCLUDE_PATH = `${CONF_DIR}/conf.d/pg-replication-standby.conf`;
 export const REBUILD_STAMP = `${POSTGRES_HOME}/${PG_MAJOR}/.pg-replication-${PG_CLUSTER}.rebuild`;
+/** Debian's start.conf: auto, manual or disabled (whether the server starts with the host). */
+export const START_CONF_PATH = `${CONF_DIR}/start.conf`;
+/** The first line of a start.conf the fence step set to manual: the standby step puts back only such a one. */
+export const FENCE_MARK = "# pg-replication fenced this member";
+const fenceHeader = () => [sh`start_conf=${START_CONF_PATH}`, sh`fence_mark=${FENCE_MARK}`];
 
 /** Settings a hot standby must hold at least as high as its leader, as host/lib.sh's hold_at_leader reads them. */
 const minimums = () => sh`minimums=(${Object.entries(STANDBY_MINIMUMS).map(([name, m]) => `${name}|${m.label}|${m.fallback}`)})`;
@@ -104,6 +109,7 @@ export function renderStandbyScript(s: StandbyScript): string {
       sh`conn=${replication}`,
       sh`leader=${`${s.leaderName} (${s.leaderAddress}:${s.port})`}`,
       sh`server_log=${SERVER_LOG}`,
+      ...fenceHeader(),
       minimums(),
       fileFunction("standby_file", renderStandbyConf(s)),
     ],
@@ -130,6 +136,11 @@ export function renderPromoteScript(s: { host: string; downAddresses: string[]; 
     [sh`standby_include=${STANDBY_INCLUDE_PATH}`, sh`down_addresses=(${s.downAddresses})`],
     s.observed,
   );
+}
+
+/** host/fence.sh: a host marked down that runs as a primary is stopped, and kept from starting at boot. */
+export function renderFenceScript(s: { host: string; observed?: string }): string {
+  return hostScript("fence", s.host, "fence (marked down)", fenceHeader(), s.observed);
 }
 
 /** A slot as the plan saw it on the leader. */

@@ -187,7 +187,11 @@ describe("warm standbys through the engine", function () {
     try {
       dev.editCluster((c) => {
         c.leader = "pg2";
-        c.hosts.find((h) => h.name === "pg1")!.down = true;
+        // killed and cut off: the operator's word that it cannot write (config/fencing.ts)
+        Object.assign(
+          c.hosts.find((h) => h.name === "pg1")!,
+          { down: true, fenced: true },
+        );
       });
       const started = Date.now();
       const out = await dev.upAsync();
@@ -200,7 +204,9 @@ describe("warm standbys through the engine", function () {
     }
     // pg1 is back (the sandbox restarts its postgres: a primary on the old timeline)
     dev.editCluster((c) => {
-      delete c.hosts.find((h) => h.name === "pg1")!.down;
+      const pg1 = c.hosts.find((h) => h.name === "pg1")!;
+      delete pg1.down;
+      delete pg1.fenced;
       c.leader = "pg1";
     });
     const refused = dev.run(["preview"]);

@@ -13,6 +13,7 @@ export interface DevHost {
   address: string;
   rebuild?: string;
   down?: boolean;
+  fenced?: boolean;
 }
 
 export interface DevCluster {

@@ -130,6 +130,17 @@ describe("parseStackConfig", () => {
     assert.match(problems([c]).join("\n"), /clusters\[0\]\.hosts\[0\]\.down: must be true or false/);
   });
 
+  it("takes fenced only beside down, and only as a boolean", () => {
+    const c = rawCluster();
+    const hosts = c.hosts as Record<string, unknown>[];
+    hosts[1].fenced = true;
+    assert.match(problems([c]).join("\n"), /clusters\[0\]\.hosts\[1\]\.fenced: is only for a host marked down/);
+    hosts[1].down = true;
+    assert.deepEqual(problems([c]), []);
+    hosts[1].fenced = "yes";
+    assert.match(problems([c]).join("\n"), /clusters\[0\]\.hosts\[1\]\.fenced: must be true or false/);
+  });
+
   it("names the nearest known key for a typo", () => {
     const c = { ...rawCluster(), leadr: "pg1" };
     assert.match(problems([c]).join("\n"), /clusters\[0\]\.leadr: is not a known key; did you mean "leader"\?/);

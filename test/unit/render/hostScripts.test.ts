@@ -6,6 +6,7 @@ import {
   renderApplyHostConfig,
   renderDemoteScript,
   renderDropSlotsScript,
+  renderFenceScript,
   renderPromoteScript,
   renderStandbyConf,
   renderStandbyScript,
@@ -50,6 +51,18 @@ describe("renderApplyHostConfig", () => {
     );
   });
 });
+
+const standbyOf: StandbyScript = {
+  host: "pg2",
+  leaderName: "pg1",
+  leaderAddress: "10.77.0.11",
+  port: 5432,
+  replicationRole: "replicator",
+  slot: "pgr_pg2",
+  passfile: "/var/lib/postgresql/.pg-replication.pgpass",
+  rebuild: "",
+  sslmode: "require",
+};
 
 describe("renderStandbyScript", () => {
   const s: StandbyScript = {
@@ -111,6 +124,22 @@ describe("renderDemoteScript and renderPromoteScript", () => {
 
   it("promote with no host marked down: an empty list", () => {
     assert.match(renderPromoteScript({ host: "pg2", downAddresses: [] }), /^down_addresses=\(\)$/m);
+  });
+});
+
+describe("renderFenceScript", () => {
+  it("renders host/fence.sh with its header, as the golden file shows", () => {
+    const script = renderFenceScript({ host: "pg1", observed: "running as a primary while marked down" });
+    bashSyntax(script);
+    assertGolden("fence.sh", script);
+  });
+
+  it("stops a primary with a fast shutdown and sets start.conf to manual under the mark the standby step undoes", () => {
+    const script = renderFenceScript({ host: "pg1" });
+    assert.match(script, /^start_conf=\/etc\/postgresql\/15\/main\/start\.conf$/m);
+    assert.match(script, /^fence_mark='# pg-replication fenced this member'$/m);
+    assert.match(script, /try pg_ctlcluster "\$\{cluster\[@\]\}" stop -m fast/);
+    assert.match(renderStandbyScript(standbyOf), /^fence_mark='# pg-replication fenced this member'$/m);
   });
 });
 

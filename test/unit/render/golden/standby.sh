@@ -15,6 +15,8 @@ slot=pgr_pg2
 conn="host='10.77.0.11' port='5432' user='replicator' passfile='/var/lib/postgresql/.pg-replication.pgpass' sslmode='require' dbname='replication' replication='true' connect_timeout='10'"
 leader='pg1 (10.77.0.11:5432)'
 server_log=/var/log/postgresql/postgresql-15-main.log
+start_conf=/etc/postgresql/15/main/start.conf
+fence_mark='# pg-replication fenced this member'
 minimums=('max_connections|max_connections setting|100' 'max_worker_processes|max_worker_processes setting|8' 'max_wal_senders|max_wal_senders setting|10' 'max_prepared_transactions|max_prepared_xacts setting|0' 'max_locks_per_transaction|max_locks_per_xact setting|64')
 standby_file() {
   cat <<'PG_REPLICATION_EOF'
@@ -293,7 +295,7 @@ home_of() { getent passwd "$1" | cut -d: -f6; }
 # rebuilt only on a new, non-empty rebuild token; only then is its old directory deleted.
 
 main() {
-  : "${standby_include:?}" "${old_standby_include:?}" "${include:?}" "${tuning:?}" "${stamp:?}" "${token?}" "${slot:?}" "${conn:?}" "${leader:?}" "${server_log:?}"
+  : "${standby_include:?}" "${old_standby_include:?}" "${include:?}" "${tuning:?}" "${stamp:?}" "${token?}" "${slot:?}" "${conn:?}" "${leader:?}" "${server_log:?}" "${start_conf:?}" "${fence_mark:?}"
   begin
   prev="$datadir.pg-replication-prev"
   was_running=no
@@ -338,6 +340,7 @@ main() {
     if wait_streaming 60; then
       drop_own_stale_slots
       committed=yes
+      autostart_again
       say "standby of $leader: streaming"
       exit 0
     fi
@@ -361,6 +364,7 @@ main() {
     if can_follow_leader "$conn" && start_server && wait_streaming 30; then
       drop_own_stale_slots
       committed=yes
+      autostart_again
       say "standby of $leader: rejoined and streaming"
       exit 0
     fi
@@ -406,6 +410,7 @@ main() {
   drop_own_stale_slots
   write_stamp "$token"
   committed=yes
+  autostart_again
   if [ -n "$keep_as" ]; then
     mv "$prev" "$keep_as"
     say "standby of $leader: rebuilt and streaming; its former data directory is $keep_as (remove it once nothing in it is needed)"
@@ -454,6 +459,17 @@ leader_value() { as_postgres "$pgbin/psql" -w -X -A -t -d "$conn" -c "SHOW $1" 2
 held() {
   echo "$1 = $2 # held at the leader's value" >>"$tmp/standby"
   say "holding $1 at $2, the leader's (this member alone would run with $3)"
+}
+
+# a member its fence step kept from starting by itself (start.conf manual) starts with the host
+# again once it is a streaming standby: only the mark the fence step wrote is undone
+autostart_again() {
+  grep -qF "$fence_mark" "$start_conf" 2>/dev/null || return 0
+  if echo auto | write_as_postgres "$start_conf" 644; then
+    say "$start_conf: auto again (it was fenced while marked down)"
+  else
+    say "could not set $start_conf back to auto: it will not start by itself at boot until it says auto"
+  fi
 }
 
 main "$@"

@@ -1,0 +1,49 @@
+// Hosts marked down (a failover) that may still write. Each is read at plan time like the others,
+// but briefly, and not answering is what is expected of it. One that answers and holds a primary of
+// the leader's system (running or stopped) gets a fence step: stopped, and kept from starting by
+// itself, before the leader is promoted. One that does not answer can only be taken on trust: a
+// promotion in this update (the leader to be is a standby) goes on only if config says it is
+// fenced (`fenced: true`: powered off, or cut off from clients and members). Without a promotion
+// nothing new can take writes, so a converged cluster with a down host away for good is never
+// refused for it.
+import { PrimarySeen } from "./primaries";
+import { ClusterSpec, NAMESPACE } from "./spec";
+
+export interface Fencing {
+  /** The down hosts that answered holding a primary of the leader's system: each gets a fence step. */
+  fence: string[];
+  /** One line per down host that stops the preview, with the two ways out. */
+  problems: string[];
+}
+
+/** Whether this update promotes the leader: its data directory is a standby's. */
+export const promotes = (leader: PrimarySeen | undefined) => leader?.standby === true;
+
+/**
+ * What to do with each down host: `seen` holds what each down host showed, undefined for one that
+ * did not answer; `leader` what the leader to be showed.
+ */
+export function fencing(
+  c: ClusterSpec,
+  leader: PrimarySeen | undefined,
+  seen: Record<string, PrimarySeen | undefined>,
+  i: number,
+): Fencing {
+  const key = `${NAMESPACE}:clusters[${i}]`;
+  const fence: string[] = [];
+  const problems: string[] = [];
+  c.hosts.forEach((h, hi) => {
+    if (!h.down) return;
+    const s = seen[h.name];
+    if (s === undefined) {
+      if (promotes(leader) && !h.fenced)
+        problems.push(
+          `${key}.hosts[${hi}]: ${h.name} is marked down and does not answer over SSH, and ${c.leader} is to be promoted: if ${h.name} still runs as a primary, both would take writes. Either make ${h.name} reachable (the update then stops it before the promotion), or, once it is powered off or cut off from clients and members, set ${key}.hosts[${hi}].fenced to true`,
+        );
+      return;
+    }
+    const sameSystem = !leader?.systemId || s.systemId === leader.systemId;
+    if (!s.standby && s.systemId !== "" && sameSystem) fence.push(h.name);
+  });
+  return { fence, problems };
+}
