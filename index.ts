@@ -20,6 +20,7 @@ import { HostObservation, HostUnreachable, observeDownHost, observeHost } from "
 import { clusterMemoryProblems } from "./config/hostMemory";
 import { cutoverAhead, preflightSource } from "./observe/migration";
 import { primaryProblems } from "./config/primaries";
+import { wayBackProblems } from "./config/wayBackGuard";
 import { fencing } from "./config/fencing";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
@@ -173,6 +174,8 @@ async function main() {
   // on to a newer timeline, whose writes it would lose), stops the preview with what to change
   const primaries = spec.clusters.flatMap((c, i) => primaryProblems(c, observations[i], i));
   if (primaries.length > 0) throw new ConfigError(primaries);
+  const wayBack = wayBackProblems(spec.migration, spec.clusters, observations);
+  if (wayBack.length > 0) throw new ConfigError(wayBack);
 
   // a host marked down that may still write: fenced (stopped) before a promotion when it answers,
   // taken on the config's word (`fenced: true`) when it does not (config/fencing.ts)
