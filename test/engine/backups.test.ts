@@ -58,7 +58,7 @@ describe("backups through the engine", function () {
     psql("pg1", `create database ${DB}`);
     psql("pg1", "create table orders (id int primary key, customer int not null, note text); create index on orders (customer)", DB);
     psql("pg1", "insert into orders select g, g % 7, 'order ' || g from generate_series(1, 500) g", DB);
-    psql("pg1", "create table if not exists pgr_writes (id int primary key)");
+    psql("pg1", "drop table if exists pgr_writes; create table pgr_writes (id bigint primary key)");
   });
 
   it("archives from the leader and reports the recovery window in the outputs", () => {
