@@ -12,12 +12,16 @@ const ARCHIVE_TIMEOUT = 30;
 
 export const stanzaConfPath = (stanza: string) => `${PGBACKREST_CONF_DIR}/${stanza}.conf`;
 
-/** The archive_command and restore_command every member gets (restore_command: a standby whose leader recycled WAL it needs). */
+/**
+ * What every member gets to archive its WAL. No restore_command: a standby reading the archive
+ * would follow the newest timeline it finds there, and a member promoted by hand (or a diverged
+ * former leader) may have archived one that is not the leader's; a standby whose leader recycled
+ * WAL it needs is rebuilt instead (host/standby.sh).
+ */
 export function archiveSettings(stanza: string): Record<string, string> {
   return {
     archive_mode: "on",
     archive_command: `pgbackrest --stanza=${stanza} archive-push %p`,
-    restore_command: `pgbackrest --stanza=${stanza} archive-get %f "%p"`,
   };
 }
 

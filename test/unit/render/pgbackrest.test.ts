@@ -32,7 +32,8 @@ describe("pgBackRest's configuration", () => {
     assert.match(pg, /^archive_mode = on$/m);
     assert.match(pg, /^archive_command = 'pgbackrest --stanza=main archive-push %p'$/m);
     assert.doesNotMatch(renderPostgresqlConf(clusterSpec()), /archive_/);
-    assert.equal(archiveSettings("main").restore_command, 'pgbackrest --stanza=main archive-get %f "%p"');
+    // a standby never reads the archive: it could follow a timeline that is not its leader's
+    assert.equal(archiveSettings("main").restore_command, undefined);
   });
 
   it("lists the leader first on the repository host and backs up from a standby only when there is one", () => {
