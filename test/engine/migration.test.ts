@@ -131,7 +131,10 @@ describe("a migration from the old server onto the cluster", function () {
     try {
       const r = dev.run(["up", "--yes"]);
       assert.notEqual(r.code, 0);
-      assert.match(r.stdout + r.stderr, /the source has roles whose names hold control characters \(evil/);
+      assert.match(
+        r.stdout + r.stderr,
+        /the source has roles whose names hold control characters \("evil\\tname; create role pwned superuser"\): rename or drop them/,
+      );
       assert.equal(psql("pg1", "select count(*) from pg_roles where rolname = 'pwned' or rolname like 'evil%'"), "0");
     } finally {
       psql("old", `drop role "evil\tname; create role pwned superuser"`);
