@@ -116,7 +116,9 @@ export class ClusterBackups extends pulumi.ComponentResource {
       {},
       { parent: this },
     );
-    // the S3 keys in a file of their own, never in a step's visible input
+    // the S3 keys in a file of their own, never in a step's visible input. A member's step has no
+    // delete command: a host marked down loses its steps, and a delete that must reach it would
+    // fail the failover (the keys stay on it, as the replication passfile does)
     const credentials = args.s3Credentials
       ? pulumi.secret(
           pulumi.all([args.s3Credentials.key, args.s3Credentials.secret]).apply(([k, v]) => renderS3Credentials(spec.name, k, v)),
@@ -132,7 +134,6 @@ export class ClusterBackups extends pulumi.ComponentResource {
               {
                 run: writeAsCommand("postgres", s3CredentialsPath(spec.name)),
                 secretStdin: true,
-                onDelete: removeFileCommand(s3CredentialsPath(spec.name)),
               },
               { parent: this, dependsOn: [memberSteps[i]] },
             ),
