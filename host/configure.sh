@@ -136,7 +136,8 @@ check_offline() {
 # setting waits for a restart
 behind_files() {
   local newest
-  newest=$(stat -c %Y "$include" "$tuning" "$hba" 2>/dev/null | sort -n | tail -n 1)
+  # to the nanosecond: a file written in the second of the last reload, after it, is newer
+  newest=$(stat -c %.9Y "$include" "$tuning" "$hba" 2>/dev/null | sort -n | tail -n 1)
   [ "$(sql -c "select pg_conf_load_time() < to_timestamp(${newest:-0})")" = t ] && return 0
   [ -n "$(sql -c "select string_agg(name, ', ') from pg_settings where pending_restart")" ]
 }
