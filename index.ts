@@ -15,7 +15,7 @@ import {
   parseStackConfig,
 } from "./config";
 import { PostgresCluster } from "./components/cluster";
-import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE } from "./names";
+import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE, readerAccount } from "./names";
 import { HostObservation, HostUnreachable, observeDownHost, observeHost } from "./observe/hosts";
 import { clusterMemoryProblems } from "./config/hostMemory";
 import { cutoverAhead, preflightSource } from "./observe/migration";
@@ -123,7 +123,11 @@ async function main() {
       ]);
     const s3 = cluster.backup?.s3;
     const s3Ca = s3?.caFile ? readConfiguredFile(`clusters[${i}].backup.s3.caFile`, s3.caFile) : undefined;
-    return { cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey, s3Ca };
+    const readerKeys = (cluster.backup?.readers ?? []).map((r, ri) => ({
+      account: readerAccount(r.name),
+      key: readPublicKey(`clusters[${i}].backup.readers[${ri}].publicKeyPath`, r.publicKeyPath),
+    }));
+    return { cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey, s3Ca, readerKeys };
   });
 
   // every host at once, each bounded in time; a host marked down briefly, and its silence is no error
@@ -234,7 +238,7 @@ async function main() {
     );
   }
   const clusters = inputs.map(
-    ({ cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey, s3Ca }, i) =>
+    ({ cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey, s3Ca, readerKeys }, i) =>
       new PostgresCluster(cluster.name, {
         spec: cluster,
         sshPrivateKey: sshPrivateKey === undefined ? undefined : pulumi.secret(sshPrivateKey),
@@ -243,6 +247,7 @@ async function main() {
         previewPassword: previewPublicKey ? config.requireSecret(PREVIEW_SECRET_KEY) : undefined,
         hostKeys,
         repositoryHostKey,
+        readerKeys,
         ...(cluster.backup?.s3
           ? { s3Credentials: { key: config.requireSecret("backupS3Key"), secret: config.requireSecret("backupS3Secret") }, s3Ca }
           : {}),
@@ -286,7 +291,7 @@ function backupsOutput(specs: ClusterSpec[], clusters: PostgresCluster[]) {
       if (!b || !c.backup) return [];
       const repo = c.backup.repository;
       const access = {
-        stanza: c.name,
+        stanza: c.backup.stanza,
         repository: { name: repo.name, address: repo.address, sshPort: repo.sshPort, user: repo.user, path: repo.path },
         leader: c.hosts.filter((h) => h.name === c.leader).map((h) => ({ name: h.name, address: h.address, sshPort: h.sshPort }))[0],
         ssh: { user: c.ssh.user, knownHostsPath: c.ssh.knownHostsPath, privateKeyPath: c.ssh.privateKeyPath },

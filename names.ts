@@ -18,6 +18,9 @@ export const WAY_BACK_ROLE = `${NAME_PREFIX}wayback`;
 /** The roles a host's plan-time observation reports on (observe/hosts.ts). */
 export const OBSERVED_ROLES = [ADMIN_ROLE, REPLICATION_ROLE, PREVIEW_ROLE];
 
+/** The repository host's account through which the stack `reader` reads (never writes) a stanza's backups. */
+export const readerAccount = (reader: string) => `pgr-read-${reader}`;
+
 /** A member's physical replication slot on the leader. */
 export const slotName = (host: string) => `${NAME_PREFIX}${host.replace(/-/g, "_")}`;
 

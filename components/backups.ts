@@ -5,6 +5,7 @@ import { BackupSpec, ClusterSpec, HostSpec } from "../config";
 import { BackupState, readBackupState } from "../observe/backups";
 import {
   BackupPeer,
+  BackupReaderKey,
   authorizedFrom,
   knownLine,
   renderBackupKeyScript,
@@ -39,6 +40,8 @@ export interface ClusterBackupsArgs {
   /** The S3 repository's keys (secrets), and the CA of its certificate, when the cluster has one. */
   s3Credentials?: { key: pulumi.Input<string>; secret: pulumi.Input<string> };
   s3Ca?: string;
+  /** The repository host's read-only accounts and their keys (backup.readers). */
+  readerKeys: BackupReaderKey[];
   readers?: { backupState?: typeof readBackupState };
 }
 
@@ -79,7 +82,7 @@ export class ClusterBackups extends pulumi.ComponentResource {
         repoKey.stdout.apply((key) =>
           renderBackupMemberScript({
             host: h.name,
-            stanza: spec.name,
+            stanza: b.stanza,
             conf: memberConf,
             authorized: authorizedFrom(key, repo.address),
             known: knownLine(repoPeer),
@@ -93,8 +96,8 @@ export class ClusterBackups extends pulumi.ComponentResource {
     const repositoryConf = renderRepositoryConf(spec, members, leader.name);
     const units = Object.fromEntries(
       (["full", "diff"] as const).flatMap((type) => [
-        [`${timerUnit(spec.name, type)}.service`, renderBackupService(spec.name, type, repo.user, b.s3 ? 2 : 1)],
-        [`${timerUnit(spec.name, type)}.timer`, renderBackupTimer(spec.name, type, b.schedule[type])],
+        [`${timerUnit(b.stanza, type)}.service`, renderBackupService(b.stanza, type, repo.user, b.s3 ? 2 : 1)],
+        [`${timerUnit(b.stanza, type)}.timer`, renderBackupTimer(b.stanza, type, b.schedule[type])],
       ]),
     );
     const repository = hostStep(
@@ -103,7 +106,7 @@ export class ClusterBackups extends pulumi.ComponentResource {
       pulumi.all(memberKeys.map((k) => k.stdout)).apply((keys) =>
         renderRepositoryScript({
           host: repo.name,
-          stanza: spec.name,
+          stanza: b.stanza,
           user: repo.user,
           path: repo.path,
           conf: repositoryConf,
@@ -111,6 +114,7 @@ export class ClusterBackups extends pulumi.ComponentResource {
           known: members.map((h) => knownLine(peerOf(h))),
           units,
           s3Ca: args.s3Ca,
+          readers: args.readerKeys,
         }),
       ),
       {},
@@ -121,7 +125,7 @@ export class ClusterBackups extends pulumi.ComponentResource {
     // fail the failover (the keys stay on it, as the replication passfile does)
     const credentials = args.s3Credentials
       ? pulumi.secret(
-          pulumi.all([args.s3Credentials.key, args.s3Credentials.secret]).apply(([k, v]) => renderS3Credentials(spec.name, k, v)),
+          pulumi.all([args.s3Credentials.key, args.s3Credentials.secret]).apply(([k, v]) => renderS3Credentials(b.stanza, k, v)),
         )
       : undefined;
     const credentialSteps = credentials
@@ -132,7 +136,7 @@ export class ClusterBackups extends pulumi.ComponentResource {
               args.sshOf(h),
               credentials,
               {
-                run: writeAsCommand("postgres", s3CredentialsPath(spec.name)),
+                run: writeAsCommand("postgres", s3CredentialsPath(b.stanza)),
                 secretStdin: true,
               },
               { parent: this, dependsOn: [memberSteps[i]] },
@@ -143,9 +147,9 @@ export class ClusterBackups extends pulumi.ComponentResource {
             repoSsh,
             credentials,
             {
-              run: writeAsCommand(repo.user, s3CredentialsPath(spec.name)),
+              run: writeAsCommand(repo.user, s3CredentialsPath(b.stanza)),
               secretStdin: true,
-              onDelete: removeFileCommand(s3CredentialsPath(spec.name)),
+              onDelete: removeFileCommand(s3CredentialsPath(b.stanza)),
             },
             { parent: this, dependsOn: [repository] },
           ),
@@ -157,14 +161,14 @@ export class ClusterBackups extends pulumi.ComponentResource {
       repoSsh,
       renderStanzaScript(
         repo.name,
-        spec.name,
+        b.stanza,
         repo.user,
         `members ${members.map((h) => h.name).join(", ")}; leader ${leader.name}; ${hash(repositoryConf + memberConf)}`,
       ),
       {},
       { parent: this, dependsOn: [repository, ...memberSteps, ...credentialSteps, ...(args.after as pulumi.Resource[])] },
     );
-    this.stanza = pulumi.output(spec.name);
+    this.stanza = pulumi.output(b.stanza);
     this.state = pulumi.all([stanzaStep.stdout]).apply(() => (args.readers?.backupState ?? readBackupState)(spec, leader));
     this.registerOutputs({ stanza: this.stanza, state: this.state });
   }

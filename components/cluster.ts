@@ -10,6 +10,7 @@ import { renderPostgresqlConf } from "../render/postgresqlConf";
 import { PASSFILE_PATH, renderPassfile } from "../render/roles";
 import { renderTuningConf } from "../render/tuning";
 import { ADMIN_ROLE, OBSERVED_ROLES, PREVIEW_ROLE, REPLICATION_ROLE, slotName } from "../names";
+import { BackupReaderKey } from "../render/backupScripts";
 import { ClusterContext, drifted } from "./clusterContext";
 import { clusterRoles } from "./clusterRoles";
 import { SshAccess } from "./connection";
@@ -36,6 +37,8 @@ export interface PostgresClusterArgs {
   /** The S3 repository's keys and its certificate's CA (text), when the cluster's backups have one. */
   s3Credentials?: { key: pulumi.Input<string>; secret: pulumi.Input<string> };
   s3Ca?: string;
+  /** The repository host's read-only accounts and their keys (backup.readers). */
+  readerKeys?: BackupReaderKey[];
   /** What each host showed at plan time (observe/hosts.ts), by host name. */
   observations: Record<string, HostObservation>;
   /** The hosts marked down that answered holding a primary of the cluster (config/fencing.ts): each is fenced before a promotion. */
@@ -198,6 +201,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
           privateKey: args.sshPrivateKey,
           s3Credentials: args.s3Credentials,
           s3Ca: args.s3Ca,
+          readerKeys: args.readerKeys ?? [],
           after: [...leaderConfiguration.applied, promoted, leaderSettled, ...standbys],
         },
         { parent: this },

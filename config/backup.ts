@@ -1,9 +1,20 @@
 // The `backup` section of a cluster: pgBackRest repositories, retention, schedule and the
 // knobs a small team may turn. Pure, like the rest of config/: every mistake under its key.
 import { Checker, isObject } from "./check";
-import { BackupSpec, RepoHostSpec, S3RepoSpec } from "./spec";
+import { BackupReaderSpec, BackupSpec, RepoHostSpec, S3RepoSpec } from "./spec";
 
-const BACKUP_KEYS = ["repository", "s3", "retention", "schedule", "compression", "processMax", "walQueueMax", "fromStandby"];
+const BACKUP_KEYS = [
+  "stanza",
+  "readers",
+  "repository",
+  "s3",
+  "retention",
+  "schedule",
+  "compression",
+  "processMax",
+  "walQueueMax",
+  "fromStandby",
+];
 const REPOSITORY_KEYS = ["host", "address", "sshPort", "user", "path"];
 const S3_KEYS = ["endpoint", "port", "bucket", "region", "uriStyle", "path", "caFile"];
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -16,6 +27,11 @@ const SIZE = /^[1-9][0-9]*(KB|MB|GB|TB)$/;
 /** A systemd OnCalendar expression: letters, digits and the punctuation calendar events use. */
 const CALENDAR = /^[A-Za-z0-9 *:,./~-]{1,80}$/;
 const REPO_PATH = /^\/[A-Za-z0-9._/-]*$/;
+const STANZA = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+/** A reader's account is pgr-read-<name>: a Unix user name of at most 32 characters. */
+const READER = /^[a-z][a-z0-9-]{0,22}$/;
+const READER_KEYS = ["name", "publicKeyPath"];
+const PUBLIC_KEY_PATH = /^\/[A-Za-z0-9._/-]*$/;
 
 export const BACKUP_DEFAULTS = {
   path: "/var/lib/pgbackrest",
@@ -81,7 +97,36 @@ function parseS3(c: Checker, raw: unknown, key: string): S3RepoSpec | undefined 
   };
 }
 
-export function parseBackup(c: Checker, raw: unknown, key: string): BackupSpec | undefined {
+function parseReaders(c: Checker, raw: unknown, key: string): BackupReaderSpec[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    c.fail(key, "must be a list of {name, publicKeyPath}: the stacks that refresh from these backups");
+    return [];
+  }
+  const readers = raw.map((r, i): BackupReaderSpec => {
+    const at = `${key}[${i}]`;
+    if (!isObject(r)) {
+      c.fail(at, "must be {name, publicKeyPath}");
+      return { name: "", publicKeyPath: "" };
+    }
+    c.knownKeys(r, READER_KEYS, at);
+    const name = c.string(r, "name", at);
+    if (name && !READER.test(name))
+      c.fail(`${at}.name`, `must be a stack name of lowercase letters, digits and - (at most 23), got ${JSON.stringify(name)}`);
+    const publicKeyPath = c.string(r, "publicKeyPath", at);
+    if (publicKeyPath && (!PUBLIC_KEY_PATH.test(publicKeyPath) || publicKeyPath.split("/").includes("..")))
+      c.fail(`${at}.publicKeyPath`, `must be an absolute path of letters, digits and . _ - / (got ${JSON.stringify(publicKeyPath)})`);
+    return { name, publicKeyPath };
+  });
+  const seen = new Set<string>();
+  readers.forEach((r, i) => {
+    if (r.name && seen.has(r.name)) c.fail(`${key}[${i}].name`, `${r.name} is listed twice`);
+    seen.add(r.name);
+  });
+  return readers;
+}
+
+export function parseBackup(c: Checker, raw: unknown, key: string, cluster: string): BackupSpec | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isObject(raw)) {
     c.fail(key, "must be an object with at least repository: {host, address}");
@@ -110,8 +155,13 @@ export function parseBackup(c: Checker, raw: unknown, key: string): BackupSpec |
     c.fail(`${key}.walQueueMax`, `must be a size such as 4GB (KB, MB, GB or TB), got ${JSON.stringify(walQueueMax)}`);
   const fromStandby = raw.fromStandby ?? true;
   if (typeof fromStandby !== "boolean") c.fail(`${key}.fromStandby`, "must be true or false");
+  const stanza = c.string(raw, "stanza", key, cluster);
+  if (stanza && !STANZA.test(stanza))
+    c.fail(`${key}.stanza`, `must be letters, digits, _ and - (at most 63, a letter or digit first), got ${JSON.stringify(stanza)}`);
   return {
+    stanza,
     repository,
+    readers: parseReaders(c, raw.readers, `${key}.readers`),
     ...(s3 ? { s3 } : {}),
     retention: {
       full: count(c, retentionRaw, "full", `${key}.retention`, BACKUP_DEFAULTS.retention.full, 99),

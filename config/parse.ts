@@ -7,6 +7,7 @@ import { Checker, checkControlCharacters, isCidr, isObject } from "./check";
 import { MANAGED_SETTINGS, TUNED_SETTINGS } from "../postgres15";
 import { checkSetting } from "./settingsCatalogue";
 import { parseBackup } from "./backup";
+import { parseRefresh } from "./refresh";
 import {
   ClientSpec,
   ClusterSpec,
@@ -40,6 +41,7 @@ const CLUSTER_KEYS = [
   "settings",
   "tuning",
   "backup",
+  "refresh",
 ];
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down", "fenced"];
 const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath", "insecureSkipHostKeyCheck", "preview"];
@@ -204,7 +206,8 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   });
   const clients = c.array(r, "clients", key, false).map((cl, i) => parseClient(c, cl, `${key}.clients[${i}]`));
   const settings = parseSettings(c, r.settings, `${key}.settings`);
-  const backup = parseBackup(c, r.backup, `${key}.backup`);
+  const backup = parseBackup(c, r.backup, `${key}.backup`, name);
+  const refresh = parseRefresh(c, r.refresh, `${key}.refresh`, name);
   for (const name of ["archive_mode", "archive_command", "restore_command"])
     if (backup && Object.hasOwn(settings, name))
       c.fail(`${key}.settings.${name}`, "is set by backup (pgBackRest archives every member's WAL)");
@@ -228,6 +231,7 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
     settings,
     tuning: parseTuning(c, r.tuning, `${key}.tuning`),
     ...(backup ? { backup } : {}),
+    ...(refresh ? { refresh } : {}),
   };
 }
 

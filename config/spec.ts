@@ -65,8 +65,20 @@ export interface S3RepoSpec {
 }
 
 /** Backups of a cluster with pgBackRest: WAL archived from every member, backups taken from a standby. */
+/** Another stack's read-only access to this stanza's repository (a refresh of that stack from these backups). */
+export interface BackupReaderSpec {
+  /** The reading stack's name: the repository host's account is pgr-read-<name>. */
+  name: string;
+  /** An SSH public key (one line), read where `pulumi` runs. */
+  publicKeyPath: string;
+}
+
 export interface BackupSpec {
+  /** pgBackRest's name for the cluster's backups (default: the cluster's name); unique on its repository host. */
+  stanza: string;
   repository: RepoHostSpec;
+  /** Stacks that may read (never write) this repository: their refreshes restore from it. */
+  readers: BackupReaderSpec[];
   /** A second repository in an object store: WAL and backups go to both. */
   s3?: S3RepoSpec;
   /** How many full and differential backups are kept (pgBackRest expires the rest and their WAL). */
@@ -78,6 +90,29 @@ export interface BackupSpec {
   /** Past this much WAL waiting for the repository, a member drops it rather than fill its disk. */
   walQueueMax: string;
   fromStandby: boolean;
+}
+
+/** How a masked column's values are replaced: deterministic fakes (the same input, the same output), null, or one value. */
+export const MASKING_RULES = ["email", "name", "phone", "text", "hash", "null"] as const;
+export type MaskingRule = (typeof MASKING_RULES)[number] | { constant: string };
+
+export interface MaskingTable {
+  database: string;
+  schema: string;
+  table: string;
+  /** column → rule */
+  columns: Record<string, MaskingRule>;
+}
+
+/** This cluster's data comes from another stack's backups (make refresh), masked before clients connect. */
+export interface RefreshSpec {
+  /** The stack whose backups are restored here. */
+  from: string;
+  /** That stack's cluster (default: this cluster's name). */
+  cluster: string;
+  /** The private key (where make refresh runs) of this stack's read-only account on that stack's repository host. */
+  keyPath: string;
+  masking: MaskingTable[];
 }
 
 export interface ClusterSpec {
@@ -97,6 +132,7 @@ export interface ClusterSpec {
   /** false: no computed tuning; otherwise overrides of the computed values. */
   tuning: false | Record<string, SettingValue>;
   backup?: BackupSpec;
+  refresh?: RefreshSpec;
 }
 
 export const MIGRATION_PHASES = ["sync", "cutover", "revert", "complete"] as const;

@@ -7,6 +7,8 @@ source "${BASH_SOURCE[0]%/*}/lib.sh"
 # runs here; their command is what `make backup` runs).
 rollback() {
   restore_put
+  local a
+  for a in "${made_accounts[@]}"; do userdel --remove "$a" >/dev/null 2>&1 || true; done
   local f
   for f in "${changed[@]}"; do
     if [ -e "$f.pg-replication.prev" ]; then mv -f "$f.pg-replication.prev" "$f"; else rm -f "$f"; fi
@@ -14,9 +16,10 @@ rollback() {
 }
 
 main() {
-  : "${stanza:?}" "${backup_user:?}" "${repo_path:?}" "${authorized:?}" "${known:?}" "${confd:?}" "${units[*]:?}"
+  : "${stanza:?}" "${backup_user:?}" "${repo_path:?}" "${authorized:?}" "${known:?}" "${confd:?}" "${units[*]:?}" "${readers[*]?}" "${reader_keys[*]?}"
   begin
   put_changed=()
+  made_accounts=()
   local home unit touched=no
   step="checking pgBackRest"
   command -v pgbackrest >/dev/null || die "pgbackrest is not installed on this host (apt-get install pgbackrest)"
@@ -42,6 +45,30 @@ main() {
   put_as "$backup_user" "$home/.ssh/authorized_keys" 600 <"$tmp/authorized_keys" && touched=yes
   printf '%s\n' "$known" | with_block "$backup_user" "$home/.ssh/known_hosts" "$stanza" >"$tmp/known_hosts"
   put_as "$backup_user" "$home/.ssh/known_hosts" 600 <"$tmp/known_hosts" && touched=yes
+  step="giving the reading stacks their accounts"
+  local i account group
+  group=$(id -gn "$backup_user")
+  for i in "${!readers[@]}"; do
+    account=${readers[$i]}
+    if ! getent passwd "$account" >/dev/null; then
+      install -d -m 755 /var/lib/pg-replication/readers
+      # in the repository's group: pgBackRest makes its files 640 and its folders 750, so the
+      # account reads every backup and writes none
+      useradd --system --gid "$group" --home-dir "/var/lib/pg-replication/readers/$account" --create-home \
+        --shell /bin/sh -p '*' "$account" || die "useradd $account failed"
+      made_accounts+=("$account")
+      say "made the read-only account $account"
+      touched=yes
+    fi
+    [ "$(id -gn "$account")" = "$group" ] || die "$account exists in group $(id -gn "$account"), not $group: it could not read the repository"
+    home=$(home_of "$account")
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    runuser -u "$account" -- sh -c 'umask 077; mkdir -p "$1/.ssh"' sh "$home"
+    # its key logs in, runs what it asks (pgBackRest's remote), and nothing more: no forwarding, no terminal
+    printf 'restrict %s\n' "${reader_keys[$i]}" | put_as "$account" "$home/.ssh/authorized_keys" 600 && touched=yes
+  done
+  home=$(home_of "$backup_user")
+
   step="installing the backup timers"
   for unit in "${units[@]}"; do
     unit_file "$unit" >"$tmp/unit"

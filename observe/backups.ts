@@ -141,7 +141,7 @@ const ARCHIVER_QUERY =
 
 export async function readBackupState(cluster: ClusterSpec & { backup: BackupSpec }, leader: HostSpec): Promise<BackupState> {
   const repo = cluster.backup.repository;
-  const stanza = cluster.name;
+  const stanza = cluster.backup.stanza;
   const repoHost = { name: repo.name, address: repo.address, sshPort: repo.sshPort };
   const [info, archiver] = await Promise.all([
     sshRun(cluster, repoHost, `cd / && sudo -n -u ${shellQuote(repo.user)} pgbackrest --stanza=${shellQuote(stanza)} --output=json info`),

@@ -63,6 +63,13 @@ export interface RepositoryScript {
   s3Ca?: string;
   /** systemd unit file name → its text. */
   units: Record<string, string>;
+  /** Accounts that read the repository and nothing else, each with its one key. */
+  readers: BackupReaderKey[];
+}
+
+export interface BackupReaderKey {
+  account: string;
+  key: string;
 }
 
 export function renderRepositoryScript(s: RepositoryScript): string {
@@ -77,6 +84,8 @@ export function renderRepositoryScript(s: RepositoryScript): string {
     sh`known=${s.known.join("\n")}`,
     sh`units=(${names})`,
     sh`s3_ca=${s.s3Ca ?? ""}`,
+    sh`readers=(${s.readers.map((r) => r.account)})`,
+    sh`reader_keys=(${s.readers.map((r) => r.key)})`,
     fileFunction("pgbackrest_conf", s.conf),
     ["unit_file() {", "  case $1 in", ...cases, "  esac", "}"].join("\n"),
   ]);

@@ -51,3 +51,14 @@ export function renderHbaBlock(cluster: ClusterSpec, roles: HbaRoles): string {
   lines.push(HBA_END);
   return lines.join("\n") + "\n";
 }
+
+/** pg_hba.conf while a refresh runs: the local postgres account and the admin's lines, nothing else. */
+export function renderAdminOnlyHba(cluster: ClusterSpec, admin: string): string {
+  const login = cluster.sslmode === "disable" ? "host" : "hostssl";
+  return [
+    "# pg-replication: a refresh is running; only the admin may connect until it ends",
+    line("local", "all", "postgres", "", "peer"),
+    ...cluster.adminAddresses.map((cidr) => line(login, "all", hbaName(admin), cidr, "scram-sha-256")),
+    "",
+  ].join("\n");
+}

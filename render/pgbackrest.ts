@@ -68,9 +68,9 @@ const common = (b: BackupSpec) => ({
 
 export function renderMemberConf(cluster: ClusterSpec & { backup: BackupSpec }): string {
   const b = cluster.backup;
-  return render(cluster.name, {
+  return render(cluster.backup.stanza, {
     ...common(b),
-    ...s3Options(cluster.name, b),
+    ...s3Options(cluster.backup.stanza, b),
     "archive-async": "y",
     "archive-push-queue-max": b.walQueueMax,
     "pg1-path": DATA_DIR,
@@ -95,9 +95,9 @@ export function renderRepositoryConf(cluster: ClusterSpec & { backup: BackupSpec
       [`pg${i + 1}-port`, cluster.port],
     ]),
   );
-  return render(cluster.name, {
+  return render(cluster.backup.stanza, {
     ...common(b),
-    ...s3Options(cluster.name, b),
+    ...s3Options(cluster.backup.stanza, b),
     ...(b.s3 ? { "repo2-retention-diff": b.retention.diff, "repo2-retention-full": b.retention.full } : {}),
     ...hosts,
     "backup-standby": b.fromStandby && members.length > 1 ? "y" : "n",

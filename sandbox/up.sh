@@ -58,6 +58,11 @@ setup_state() {
     echo "  generating preview key $STATE/preview_ed25519"
     ssh-keygen -q -t ed25519 -N '' -C pg-replication-sandbox-preview -f "$STATE/preview_ed25519"
   }
+  # sandbox-staging's key to sandbox-production's repository (backup.readers, refresh.keyPath)
+  [[ -f $STATE/refresh_ed25519 ]] || {
+    echo "  generating refresh key $STATE/refresh_ed25519"
+    ssh-keygen -q -t ed25519 -N '' -C pg-replication-sandbox-refresh -f "$STATE/refresh_ed25519"
+  }
   for name in "${HOST_NAMES[@]}"; do
     h=$(host_dir "$name")
     install -d -m 755 "$h"

@@ -48,7 +48,9 @@ export function accessSpec(a: BackupAccess): ClusterSpec & { backup: BackupSpec 
     settings: {},
     tuning: false,
     backup: {
+      stanza: a.stanza,
       repository: { ...a.repository },
+      readers: [],
       retention: { full: 1, diff: 1 },
       schedule: { full: "", diff: "" },
       compression: "lz4",

@@ -71,6 +71,8 @@ describe("pull-request report, promotion and policies on two stacks", function (
       project.initStack(s);
       project.setConfig(s, "pg-replication:previewPassword", PREVIEW_PASSWORD, true);
     }
+    // production's backups are the refresh suite's (test/engine/refresh.test.ts): promotion is about the rest
+    editConfig(PRODUCTION, (c) => delete main(c).backup);
     git("init", "-q");
     commit("the program");
     project.ok(["up", "--yes", "--stack", STAGING]);

@@ -21,7 +21,9 @@ describe("clusters[].backup", () => {
     const c = parseStackConfig({ clusters: withBackup({ repository: { host: "backup", address: "10.77.0.40" } }) }, present, secrets)
       .clusters[0];
     assert.deepEqual(c.backup, {
+      stanza: c.name,
       repository: { name: "backup", address: "10.77.0.40", sshPort: 22, user: "postgres", path: "/var/lib/pgbackrest" },
+      readers: [],
       retention: { full: 2, diff: 6 },
       schedule: { full: "Sun *-*-* 01:00:00", diff: "Mon..Sat *-*-* 01:00:00" },
       compression: "lz4",
@@ -29,6 +31,22 @@ describe("clusters[].backup", () => {
       walQueueMax: "4GB",
       fromStandby: true,
     });
+  });
+
+  it("takes a stanza name of its own and the stacks that may read its repository", () => {
+    const b = parseStackConfig(
+      {
+        clusters: withBackup({
+          repository: { host: "backup", address: "10.77.0.40" },
+          stanza: "production-main",
+          readers: [{ name: "staging", publicKeyPath: "/etc/keys/staging.pub" }],
+        }),
+      },
+      present,
+      secrets,
+    ).clusters[0].backup;
+    assert.equal(b?.stanza, "production-main");
+    assert.deepEqual(b?.readers, [{ name: "staging", publicKeyPath: "/etc/keys/staging.pub" }]);
   });
 
   it("names each bad key", () => {
@@ -40,9 +58,25 @@ describe("clusters[].backup", () => {
         compression: "xz",
         walQueueMax: "4 gigabytes",
         retension: {},
+        stanza: "main; rm",
+        readers: [
+          { name: "Staging!", publicKeyPath: "keys/reader.pub" },
+          { name: "ok", publicKeyPath: "/k.pub", extra: 1 },
+        ],
       }),
     );
-    for (const key of ["repository.path", "retention.full", "schedule.full", "compression", "walQueueMax", "retension"])
+    for (const key of [
+      "repository.path",
+      "retention.full",
+      "schedule.full",
+      "compression",
+      "walQueueMax",
+      "retension",
+      "stanza",
+      "readers[0].name",
+      "readers[0].publicKeyPath",
+      "readers[1].extra",
+    ])
       assert.ok(
         found.some((p) => p.startsWith(`pg-replication:clusters[0].backup.${key}:`)),
         `no problem under backup.${key}: ${found.join("\n")}`,

@@ -6,7 +6,9 @@ import { authorizedFrom } from "../../../render/backupScripts";
 import { clusterSpec } from "../fixtures";
 
 const backup: BackupSpec = {
+  stanza: "main",
   repository: { name: "backup", address: "10.77.0.40", sshPort: 22, user: "postgres", path: "/var/lib/pgbackrest" },
+  readers: [],
   retention: { full: 2, diff: 6 },
   schedule: { full: "Sun *-*-* 01:00:00", diff: "Mon..Sat *-*-* 01:00:00" },
   compression: "lz4",

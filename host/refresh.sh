@@ -1,0 +1,149 @@
+#!/bin/bash
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "${BASH_SOURCE[0]%/*}/lib.sh"
+# Refresh, on the leader: another stack's backup restored over this cluster's data, read from that
+# stack's repository through a read-only account (never its members). Only the admin's lines open
+# until the end; this stack's roles get this stack's passwords and every other login role loses
+# its login; the masking rules run; the masked tables are rewritten; archiving (off through all
+# of it) and the client lines come back with a restart. Until the restore begins, a failure
+# leaves the host as it was; after it, the server stays closed to all but the admin, and a new
+# refresh finishes the job.
+# Header variables: hba, stanza, repo_address, repo_port, repo_account, repo_path, repo_known,
+# target_type, target_time, masked_databases, masked_tables; reader_key, admin_hba, roles_sql
+# and masking_sql print their texts.
+
+rollback() {
+  if [ "$restoring" = yes ]; then
+    if running; then as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m fast >/dev/null 2>&1 || true; fi
+    return
+  fi
+  restore_files
+  if [ "$stopped" = yes ]; then pg_ctlcluster "${cluster[@]}" start >/dev/null 2>&1 || true; fi
+  [ "$closed" = no ] || ! running || reload_server
+}
+
+# after the restore began, the data is neither this cluster's nor masked: the message says so
+on_refresh_exit() {
+  local rc=$?
+  if [ "$rc" -ne 0 ] && [ "$committed" = no ] && [ "$restoring" = yes ]; then
+    trap - EXIT
+    set +e
+    rollback
+    echo "pg-replication on $host: $step failed: ${reason:-exit status $rc}; the server is stopped, its pg_hba admits only the admin: run make refresh again" >&2
+    [ -z "${ptmp:-}" ] || rm -rf "$ptmp"
+    rm -rf "$tmp"
+    unlock_host
+    exit "$rc"
+  fi
+  [ -z "${ptmp:-}" ] || rm -rf "$ptmp"
+  on_exit
+}
+
+# private_file NAME: stdin as $ptmp/NAME, postgres's alone
+# shellcheck disable=SC2016 # expanded by the inner sh
+private_file() { as_postgres sh -c 'umask 077; cat >"$1"' sh "$ptmp/$1"; }
+seconds() { echo $(($(date +%s) - $1)); }
+
+main() {
+  : "${hba:?}" "${stanza:?}" "${repo_address:?}" "${repo_port:?}" "${repo_account:?}" "${repo_path:?}" "${repo_known:?}" "${target_type:?}" "${masked_databases[*]?}" "${masked_tables[*]?}"
+  begin
+  trap on_refresh_exit EXIT
+  restoring=no stopped=no closed=no
+  local t0 started out db
+  t0=$(date +%s)
+
+  step="checking the leader"
+  command -v pgbackrest >/dev/null || die "pgbackrest is not installed on this host (apt-get install pgbackrest)"
+  running || die "the server is not running: a refresh starts from a healthy leader"
+  in_recovery && die "this member is a standby: a refresh runs on the leader"
+
+  step="reaching the source's repository"
+  # pgBackRest runs as postgres: its key, known_hosts, ssh and configuration in a folder of postgres's alone
+  ptmp=$(as_postgres mktemp -d /tmp/pg-replication-refresh.XXXXXX)
+  reader_key | private_file key
+  printf '%s\n' "$repo_known" | private_file known_hosts
+  # shellcheck disable=SC2016 # "$@" is the wrapper's own
+  printf '#!/bin/sh\nexec ssh -i %s/key -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=%s/known_hosts "$@"\n' "$ptmp" "$ptmp" |
+    private_file ssh
+  as_postgres chmod 700 "$ptmp/ssh"
+  printf '[global]\nrepo1-host=%s\nrepo1-host-port=%s\nrepo1-host-user=%s\nrepo1-path=%s\nrepo1-host-config=/dev/null\ncmd-ssh=%s/ssh\nlog-level-console=warn\nlog-level-file=off\nlock-path=%s\n[%s]\npg1-path=%s\n' \
+    "$repo_address" "$repo_port" "$repo_account" "$repo_path" "$ptmp" "$ptmp" "$stanza" "$datadir" |
+    private_file pgbackrest.conf
+  pgbr() { as_postgres pgbackrest --config="$ptmp/pgbackrest.conf" --config-include-path="$ptmp" --stanza="$stanza" "$@"; }
+  out=$(pgbr --output=json info 2>&1) || die "pgbackrest info through $repo_account@$repo_address: $(why "$out")"
+  printf '%s\n' "$out" | grep -q '"label"' || die "the source's stanza $stanza has no backup yet: take one there first (make backup STACK=<source>)"
+
+  step="closing the server to all but the admin"
+  admin_hba >"$tmp/hba"
+  install_file "$tmp/hba" "$hba" 640
+  closed=yes
+  reload_server
+  sql -c "select count(pg_terminate_backend(pid)) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()" >/dev/null
+  say "only the admin's lines are open until the refresh ends"
+
+  step="stopping the server"
+  try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"
+  stopped=yes
+
+  step="restoring the source's backup (delta)"
+  restoring=yes
+  started=$(date +%s)
+  local target=()
+  [ "$target_type" = default ] || target=(--type="$target_type" --target="$target_time" --target-action=promote)
+  out=$(pgbr --delta --archive-mode=off "${target[@]}" restore 2>&1) || die "pgbackrest restore: $(why "$out")"
+  say "restored in $(seconds "$started") s"
+
+  step="replaying the source's WAL"
+  started=$(date +%s)
+  start_server || die "$reason"
+  for _ in $(seq 3600); do
+    [ "$(sql -c "select pg_is_in_recovery()" 2>/dev/null)" = f ] && break
+    sleep 1
+  done
+  [ "$(sql -c "select pg_is_in_recovery()")" = f ] || die "the server is still recovering after an hour (its log: /var/log/postgresql)"
+  say "recovered and promoted in $(seconds "$started") s: $(sql -c "select 'system ' || system_identifier || ', timeline ' || timeline_id from pg_control_system(), pg_control_checkpoint()")"
+
+  step="giving this stack's roles their passwords"
+  roles_sql | sql -f - >/dev/null
+  say "this stack's roles have this stack's passwords; $(sql -c "select count(*) from pg_roles where rolname <> 'postgres' and not rolcanlogin and rolpassword is null and oid >= 16384" 2>/dev/null || echo some) other roles have no login"
+
+  step="masking"
+  started=$(date +%s)
+  for db in "${masked_databases[@]}"; do
+    out=$(masking_sql "$db" | as_postgres "$pgbin/psql" -w -X -v ON_ERROR_STOP=1 -h "$(sed -n 5p "$datadir/postmaster.pid")" -p "$(sed -n 4p "$datadir/postmaster.pid")" -d "$db" -f - 2>&1) ||
+      die "masking $db: $(why "$out")"
+    printf '%s\n' "$out" | awk -v db="$db" '/^UPDATE [0-9]+$/ { print "rows " db " " ++n " " $2 }' >>"$tmp/rows"
+  done
+  report_masked
+  say "masked in $(seconds "$started") s"
+
+  step="removing the restore's recovery settings"
+  sql -c "alter system reset restore_command" -c "alter system reset recovery_target_time" -c "alter system reset recovery_target_action" \
+    -c "alter system reset recovery_target" -c "alter system reset recovery_target_lsn" -c "alter system reset recovery_target_xid" \
+    -c "alter system reset recovery_target_name" -c "alter system reset archive_mode" >/dev/null
+  # the segments that held the unmasked rows are recycled, never archived (archiving was off)
+  sql -c "select pg_switch_wal()" -c "checkpoint" >/dev/null
+
+  step="opening the client lines"
+  restore_files
+  changed=()
+  try pg_ctlcluster "${cluster[@]}" restart -m fast || die "$reason"
+  committed=yes
+  say "refreshed from stanza $stanza ($( [ "$target_type" = default ] && echo "its latest point" || echo "$target_time")) in $(seconds "$t0") s; clients may connect"
+}
+
+# one line per masked table: its rows, its columns
+report_masked() {
+  local i=0 entry db table columns rows
+  declare -A seen
+  for entry in "${masked_tables[@]}"; do
+    db=${entry%%:*} entry=${entry#*:}
+    table=${entry%%:*} columns=${entry#*:}
+    seen[$db]=$((${seen[$db]:-0} + 1))
+    rows=$(awk -v db="$db" -v n="${seen[$db]}" '$2 == db && $3 == n { print $4 }' "$tmp/rows")
+    say "masked $db.$table: ${rows:-0} rows, columns ${columns//,/, }"
+    i=$((i + 1))
+  done
+}
+
+main "$@"

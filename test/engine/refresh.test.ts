@@ -1,0 +1,164 @@
+// Production's data into staging, masked, through the real engine and the real pgBackRest on the
+// sandbox: sandbox-production backs up to host backup; sandbox-staging reads that repository
+// through its own read-only account and never reaches prod1 or prod2.
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { Client } from "pg";
+import { DEV_PASSPHRASE } from "../support/devStack";
+import { EngineProject } from "../support/engine";
+import { eventually } from "../support/hosts";
+import { host, psql, sshOk } from "../support/sandbox";
+
+const ROOT = path.resolve(__dirname, "../..");
+const STAGING = "sandbox-staging";
+const PRODUCTION = "sandbox-production";
+const APP_PASSWORD = "production-app-secret";
+const PEOPLE = 120;
+
+describe("refresh of staging from production's backups, masked", function () {
+  this.timeout(1_800_000);
+  const project = new EngineProject("pg-replication", DEV_PASSPHRASE);
+  const tool = (script: string, args: string[], env: Record<string, string>) => {
+    const r = spawnSync("node", ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", script), ...args], {
+      cwd: project.dir,
+      env: { ...project.env, PGR_PROJECT_DIR: project.dir, ...env },
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+      timeout: 1_200_000,
+    });
+    return { code: r.status ?? -1, out: `${r.stdout}\n${r.stderr}`, stdout: r.stdout };
+  };
+  const refresh = (env: Record<string, string> = {}) => tool("refresh.ts", [], { FROM: PRODUCTION, TO: STAGING, ...env });
+  const rows = (member: string, sql: string) => psql(member, sql, "appdb").split("\n").filter(Boolean);
+  // what production holds, and held before its last updates (dead row versions in its files)
+  let production: { people: string[]; orders: string; emails: Set<string>; started: string; files: string; logLines: number };
+
+  before(() => {
+    for (const m of ["stg1", "stg2", "prod1", "prod2"])
+      sshOk(
+        m,
+        "sudo -n pg_dropcluster 15 main --stop && sudo -n rm -rf /etc/postgresql/15/main && sudo -n pg_createcluster 15 main --start >/dev/null",
+      );
+    for (const s of [STAGING, PRODUCTION]) {
+      project.copyStackFile(s);
+      project.initStack(s);
+      project.setConfig(s, "pg-replication:previewPassword", "preview-only-reads", true);
+    }
+    // a stanza of this run's own: an earlier run's backups are of another system
+    sshOk(
+      "backup",
+      "sudo -n rm -rf /var/lib/pgbackrest/archive/sandbox-production-main /var/lib/pgbackrest/backup/sandbox-production-main",
+    );
+    project.ok(["up", "--yes", "--stack", PRODUCTION]);
+    psql("prod1", "create database appdb");
+    psql("prod1", `create role app login password '${APP_PASSWORD}'`);
+    psql(
+      "prod1",
+      [
+        "create table people (id int primary key, email text unique not null, full_name text, phone text, notes text)",
+        "create table orders (id int primary key, person_id int not null references people, amount int)",
+        `insert into people select g, 'person' || g || '@library.example.org', 'Reader Number ' || g, '+44 20 7946 ' || lpad(g::text, 4, '0'), 'borrowed book ' || g from generate_series(1, ${PEOPLE}) g`,
+        `insert into orders select g, 1 + g % ${PEOPLE}, g * 3 from generate_series(1, 300) g`,
+        "grant select on people, orders to app",
+      ].join(";"),
+      "appdb",
+    );
+    // earlier values, left as dead row versions in production's files
+    psql("prod1", "update people set email = 'old-' || email, notes = 'old ' || notes where id <= 20", "appdb");
+    psql("prod1", "update people set email = substr(email, 5), notes = substr(notes, 5) where id <= 20", "appdb");
+    const backup = tool("backup.ts", [PRODUCTION], { TYPE: "full" });
+    assert.equal(backup.code, 0, backup.out);
+    project.ok(["up", "--yes", "--stack", STAGING]);
+    production = {
+      people: rows("prod1", "select id || '|' || email || '|' || full_name || '|' || phone || '|' || notes from people order by id"),
+      orders: psql("prod1", "select count(*) || ':' || sum(amount) from orders join people on people.id = person_id", "appdb"),
+      emails: new Set([
+        ...rows("prod1", "select email from people"),
+        ...rows("prod1", "select 'old-' || email from people where id <= 20"),
+      ]),
+      started: psql("prod1", "select pg_postmaster_start_time()"),
+      files: sshOk("prod1", "sudo -n find /etc/postgresql /etc/pgbackrest -type f -exec md5sum {} + | sort"),
+      logLines: Number(sshOk("prod1", "sudo -n wc -l < /var/log/postgresql/postgresql-15-main.log").trim()),
+    };
+  });
+  after(() => project.dispose());
+
+  it("refuses a production stack as the one refreshed, and a moment outside production's recovery window", () => {
+    const intoProduction = tool("refresh.ts", [], { FROM: STAGING, TO: PRODUCTION });
+    assert.notEqual(intoProduction.code, 0);
+    assert.match(intoProduction.out, /refused: sandbox-production is a production stack/);
+    const tooEarly = refresh({ AT: "2001-01-01 00:00:00+00" });
+    assert.notEqual(tooEarly.code, 0);
+    assert.match(tooEarly.out, /refused: AT 2001-01-01 00:00:00\+00 is outside sandbox-production's recovery window/);
+    assert.equal(rows("stg1", "select count(*) from pg_database where datname = 'appdb'").length, 1);
+  });
+
+  let firstMasked: string[];
+  it("brings production's rows to staging, masked, its standby copied from the masked leader, production untouched", async () => {
+    const r = refresh();
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, new RegExp(`masked appdb\\.public\\.people: ${PEOPLE} rows, columns email, full_name, phone, notes`));
+    assert.match(r.out, /sandbox-staging updated/);
+
+    const staged = rows("stg1", "select id || '|' || email || '|' || full_name || '|' || phone || '|' || notes from people order by id");
+    assert.equal(staged.length, PEOPLE, "production's row count");
+    staged.forEach((line, i) => {
+      const [id, ...masked] = line.split("|");
+      const [pid, ...real] = production.people[i].split("|");
+      assert.equal(id, pid);
+      masked.forEach((v, c) => assert.notEqual(v, real[c], `people ${id}, column ${c + 1} is production's value`));
+    });
+    assert.equal(psql("stg1", "select count(distinct email) from people", "appdb"), String(PEOPLE), "emails stay unique");
+    assert.equal(
+      psql("stg1", "select count(*) || ':' || sum(amount) from orders join people on people.id = person_id", "appdb"),
+      production.orders,
+    );
+
+    // no row version of the masked table, live or dead, holds a production value
+    psql("stg1", "create extension if not exists pg_dirtyread", "appdb");
+    const everyVersion = rows(
+      "stg1",
+      "select email from pg_dirtyread('people') as t(tableoid oid, ctid tid, xmin xid, xmax xid, cmin cid, cmax cid, dead boolean, id int, email text, full_name text, phone text, notes text)",
+    );
+    assert.equal(everyVersion.length, PEOPLE, "no dead row version left");
+    assert.deepEqual(
+      everyVersion.filter((e) => production.emails.has(e)),
+      [],
+    );
+
+    // production's passwords fail on staging; the app role has no login there
+    const app = new Client({
+      host: host("stg1").address,
+      port: 5432,
+      user: "app",
+      password: APP_PASSWORD,
+      database: "appdb",
+      ssl: { rejectUnauthorized: false },
+    });
+    await assert.rejects(app.connect());
+    assert.equal(psql("stg1", "select rolcanlogin from pg_roles where rolname = 'app'"), "f");
+
+    await eventually(
+      "stg2 streams from the refreshed leader",
+      () => psql("stg2", "select status from pg_stat_wal_receiver") === "streaming",
+    );
+    assert.equal(psql("stg2", "select count(*) from people where email like 'user\\_%@example.invalid'", "appdb"), String(PEOPLE));
+    project.ok(["preview", "--expect-no-changes", "--stack", STAGING]);
+
+    assert.equal(psql("prod1", "select pg_postmaster_start_time()"), production.started, "production's server was not restarted");
+    assert.equal(sshOk("prod1", "sudo -n find /etc/postgresql /etc/pgbackrest -type f -exec md5sum {} + | sort"), production.files);
+    const newLog = sshOk("prod1", `sudo -n tail -n +${production.logLines + 1} /var/log/postgresql/postgresql-15-main.log`);
+    assert.doesNotMatch(newLog, /10\.77\.0\.2[12]/, "a staging address in production's log");
+    firstMasked = staged;
+  });
+
+  it("a second refresh is a clean repeat: the same rows, masked the same way", () => {
+    const r = refresh();
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(
+      rows("stg1", "select id || '|' || email || '|' || full_name || '|' || phone || '|' || notes from people order by id"),
+      firstMasked,
+    );
+  });
+});
