@@ -270,6 +270,8 @@ async function main() {
     connectionStrings: byName((c) => ({ admin: c.adminConnectionString, replication: c.replicationConnectionString })),
     ...(clusters.some((c) => c.backups) ? { backups: backupsOutput(spec.clusters, clusters) } : {}),
     applicationConnections: byName((c) => c.applicationConnections),
+    // where make refresh takes this stack's data from, and what it masks: a rule change shows in every preview
+    ...(spec.clusters.some((c) => c.refresh) ? { refresh: refreshOutput(spec.clusters) } : {}),
     ...(migration
       ? {
           migration: {
@@ -281,6 +283,24 @@ async function main() {
         }
       : {}),
   };
+}
+
+function refreshOutput(specs: ClusterSpec[]) {
+  return Object.fromEntries(
+    specs.flatMap((c) =>
+      c.refresh
+        ? [
+            [
+              c.name,
+              {
+                from: `${c.refresh.from}/${c.refresh.cluster}`,
+                masking: Object.fromEntries(c.refresh.masking.map((t) => [`${t.database}:${t.schema}.${t.table}`, t.columns])),
+              },
+            ],
+          ]
+        : [],
+    ),
+  );
 }
 
 /** Per cluster with backups: its recovery window, and how the make targets reach its repository host. */

@@ -90,12 +90,15 @@ main() {
   started=$(date +%s)
   local target=()
   [ "$target_type" = default ] || target=(--type="$target_type" --target="$target_time" --target-action=promote)
-  out=$(pgbr --delta --archive-mode=off "${target[@]}" restore 2>&1) || die "pgbackrest restore: $(why "$out")"
+  # no hot standby while it replays: this cluster's limits (max_connections…) may be below the
+  # source's, which would pause a hot standby's recovery for good
+  out=$(pgbr --delta --archive-mode=off --recovery-option=hot_standby=off "${target[@]}" restore 2>&1) || die "pgbackrest restore: $(why "$out")"
   say "restored in $(seconds "$started") s"
 
   step="replaying the source's WAL"
   started=$(date +%s)
-  start_server || die "$reason"
+  # pg_ctl waits for connections, which open only once recovery ends
+  try pg_ctlcluster "${cluster[@]}" start -- -t 86400 || die "$reason"
   for _ in $(seq 3600); do
     [ "$(sql -c "select pg_is_in_recovery()" 2>/dev/null)" = f ] && break
     sleep 1
@@ -116,11 +119,12 @@ main() {
   done
   report_masked
   say "masked in $(seconds "$started") s"
+  report_unmasked
 
   step="removing the restore's recovery settings"
   sql -c "alter system reset restore_command" -c "alter system reset recovery_target_time" -c "alter system reset recovery_target_action" \
     -c "alter system reset recovery_target" -c "alter system reset recovery_target_lsn" -c "alter system reset recovery_target_xid" \
-    -c "alter system reset recovery_target_name" -c "alter system reset archive_mode" >/dev/null
+    -c "alter system reset recovery_target_name" -c "alter system reset archive_mode" -c "alter system reset hot_standby" >/dev/null
   # the segments that held the unmasked rows are recycled, never archived (archiving was off)
   sql -c "select pg_switch_wal()" -c "checkpoint" >/dev/null
 
@@ -143,6 +147,26 @@ report_masked() {
     rows=$(awk -v db="$db" -v n="${seen[$db]}" '$2 == db && $3 == n { print $4 }' "$tmp/rows")
     say "masked $db.$table: ${rows:-0} rows, columns ${columns//,/, }"
     i=$((i + 1))
+  done
+}
+
+# columns whose name says personal data, in any database, that no rule masks: named, not masked
+report_unmasked() {
+  local db column masked=" "
+  for db in "${masked_tables[@]}"; do
+    local tc=${db#*:} cols
+    cols=${tc#*:}
+    for column in ${cols//,/ }; do masked+="${db%%:*}.${tc%%:*}.$column "; done
+  done
+  local dbs=()
+  mapfile -t dbs < <(sql -c "select datname from pg_database where datallowconn and not datistemplate and datname <> 'postgres'")
+  for db in "${dbs[@]}"; do
+    while IFS= read -r column; do
+      [ -n "$column" ] || continue
+      case $masked in *" $db.$column "*) continue ;; esac
+      say "needs attention: $db.$column looks like personal data and no masking rule covers it"
+    done < <(as_postgres "$pgbin/psql" -w -X -A -t -q -h "$(sed -n 5p "$datadir/postmaster.pid")" -p "$(sed -n 4p "$datadir/postmaster.pid")" -d "$db" -c \
+      "select table_schema || '.' || table_name || '.' || column_name from information_schema.columns c join pg_class r on r.oid = (quote_ident(table_schema) || '.' || quote_ident(table_name))::regclass and r.relkind in ('r', 'p') where table_schema not in ('pg_catalog', 'information_schema') and column_name ~* '(e_?mail|phone|mobile|(first|last|full|sur|given|user)_?name|^name$|address|birth|ssn|passport|iban|card)' order by 1")
   done
 }
 

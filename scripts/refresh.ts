@@ -163,7 +163,7 @@ async function refresh(fromName: string, toName: string): Promise<void> {
   });
 
   say(`report of ${toName}'s cluster ${spec.name}, refreshed from ${fromName} (${target ? target.value : "its latest point"}):`);
-  for (const line of leaderOut.split("\n").filter((l) => / masked |refreshed from|restored in|recovered and/.test(l)))
+  for (const line of leaderOut.split("\n").filter((l) => / masked |refreshed from|restored in|recovered and|needs attention/.test(l)))
     process.stdout.write(`  ${line.replace(/^pg-replication on [^:]+: /, "")}\n`);
   for (const [label, seconds] of times) process.stdout.write(`  ${label}: ${seconds.toFixed(1)} s\n`);
 }

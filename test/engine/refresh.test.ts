@@ -56,7 +56,7 @@ describe("refresh of staging from production's backups, masked", function () {
     psql(
       "prod1",
       [
-        "create table people (id int primary key, email text unique not null, full_name text, phone text, notes text)",
+        "create table people (id int primary key, email text unique not null, full_name text, phone text, notes text, postal_address text)",
         "create table orders (id int primary key, person_id int not null references people, amount int)",
         `insert into people select g, 'person' || g || '@library.example.org', 'Reader Number ' || g, '+44 20 7946 ' || lpad(g::text, 4, '0'), 'borrowed book ' || g from generate_series(1, ${PEOPLE}) g`,
         `insert into orders select g, 1 + g % ${PEOPLE}, g * 3 from generate_series(1, 300) g`,
@@ -100,6 +100,8 @@ describe("refresh of staging from production's backups, masked", function () {
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, new RegExp(`masked appdb\\.public\\.people: ${PEOPLE} rows, columns email, full_name, phone, notes`));
     assert.match(r.out, /sandbox-staging updated/);
+    assert.match(r.out, /needs attention: appdb\.public\.people\.postal_address looks like personal data and no masking rule covers it/);
+    assert.doesNotMatch(r.out, /needs attention: appdb\.public\.people\.email/);
 
     const staged = rows("stg1", "select id || '|' || email || '|' || full_name || '|' || phone || '|' || notes from people order by id");
     assert.equal(staged.length, PEOPLE, "production's row count");
