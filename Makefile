@@ -59,6 +59,9 @@ test: lint typecheck test-unit test-bats test-hosts test-engine
 demo: deps sandbox
 	$(ENV) bash scripts/demo.sh
 
+demo-refresh: deps sandbox
+	$(ENV) bash scripts/demo-refresh.sh
+
 bench: toolchain sandbox
 	$(ENV) node -r ts-node/register/transpile-only bench/index.ts
 
