@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 MOCHA := ./node_modules/.bin/mocha
 
-.PHONY: refresh demo-refresh backup restore-table recovery-points all deps toolchain sandbox sandbox-down shell-tools lint typecheck test test-unit test-bats test-hosts test-engine demo bench status pr-preview promote up
+.PHONY: refresh demo-refresh restore-cluster backup restore-table recovery-points all deps toolchain sandbox sandbox-down shell-tools lint typecheck test test-unit test-bats test-hosts test-engine demo bench status pr-preview promote up
 
 all: test
 
@@ -102,6 +102,9 @@ refresh: deps
 	@[ -n "$(FROM)" ] && [ -n "$(TO)" ] || { echo "usage: make refresh FROM=<stack> TO=<stack> [AT='YYYY-MM-DD HH:MM:SS+00']" >&2; exit 2; }
 	@$(ENV) source scripts/passphrase.sh $(TO) && bash toolchain/build.sh >&2 && \
 	  FROM=$(FROM) TO=$(TO) $(TS_NODE) scripts/refresh.ts
+
+restore-cluster: deps
+	$(ENV) source scripts/passphrase.sh $(STACK) && bash toolchain/build.sh >&2 && $(TS_NODE) scripts/restoreCluster.ts $(STACK)
 
 backup: deps
 	$(ENV) source scripts/passphrase.sh $(STACK) && $(TS_NODE) scripts/backup.ts $(STACK)

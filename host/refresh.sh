@@ -1,14 +1,15 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "${BASH_SOURCE[0]%/*}/lib.sh"
-# Refresh, on the leader: another stack's backup restored over this cluster's data, read from that
+# Refresh, on the leader (or a cluster's restore from its own backups: source_mode=own, verb=restore,
+# no masking, other roles keep their logins, archiving on): another stack's backup restored over this cluster's data, read from that
 # stack's repository through a read-only account (never its members). Only the admin's lines open
 # until the end; this stack's roles get this stack's passwords and every other login role loses
 # its login; the masking rules run; the masked tables are rewritten; archiving (off through all
 # of it) and the client lines come back with a restart. Until the restore begins, a failure
 # leaves the host as it was; after it, the server stays closed to all but the admin, and a new
 # refresh finishes the job.
-# Header variables: hba, stanza, repo_address, repo_port, repo_account, repo_path, repo_known,
+# Header variables: hba, stanza, source_mode (reader or own), verb, repo_address, repo_port, repo_account, repo_path, repo_known,
 # target_type, target_time, masked_databases, masked_tables; reader_key, admin_hba, roles_sql
 # and masking_sql print their texts.
 
@@ -29,7 +30,7 @@ on_refresh_exit() {
     trap - EXIT
     set +e
     rollback
-    echo "pg-replication on $host: $step failed: ${reason:-exit status $rc}; the server is stopped, its pg_hba admits only the admin: run make refresh again" >&2
+    echo "pg-replication on $host: $step failed: ${reason:-exit status $rc}; the server is stopped, its pg_hba admits only the admin: run the ${verb:?} again" >&2
     [ -z "${ptmp:-}" ] || rm -rf "$ptmp"
     rm -rf "$tmp"
     unlock_host
@@ -39,26 +40,10 @@ on_refresh_exit() {
   on_exit
 }
 
-# private_file NAME: stdin as $ptmp/NAME, postgres's alone
-# shellcheck disable=SC2016 # expanded by the inner sh
-private_file() { as_postgres sh -c 'umask 077; cat >"$1"' sh "$ptmp/$1"; }
-seconds() { echo $(($(date +%s) - $1)); }
-
-main() {
-  : "${hba:?}" "${stanza:?}" "${repo_address:?}" "${repo_port:?}" "${repo_account:?}" "${repo_path:?}" "${repo_known:?}" "${target_type:?}" "${masked_databases[*]?}" "${masked_tables[*]?}"
-  begin
-  trap on_refresh_exit EXIT
-  restoring=no stopped=no closed=no
-  local t0 started out db
-  t0=$(date +%s)
-
-  step="checking the leader"
-  command -v pgbackrest >/dev/null || die "pgbackrest is not installed on this host (apt-get install pgbackrest)"
-  running || die "the server is not running: a refresh starts from a healthy leader"
-  in_recovery && die "this member is a standby: a refresh runs on the leader"
-
-  step="reaching the source's repository"
-  # pgBackRest runs as postgres: its key, known_hosts, ssh and configuration in a folder of postgres's alone
+# the source's repository through this stack's read-only account: its key, known_hosts, ssh and
+# pgBackRest configuration in a folder of postgres's alone (pgBackRest runs as postgres)
+reader_config() {
+  : "${stanza:?}" "${repo_address:?}" "${repo_port:?}" "${repo_account:?}" "${repo_path:?}" "${repo_known:?}"
   ptmp=$(as_postgres mktemp -d /tmp/pg-replication-refresh.XXXXXX)
   reader_key | private_file key
   printf '%s\n' "$repo_known" | private_file known_hosts
@@ -70,32 +55,67 @@ main() {
     "$repo_address" "$repo_port" "$repo_account" "$repo_path" "$ptmp" "$ptmp" "$stanza" "$datadir" |
     private_file pgbackrest.conf
   pgbr() { as_postgres pgbackrest --config="$ptmp/pgbackrest.conf" --config-include-path="$ptmp" --stanza="$stanza" "$@"; }
-  out=$(pgbr --output=json info 2>&1) || die "pgbackrest info through $repo_account@$repo_address: $(why "$out")"
-  printf '%s\n' "$out" | grep -q '"label"' || die "the source's stanza $stanza has no backup yet: take one there first (make backup STACK=<source>)"
+}
+
+# private_file NAME: stdin as $ptmp/NAME, postgres's alone
+# shellcheck disable=SC2016 # expanded by the inner sh
+private_file() { as_postgres sh -c 'umask 077; cat >"$1"' sh "$ptmp/$1"; }
+seconds() { echo $(($(date +%s) - $1)); }
+
+main() {
+  : "${hba:?}" "${stanza:?}" "${source_mode:?}" "${verb:?}" "${target_type:?}" "${masked_databases[*]?}" "${masked_tables[*]?}"
+  begin
+  trap on_refresh_exit EXIT
+  restoring=no stopped=no closed=no
+  local t0 started out db
+  t0=$(date +%s)
+
+  step="checking the leader"
+  command -v pgbackrest >/dev/null || die "pgbackrest is not installed on this host (apt-get install pgbackrest)"
+  # a cluster's own restore is a recovery: its leader may be down
+  running || [ "$source_mode" = own ] || die "the server is not running: a refresh starts from a healthy leader"
+  in_recovery && die "this member is a standby: a refresh runs on the leader"
+
+  step="reaching the repository"
+  if [ "$source_mode" = own ]; then
+    pgbr() { as_postgres pgbackrest --stanza="$stanza" "$@"; }
+  else
+    reader_config
+  fi
+  out=$(pgbr --output=json info 2>&1) || die "pgbackrest info of stanza $stanza: $(why "$out")"
+  printf '%s\n' "$out" | grep -q '"label"' || die "stanza $stanza has no backup yet: take one first (make backup)"
 
   step="closing the server to all but the admin"
   admin_hba >"$tmp/hba"
   install_file "$tmp/hba" "$hba" 640
   closed=yes
-  reload_server
-  sql -c "select count(pg_terminate_backend(pid)) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()" >/dev/null
-  say "only the admin's lines are open until the refresh ends"
+  if running; then
+    reload_server
+    sql -c "select count(pg_terminate_backend(pid)) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()" >/dev/null
+    say "only the admin's lines are open until the $verb ends"
+    step="stopping the server"
+    try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"
+    stopped=yes
+  fi
 
-  step="stopping the server"
-  try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"
-  stopped=yes
-
-  step="restoring the source's backup (delta)"
+  step="restoring the backup (delta)"
   restoring=yes
   started=$(date +%s)
-  local target=()
-  [ "$target_type" = default ] || target=(--type="$target_type" --target="$target_time" --target-action=promote)
+  local target=() archive=()
+  case $target_type in
+    default) ;;
+    time) target=(--type=time --target="$target_time" --target-action=promote) ;;
+    # an xid or an LSN names the mistake itself: the restore stops just before it
+    *) target=(--type="$target_type" --target="$target_time" --target-exclusive --target-action=promote) ;;
+  esac
+  # another cluster's data is not this one's to archive until it is masked
+  [ "$source_mode" = own ] || archive=(--archive-mode=off)
   # no hot standby while it replays: this cluster's limits (max_connections…) may be below the
   # source's, which would pause a hot standby's recovery for good
-  out=$(pgbr --delta --archive-mode=off --recovery-option=hot_standby=off "${target[@]}" restore 2>&1) || die "pgbackrest restore: $(why "$out")"
+  out=$(pgbr --delta "${archive[@]}" --recovery-option=hot_standby=off "${target[@]}" restore 2>&1) || die "pgbackrest restore: $(why "$out")"
   say "restored in $(seconds "$started") s"
 
-  step="replaying the source's WAL"
+  step="replaying the WAL"
   started=$(date +%s)
   # pg_ctl waits for connections, which open only once recovery ends
   try pg_ctlcluster "${cluster[@]}" start -- -t 86400 || die "$reason"
@@ -108,7 +128,11 @@ main() {
 
   step="giving this stack's roles their passwords"
   roles_sql | sql -f - >/dev/null
-  say "this stack's roles have this stack's passwords; $(sql -c "select count(*) from pg_roles where rolname <> 'postgres' and not rolcanlogin and rolpassword is null and oid >= 16384" 2>/dev/null || echo some) other roles have no login"
+  if [ "$source_mode" = own ]; then
+    say "this stack's roles have this stack's passwords"
+  else
+    say "this stack's roles have this stack's passwords; $(sql -c "select count(*) from pg_roles where not rolcanlogin and rolpassword is null and oid >= 16384") other roles have no login"
+  fi
 
   step="masking"
   started=$(date +%s)
@@ -133,7 +157,7 @@ main() {
   changed=()
   try pg_ctlcluster "${cluster[@]}" restart -m fast || die "$reason"
   committed=yes
-  say "refreshed from stanza $stanza ($( [ "$target_type" = default ] && echo "its latest point" || echo "$target_time")) in $(seconds "$t0") s; clients may connect"
+  say "${verb}d from stanza $stanza ($( [ "$target_type" = default ] && echo "its latest point" || echo "$target_time")) in $(seconds "$t0") s; clients may connect"
 }
 
 # one line per masked table: its rows, its columns

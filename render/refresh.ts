@@ -11,6 +11,11 @@ import { fileFunction, sh } from "./sh";
 
 export interface RefreshSource {
   stanza: string;
+  /** Absent: the cluster's own stanza, through the member's own pgBackRest configuration (a restore). */
+  reader?: ReaderAccess;
+}
+
+export interface ReaderAccess {
   /** The repository host as the leader's pgBackRest reaches it, with the read-only account. */
   address: string;
   sshPort: number;
@@ -23,9 +28,9 @@ export interface RefreshSource {
 }
 
 export interface RefreshTarget {
-  /** pgBackRest's --type: the latest (`default`) or a point in time. */
-  type: "default" | "time";
-  time?: string;
+  /** pgBackRest's --type: the latest (`default`), a time, or just before a transaction or an LSN. */
+  type: "default" | "time" | "xid" | "lsn";
+  value?: string;
 }
 
 /** This stack's roles get this stack's passwords (verifiers); every other login role loses its login. */
@@ -33,6 +38,8 @@ export interface RefreshRoles {
   admin: string;
   replication: string;
   preview?: string;
+  /** Another cluster's data: its other roles lose their login (FROM's passwords stop working). */
+  othersLoseLogin: boolean;
 }
 
 export function renderRefreshRolesSql(v: RefreshRoles): string {
@@ -46,7 +53,11 @@ export function renderRefreshRolesSql(v: RefreshRoles): string {
     ...role(REPLICATION_ROLE, "LOGIN REPLICATION NOSUPERUSER", v.replication),
     ...(v.preview ? [...role(PREVIEW_ROLE, "LOGIN NOSUPERUSER", v.preview), `GRANT pg_monitor TO ${sqlIdent(PREVIEW_ROLE)};`] : []),
     // FROM's passwords stop working here: its application roles keep their rights but not their login
-    `SELECT format('ALTER ROLE %I NOLOGIN PASSWORD NULL', rolname) FROM pg_roles WHERE rolcanlogin AND rolname <> 'postgres' AND rolname NOT IN (${keep.map(sqlLiteral).join(", ")}) \\gexec`,
+    ...(v.othersLoseLogin
+      ? [
+          `SELECT format('ALTER ROLE %I NOLOGIN PASSWORD NULL', rolname) FROM pg_roles WHERE rolcanlogin AND rolname <> 'postgres' AND rolname NOT IN (${keep.map(sqlLiteral).join(", ")}) \\gexec`,
+        ]
+      : []),
     "",
   ].join("\n");
 }
@@ -73,19 +84,23 @@ export function renderRefreshLeaderScript(r: LeaderRefresh): string {
       )}PGR_MASKING\n    ;;`,
   );
   const tables = r.masking.map((t) => `${t.database}:${t.schema}.${t.table}:${Object.keys(t.columns).join(",")}`);
-  return hostScript("refresh", r.host, `refresh from stanza ${r.source.stanza}`, [
+  const reader = r.source.reader;
+  const verb = reader ? "refresh" : "restore";
+  return hostScript("refresh", r.host, `${verb} from stanza ${r.source.stanza}`, [
     sh`hba=${HBA_PATH}`,
     sh`stanza=${r.source.stanza}`,
-    sh`repo_address=${r.source.address}`,
-    sh`repo_port=${String(r.source.sshPort)}`,
-    sh`repo_account=${r.source.account}`,
-    sh`repo_path=${r.source.path}`,
-    sh`repo_known=${r.source.known}`,
+    sh`source_mode=${reader ? "reader" : "own"}`,
+    sh`verb=${verb}`,
+    sh`repo_address=${reader?.address ?? ""}`,
+    sh`repo_port=${String(reader?.sshPort ?? "")}`,
+    sh`repo_account=${reader?.account ?? ""}`,
+    sh`repo_path=${reader?.path ?? ""}`,
+    sh`repo_known=${reader?.known ?? ""}`,
     sh`target_type=${r.target.type}`,
-    sh`target_time=${r.target.time ?? ""}`,
+    sh`target_time=${r.target.value ?? ""}`,
     sh`masked_databases=(${databases})`,
     sh`masked_tables=(${tables})`,
-    fileFunction("reader_key", r.source.privateKey),
+    fileFunction("reader_key", reader?.privateKey ?? ""),
     fileFunction("admin_hba", r.adminHba),
     fileFunction("roles_sql", renderRefreshRolesSql(r.roles)),
     ["masking_sql() {", "  case $1 in", ...cases, "  esac", "}"].join("\n"),

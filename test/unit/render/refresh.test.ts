@@ -22,7 +22,7 @@ describe("a refresh's SQL and scripts", () => {
   });
 
   it("gives this stack's roles its verifiers and takes the login of every other role", () => {
-    const sql = renderRefreshRolesSql({ admin: "SCRAM-A", replication: "SCRAM-R" });
+    const sql = renderRefreshRolesSql({ admin: "SCRAM-A", replication: "SCRAM-R", othersLoseLogin: true });
     assert.match(sql, /ALTER ROLE "pgr_admin" WITH LOGIN SUPERUSER PASSWORD 'SCRAM-A';/);
     assert.match(sql, /ALTER ROLE "replicator" WITH LOGIN REPLICATION NOSUPERUSER PASSWORD 'SCRAM-R';/);
     assert.match(
@@ -31,9 +31,13 @@ describe("a refresh's SQL and scripts", () => {
     );
     assert.doesNotMatch(sql, /pgr_preview/);
     assert.match(
-      renderRefreshRolesSql({ admin: "a", replication: "r", preview: "p" }),
+      renderRefreshRolesSql({ admin: "a", replication: "r", preview: "p", othersLoseLogin: true }),
       /NOT IN \('pgr_admin', 'replicator', 'pgr_preview'\)/,
     );
+  });
+
+  it("a restore of the cluster's own data keeps the other roles' logins", () => {
+    assert.doesNotMatch(renderRefreshRolesSql({ admin: "a", replication: "r", othersLoseLogin: false }), /NOLOGIN/);
   });
 
   it("opens only the admin's lines (and the local postgres account) while it runs", () => {
@@ -53,16 +57,18 @@ describe("a refresh's SQL and scripts", () => {
       host: "stg1",
       source: {
         stanza: "prod",
-        address: "10.0.0.9",
-        sshPort: 22,
-        account: "pgr-read-staging",
-        path: "/var/lib/pgbackrest",
-        known: "10.0.0.9 ssh-ed25519 AAAA",
-        privateKey: "-----BEGIN KEY-----\nabc\n-----END KEY-----\n",
+        reader: {
+          address: "10.0.0.9",
+          sshPort: 22,
+          account: "pgr-read-staging",
+          path: "/var/lib/pgbackrest",
+          known: "10.0.0.9 ssh-ed25519 AAAA",
+          privateKey: "-----BEGIN KEY-----\nabc\n-----END KEY-----\n",
+        },
       },
       target: { type: "default" },
       adminHba: "local all postgres peer\n",
-      roles: { admin: "a", replication: "r" },
+      roles: { admin: "a", replication: "r", othersLoseLogin: true },
       masking: [
         { database: "appdb", schema: "public", table: "people", columns: { email: "email" } },
         { database: "crm", schema: "public", table: "leads", columns: { phone: "phone" } },
