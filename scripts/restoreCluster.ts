@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { readBackupState } from "../observe/backups";
-import { accessSpec, leaderHost, readBackupAccess } from "./backupAccess";
+import { accessSpec, archiveNow, leaderHost, readBackupAccess } from "./backupAccess";
 import { Refused, ownRoles, readClusterConfig, replaceClusterData } from "./clusterData";
 import { parseRestoreTarget } from "./restoreTarget";
 
@@ -28,6 +28,12 @@ async function main(stackName: string): Promise<void> {
   if (!state.earliest) throw new Refused(`stanza ${access.stanza} has no backup yet (${state.status}): run make backup first`);
   if (target?.ms !== undefined && (target.ms < Date.parse(state.earliest) || target.ms > Date.now()))
     throw new Refused(`AT ${target.value} is outside the recovery window: from ${state.earliest} to now`);
+  // what the leader wrote last reaches the repository first, when the leader still answers
+  await archiveNow(accessSpec(access), leaderHost(access)).catch((e: Error) =>
+    process.stdout.write(
+      `restore-cluster: the leader's last WAL could not be archived (${e.message}): restoring from what the repository holds\n`,
+    ),
+  );
   await replaceClusterData(stack, spec, {
     times: [],
     source: { stanza: access.stanza },

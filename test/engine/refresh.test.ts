@@ -163,4 +163,35 @@ describe("refresh of staging from production's backups, masked", function () {
       firstMasked,
     );
   });
+
+  it("restore-cluster brings production back to just before a mistaken DELETE, its standby copied again, its logins kept", async () => {
+    const restore = (env: Record<string, string>) => tool("restoreCluster.ts", [PRODUCTION], env);
+    const xid = psql("prod1", "begin; delete from orders where id % 2 = 0; select pg_current_xact_id(); commit;", "appdb")
+      .split("\n")
+      .filter(Boolean)
+      .pop()!;
+    assert.equal(psql("prod1", "select count(*) from orders", "appdb"), "150");
+    const refused = restore({ XID: xid });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.out, /refused: .*say so with CONFIRM=main/);
+    const r = restore({ XID: xid, CONFIRM: "main" });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /restored from its own backups \(xid /);
+    assert.equal(psql("prod1", "select count(*) from orders", "appdb"), "300");
+    const app = new Client({
+      host: host("prod1").address,
+      port: 5432,
+      user: "app",
+      password: APP_PASSWORD,
+      database: "appdb",
+      ssl: { rejectUnauthorized: false },
+    });
+    await app.connect();
+    await app.end();
+    await eventually(
+      "prod2 streams from the restored leader",
+      () => psql("prod2", "select status from pg_stat_wal_receiver") === "streaming",
+    );
+    assert.equal(psql("prod2", "select count(*) from orders", "appdb"), "300");
+  });
 });
