@@ -47,6 +47,7 @@ measure("pulumi up, no changes (dev stack)", () => dev.ok(["up", "--yes", "--ski
 // A standby built by the engine against a raw pg_basebackup of the same leader.
 const scales = (process.env.BENCH_SCALES ?? "50 200").split(/\s+/).filter(Boolean).map(Number);
 const standbyRows: string[][] = [];
+const backupRows: string[][] = [];
 let token = 0;
 for (const scale of scales) {
   process.stderr.write(`bench: pgbench -i -s ${scale} on the leader\n`);
@@ -67,8 +68,43 @@ for (const scale of scales) {
   const viaUp = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
   standbyRows.push([String(scale), size, raw.toFixed(2), viaUp.toFixed(2), (viaUp - raw).toFixed(2), (viaUp / raw).toFixed(2)]);
   process.stderr.write(`  scale ${scale} (${size}): raw pg_basebackup ${raw.toFixed(2)} s, pulumi up to streaming ${viaUp.toFixed(2)} s\n`);
+  backupBench(scale, size, raw);
 }
 psql("pg1", "drop database if exists bench");
+
+// Backups at the same scale: a full backup (make backup) against the raw pg_basebackup above; one
+// small table back (make restore-table) against a raw restore of the whole backup on the
+// repository host (files only, no WAL replayed).
+function backupBench(scale: number, size: string, rawBasebackup: number): void {
+  const tool = (script: string, env: Record<string, string>) =>
+    execFileSync("node", ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", script), "dev"], {
+      cwd: dev.project.dir,
+      env: { ...dev.project.env, ...env },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  const full = time(() => tool("backup.ts", { TYPE: "full" }));
+  const at = psql("pg1", "select to_char(now() at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') || '+00'");
+  const oneTable = time(() => tool("restoreTable.ts", { DB: "bench", TABLE: "public.pgbench_branches", AT: at }));
+  psql("pg1", "select format('drop schema %I cascade', nspname) from pg_namespace where nspname like 'restored\\_%' \\gexec", "bench");
+  const whole = time(() =>
+    sshOk(
+      "backup",
+      "cd / && sudo -n rm -rf /var/tmp/bench-restore && sudo -n -u postgres pgbackrest --config=/dev/null --repo1-path=/var/lib/pgbackrest --stanza=main --pg1-path=/var/tmp/bench-restore --log-level-console=warn restore && sudo -n rm -rf /var/tmp/bench-restore",
+    ),
+  );
+  backupRows.push([
+    String(scale),
+    size,
+    full.toFixed(2),
+    rawBasebackup.toFixed(2),
+    (full / rawBasebackup).toFixed(2),
+    oneTable.toFixed(2),
+    whole.toFixed(2),
+  ]);
+  process.stderr.write(
+    `  scale ${scale}: full backup ${full.toFixed(2)} s, one table back ${oneTable.toFixed(2)} s, whole restore ${whole.toFixed(2)} s\n`,
+  );
+}
 
 // The migration at pgbench scale 50: initial sync by `pulumi up` (phase sync) against pg_dump -Fd
 // -j2 | pg_restore -j2 of the same database in the same run; then the cutover's write pause under
@@ -148,6 +184,11 @@ const head = ["scale", "cluster size", "raw s", "pulumi up s", "overhead s", "ra
 const all = [head, ...standbyRows];
 const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
 for (const r of all) console.log(r.map((c, i) => c.padStart(widths[i])).join("  "));
+console.log("\nbackups (pgBackRest, lz4, process-max 2) against the raw pg_basebackup above, same run");
+const bhead = ["scale", "cluster size", "full backup s", "pg_basebackup s", "ratio", "one table back s", "whole restore s"];
+const ball = [bhead, ...backupRows];
+const bw = bhead.map((_, i) => Math.max(...ball.map((r) => r[i].length)));
+for (const r of ball) console.log(r.map((c, i) => c.padStart(bw[i])).join("  "));
 console.log("\nmigration (old server to the dev stack's cluster), same run");
 const mw = Math.max(...migrationRows.map(([l]) => l.length));
 for (const [label, v] of migrationRows) console.log(`${label.padEnd(mw)}  ${v.padStart(8)}`);
