@@ -8,6 +8,8 @@ import { sshRun } from "../observe/backups";
 import { renderAdminOnlyHba } from "../render/pgHba";
 import { RefreshRoles, RefreshSource, RefreshTarget, renderRefreshLeaderScript, renderRefreshStandbyScript } from "../render/refresh";
 import { scramVerifier } from "../render/scram";
+import { shellQuote } from "../render/quote";
+import { renderBackupNowScript } from "../render/restore";
 import { RUN_SCRIPT_AS_ROOT } from "../render/sshCommands";
 
 /** A refusal before any host is touched: printed as such. */
@@ -104,6 +106,25 @@ export async function replaceClusterData(stack: Stack, spec: ClusterSpec, r: Rep
       24 * 3600_000,
     ),
   );
+  if (r.source.reader && spec.backup) {
+    const b = spec.backup;
+    const repo = { name: b.repository.name, address: b.repository.address, sshPort: b.repository.sshPort };
+    // the leader is another system now: the stanza takes it (its earlier backups stay, for retention
+    // to expire), and a full backup of the masked data is the first of the new system; nothing of
+    // the unmasked moment was archived (archiving was off until the masking was done)
+    await timed(`${b.stanza}: stanza upgraded, full backup of the masked data`, times, async () => {
+      const upgrade = await sshRun(
+        spec,
+        repo,
+        `cd / && sudo -n -u ${shellQuote(b.repository.user)} pgbackrest --stanza=${shellQuote(b.stanza)} --log-level-console=warn stanza-upgrade`,
+        600_000,
+      );
+      if (upgrade.code !== 0) throw new Error(`stanza-upgrade of ${b.stanza}: ${upgrade.err.trim().split("\n").pop()}`);
+      const full = await sshRun(spec, repo, `sudo -n bash -c ${shellQuote(renderBackupNowScript(b.stanza, "full"))}`, 24 * 3600_000);
+      if (full.code !== 0) throw new Error(`the full backup of ${b.stanza}: ${full.err.trim().split("\n").pop()}`);
+      process.stdout.write(full.out);
+    });
+  }
   await timed("standbys cleared", times, () =>
     Promise.all(standbys.map((h) => runScript(spec, h, renderRefreshStandbyScript(h.name, "clear"), 300_000))),
   );

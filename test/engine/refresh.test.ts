@@ -3,7 +3,9 @@
 // through its own read-only account and never reaches prod1 or prod2.
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { dump, load } from "js-yaml";
 import { Client } from "pg";
 import { DEV_PASSPHRASE } from "../support/devStack";
 import { EngineProject } from "../support/engine";
@@ -45,11 +47,17 @@ describe("refresh of staging from production's backups, masked", function () {
       project.initStack(s);
       project.setConfig(s, "pg-replication:previewPassword", "preview-only-reads", true);
     }
-    // a stanza of this run's own: an earlier run's backups are of another system
-    sshOk(
-      "backup",
-      "sudo -n rm -rf /var/lib/pgbackrest/archive/sandbox-production-main /var/lib/pgbackrest/backup/sandbox-production-main",
-    );
+    // staging backs up too: a refresh must leave it a stanza of the new system and a masked full backup
+    const file = project.stackFile(STAGING);
+    const doc = load(fs.readFileSync(file, "utf8")) as { config: Record<string, Record<string, unknown>[]> };
+    doc.config["pg-replication:clusters"][0].backup = {
+      stanza: "sandbox-staging-main",
+      repository: { host: "backup", address: "10.77.0.40" },
+    };
+    fs.writeFileSync(file, dump(doc, { lineWidth: 200 }));
+    // stanzas of this run's own: an earlier run's backups are of other systems
+    for (const stanza of ["sandbox-production-main", "sandbox-staging-main"])
+      sshOk("backup", `sudo -n rm -rf /var/lib/pgbackrest/archive/${stanza} /var/lib/pgbackrest/backup/${stanza}`);
     project.ok(["up", "--yes", "--stack", PRODUCTION]);
     psql("prod1", "create database appdb");
     psql("prod1", `create role app login password '${APP_PASSWORD}'`);
@@ -100,6 +108,14 @@ describe("refresh of staging from production's backups, masked", function () {
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, new RegExp(`masked appdb\\.public\\.people: ${PEOPLE} rows, columns email, full_name, phone, notes`));
     assert.match(r.out, /sandbox-staging updated/);
+    assert.match(r.out, /sandbox-staging-main: stanza upgraded, full backup of the masked data/);
+    const info = JSON.parse(sshOk("backup", "cd / && sudo -n -u postgres pgbackrest --stanza=sandbox-staging-main --output=json info")) as {
+      status: { code: number };
+      backup: { database: { id: number } }[];
+    }[];
+    assert.equal(info[0].status.code, 0, JSON.stringify(info[0].status));
+    assert.equal(info[0].backup.pop()?.database.id, 2, "the last backup is of the refreshed system");
+    sshOk("backup", "cd / && sudo -n -u postgres pgbackrest --stanza=sandbox-staging-main check");
     assert.match(r.out, /needs attention: appdb\.public\.people\.postal_address looks like personal data and no masking rule covers it/);
     assert.doesNotMatch(r.out, /needs attention: appdb\.public\.people\.email/);
 
