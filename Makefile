@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 MOCHA := ./node_modules/.bin/mocha
 
-.PHONY: refresh demo-refresh restore-cluster backup restore-table recovery-points all deps toolchain sandbox sandbox-down shell-tools lint typecheck test test-unit test-bats test-hosts test-engine demo bench status pr-preview promote up
+.PHONY: bench-refresh refresh demo-refresh restore-cluster backup restore-table recovery-points all deps toolchain sandbox sandbox-down shell-tools lint typecheck test test-unit test-bats test-hosts test-engine demo bench status pr-preview promote up
 
 all: test
 
@@ -64,6 +64,9 @@ demo-refresh: deps sandbox
 
 bench: toolchain sandbox
 	$(ENV) node -r ts-node/register/transpile-only bench/index.ts
+
+bench-refresh: toolchain sandbox
+	$(ENV) node -r ts-node/register/transpile-only bench/refresh.ts
 
 # make status STACK=dev: a stack's replication state as a table, and how applications connect
 STACK ?= dev
