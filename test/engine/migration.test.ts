@@ -133,7 +133,8 @@ describe("a migration from the old server onto the cluster", function () {
       assert.notEqual(r.code, 0);
       assert.match(
         r.stdout + r.stderr,
-        /the source has roles whose names hold control characters \("evil\\tname; create role pwned superuser"\): rename or drop them/,
+        // the TAB as the step prints it, raw or escaped
+        /the source has roles whose names hold control characters \("evil(\t|\\t)name; create role pwned superuser"\): rename or drop them/,
       );
       assert.equal(psql("pg1", "select count(*) from pg_roles where rolname = 'pwned' or rolname like 'evil%'"), "0");
     } finally {
