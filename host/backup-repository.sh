@@ -16,7 +16,7 @@ rollback() {
 }
 
 main() {
-  : "${stanza:?}" "${backup_user:?}" "${repo_path:?}" "${authorized:?}" "${known:?}" "${confd:?}" "${units[*]:?}" "${readers[*]?}" "${reader_keys[*]?}"
+  : "${stanza:?}" "${backup_user:?}" "${repo_path:?}" "${authorized:?}" "${known:?}" "${confd:?}" "${units[*]:?}"
   begin
   put_changed=()
   made_accounts=()
@@ -48,6 +48,7 @@ main() {
   step="giving the reading stacks their accounts"
   local i account group
   group=$(id -gn "$backup_user")
+  # shellcheck disable=SC2154 # the header sets readers and reader_keys (empty arrays count as unset for ${a[*]?})
   for i in "${!readers[@]}"; do
     account=${readers[$i]}
     if ! getent passwd "$account" >/dev/null; then
@@ -65,6 +66,7 @@ main() {
     # shellcheck disable=SC2016 # expanded by the inner sh
     runuser -u "$account" -- sh -c 'umask 077; mkdir -p "$1/.ssh"' sh "$home"
     # its key logs in, runs what it asks (pgBackRest's remote), and nothing more: no forwarding, no terminal
+    # shellcheck disable=SC2154
     printf 'restrict %s\n' "${reader_keys[$i]}" | put_as "$account" "$home/.ssh/authorized_keys" 600 && touched=yes
   done
   home=$(home_of "$backup_user")

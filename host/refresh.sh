@@ -63,7 +63,7 @@ private_file() { as_postgres sh -c 'umask 077; cat >"$1"' sh "$ptmp/$1"; }
 seconds() { echo $(($(date +%s) - $1)); }
 
 main() {
-  : "${hba:?}" "${stanza:?}" "${source_mode:?}" "${verb:?}" "${target_type:?}" "${masked_databases[*]?}" "${masked_tables[*]?}"
+  : "${hba:?}" "${stanza:?}" "${source_mode:?}" "${verb:?}" "${target_type:?}"
   begin
   trap on_refresh_exit EXIT
   restoring=no stopped=no closed=no
@@ -136,6 +136,7 @@ main() {
 
   step="masking"
   started=$(date +%s)
+  # shellcheck disable=SC2154 # the header sets it (an empty array counts as unset for ${a[*]?})
   for db in "${masked_databases[@]}"; do
     out=$(masking_sql "$db" | as_postgres "$pgbin/psql" -w -X -v ON_ERROR_STOP=1 -h "$(sed -n 5p "$datadir/postmaster.pid")" -p "$(sed -n 4p "$datadir/postmaster.pid")" -d "$db" -f - 2>&1) ||
       die "masking $db: $(why "$out")"
@@ -164,6 +165,7 @@ main() {
 report_masked() {
   local i=0 entry db table columns rows
   declare -A seen
+  # shellcheck disable=SC2154 # the header sets it
   for entry in "${masked_tables[@]}"; do
     db=${entry%%:*} entry=${entry#*:}
     table=${entry%%:*} columns=${entry#*:}
@@ -177,6 +179,7 @@ report_masked() {
 # columns whose name says personal data, in any database, that no rule masks: named, not masked
 report_unmasked() {
   local db column masked=" "
+  # shellcheck disable=SC2154 # the header sets it
   for db in "${masked_tables[@]}"; do
     local tc=${db#*:} cols
     cols=${tc#*:}
