@@ -23,7 +23,7 @@ export function replicationSettings(cluster: ClusterSpec): Record<string, Settin
     hot_standby_feedback: true,
     wal_sender_timeout: "60s",
     wal_receiver_timeout: "60s",
-    ...(cluster.backup ? archiveSettings(cluster.name) : {}),
+    ...(cluster.backup ? archiveSettings(cluster.backup.stanza) : {}),
   };
 }
 

@@ -34,6 +34,10 @@ describe("pgBackRest's configuration", () => {
     assert.match(pg, /^archive_mode = on$/m);
     assert.match(pg, /^archive_command = 'pgbackrest --stanza=main archive-push %p'$/m);
     assert.doesNotMatch(renderPostgresqlConf(clusterSpec()), /archive_/);
+    // a stanza named in config, not the cluster's name, everywhere pgBackRest is told the stanza
+    const named = { ...cluster, backup: { ...backup, stanza: "production-main" } };
+    assert.match(renderPostgresqlConf(named), /^archive_command = 'pgbackrest --stanza=production-main archive-push %p'$/m);
+    assert.match(renderMemberConf(named), /^\[production-main\]$/m);
     // a standby never reads the archive: it could follow a timeline that is not its leader's
     assert.equal(archiveSettings("main").restore_command, undefined);
   });
