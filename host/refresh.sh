@@ -37,6 +37,9 @@ on_refresh_exit() {
     exit "$rc"
   fi
   [ -z "${ptmp:-}" ] || rm -rf "$ptmp"
+  # on_exit reads the script's status from $?
+  set +e
+  (exit "$rc")
   on_exit
 }
 
@@ -54,7 +57,8 @@ reader_config() {
   printf '[global]\nrepo1-host=%s\nrepo1-host-port=%s\nrepo1-host-user=%s\nrepo1-path=%s\nrepo1-host-config=/dev/null\ncmd-ssh=%s/ssh\nlog-level-console=warn\nlog-level-file=off\nlock-path=%s\n[%s]\npg1-path=%s\n' \
     "$repo_address" "$repo_port" "$repo_account" "$repo_path" "$ptmp" "$ptmp" "$stanza" "$datadir" |
     private_file pgbackrest.conf
-  pgbr() { as_postgres pgbackrest --config="$ptmp/pgbackrest.conf" --config-include-path="$ptmp" --stanza="$stanza" "$@"; }
+  as_postgres mkdir -m 700 "$ptmp/conf.d"
+  pgbr() { as_postgres pgbackrest --config="$ptmp/pgbackrest.conf" --config-include-path="$ptmp/conf.d" --stanza="$stanza" "$@"; }
 }
 
 # private_file NAME: stdin as $ptmp/NAME, postgres's alone

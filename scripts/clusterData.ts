@@ -106,25 +106,24 @@ export async function replaceClusterData(stack: Stack, spec: ClusterSpec, r: Rep
       24 * 3600_000,
     ),
   );
-  if (r.source.reader && spec.backup) {
-    const b = spec.backup;
-    const repo = { name: b.repository.name, address: b.repository.address, sshPort: b.repository.sshPort };
-    // the leader is another system now: the stanza takes it (its earlier backups stay, for retention
-    // to expire), and a full backup of the masked data is the first of the new system; nothing of
-    // the unmasked moment was archived (archiving was off until the masking was done)
-    await timed(`${b.stanza}: stanza upgraded, full backup of the masked data`, times, async () => {
-      const upgrade = await sshRun(
-        spec,
-        repo,
-        `cd / && sudo -n -u ${shellQuote(b.repository.user)} pgbackrest --stanza=${shellQuote(b.stanza)} --log-level-console=warn stanza-upgrade`,
+  // the leader is another system now: its stanza takes it (the earlier backups stay, for retention
+  // to expire); nothing of the unmasked moment was archived (archiving was off until the masking)
+  const ownBackups = r.source.reader ? spec.backup : undefined;
+  const onRepository = (command: string, timeoutMs: number) =>
+    sshRun(
+      spec,
+      { name: ownBackups!.repository.name, address: ownBackups!.repository.address, sshPort: ownBackups!.repository.sshPort },
+      command,
+      timeoutMs,
+    );
+  if (ownBackups)
+    await timed(`${ownBackups.stanza}: stanza upgraded to the refreshed system`, times, async () => {
+      const upgrade = await onRepository(
+        `cd / && sudo -n -u ${shellQuote(ownBackups.repository.user)} pgbackrest --stanza=${shellQuote(ownBackups.stanza)} --log-level-console=warn stanza-upgrade`,
         600_000,
       );
-      if (upgrade.code !== 0) throw new Error(`stanza-upgrade of ${b.stanza}: ${upgrade.err.trim().split("\n").pop()}`);
-      const full = await sshRun(spec, repo, `sudo -n bash -c ${shellQuote(renderBackupNowScript(b.stanza, "full"))}`, 24 * 3600_000);
-      if (full.code !== 0) throw new Error(`the full backup of ${b.stanza}: ${full.err.trim().split("\n").pop()}`);
-      process.stdout.write(full.out);
+      if (upgrade.code !== 0) throw new Error(`stanza-upgrade of ${ownBackups.stanza}: ${upgrade.err.trim().split("\n").pop()}`);
     });
-  }
   await timed("standbys cleared", times, () =>
     Promise.all(standbys.map((h) => runScript(spec, h, renderRefreshStandbyScript(h.name, "clear"), 300_000))),
   );
@@ -132,6 +131,13 @@ export async function replaceClusterData(stack: Stack, spec: ClusterSpec, r: Rep
     const up = await stack.up({ onOutput: (o) => process.stderr.write(o) });
     process.stdout.write(`${stack.name} updated: ${JSON.stringify(up.summary.resourceChanges)}\n`);
   });
+  // the first backup of the new system, of the masked data, once the standbys stream (backups come from one)
+  if (ownBackups)
+    await timed(`${ownBackups.stanza}: full backup of the masked data`, times, async () => {
+      const full = await onRepository(`sudo -n bash -c ${shellQuote(renderBackupNowScript(ownBackups.stanza, "full"))}`, 24 * 3600_000);
+      if (full.code !== 0) throw new Error(`the full backup of ${ownBackups.stanza}: ${full.err.trim().split("\n").pop()}`);
+      process.stdout.write(full.out);
+    });
 
   process.stdout.write(`report: ${stack.name}'s cluster ${spec.name} ${r.describe}\n`);
   for (const line of leaderOut.split("\n").filter((l) => / masked |d from stanza|restored in|recovered and|needs attention/.test(l)))

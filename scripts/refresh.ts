@@ -106,5 +106,5 @@ if (!from || !toStack) {
 }
 refresh(from, toStack).catch((e) => {
   console.error(`refresh: ${e instanceof Refused ? "refused: " : ""}${(e as Error).message}`);
-  process.exit(1);
+  process.exitCode = 1;
 });

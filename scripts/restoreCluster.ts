@@ -47,5 +47,5 @@ async function main(stackName: string): Promise<void> {
 
 main(process.argv[2] ?? "dev").catch((e) => {
   console.error(`restore-cluster: ${e instanceof Refused ? "refused: " : ""}${(e as Error).message}`);
-  process.exit(1);
+  process.exitCode = 1;
 });
