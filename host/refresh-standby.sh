@@ -2,8 +2,8 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "${BASH_SOURCE[0]%/*}/lib.sh"
 # Refresh, on a standby: `stop` before the leader's restore (nothing unmasked streams here);
-# `clear` once the leader is masked: the data directory moved aside and an empty one left, which
-# the next `up` fills with a copy of the masked leader. The old copy is removed by `clear` of the
+# `clear` once the leader is masked: the data directory moved aside and a fresh one made (initdb),
+# which the next `up` replaces with a copy of the masked leader. The old copy is removed by `clear` of the
 # next refresh, or by hand. Header variable: action.
 
 rollback() { restore_files; }
@@ -13,7 +13,7 @@ main() {
   begin
   local aside="$datadir.pg-replication-refresh-prev"
   step="checking the standby"
-  if [ "$action" = clear ] && [ -d "$datadir" ] && [ -z "$(ls -A "$datadir")" ]; then
+  if [ "$action" = clear ] && [ -d "$aside" ] && ! in_recovery && [ -z "$(holds_data)" ]; then
     committed=yes
     say "already cleared"
     exit 0
@@ -34,8 +34,9 @@ main() {
       step="moving the data directory aside"
       rm -rf "$aside"
       mv "$datadir" "$aside"
-      as_postgres mkdir -m 700 "$datadir"
-      say "its data directory is empty (the previous one is $aside): the next update copies the leader here"
+      # a fresh cluster, as a new host has: every step reads it as a member that holds nothing yet
+      try as_postgres "$pgbin/initdb" -D "$datadir" -A peer --no-instructions || die "initdb failed: $reason"
+      say "its data directory is a fresh one (the previous one is $aside): the next update copies the leader here"
       ;;
     *) die "unknown action $action" ;;
   esac

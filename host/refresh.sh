@@ -135,7 +135,7 @@ main() {
   if [ "$source_mode" = own ]; then
     say "this stack's roles have this stack's passwords"
   else
-    say "this stack's roles have this stack's passwords; $(sql -c "select count(*) from pg_roles where not rolcanlogin and rolpassword is null and oid >= 16384") other roles have no login"
+    say "this stack's roles have this stack's passwords; $(sql -c "select count(*) from pg_authid where not rolcanlogin and rolpassword is null and oid >= 16384") other roles have no login"
   fi
 
   step="masking"
@@ -162,7 +162,7 @@ main() {
   changed=()
   try pg_ctlcluster "${cluster[@]}" restart -m fast || die "$reason"
   committed=yes
-  say "${verb}d from stanza $stanza ($( [ "$target_type" = default ] && echo "its latest point" || echo "$target_time")) in $(seconds "$t0") s; clients may connect"
+  say "$([ "$verb" = restore ] && echo restored || echo refreshed) from stanza $stanza ($( [ "$target_type" = default ] && echo "its latest point" || echo "$target_time")) in $(seconds "$t0") s; clients may connect"
 }
 
 # one line per masked table: its rows, its columns

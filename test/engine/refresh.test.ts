@@ -99,7 +99,7 @@ describe("refresh of staging from production's backups, masked", function () {
     const tooEarly = refresh({ AT: "2001-01-01 00:00:00+00" });
     assert.notEqual(tooEarly.code, 0);
     assert.match(tooEarly.out, /refused: AT 2001-01-01 00:00:00(\.000)?\+00 is outside sandbox-production's recovery window/);
-    assert.equal(rows("stg1", "select count(*) from pg_database where datname = 'appdb'").length, 1);
+    assert.equal(psql("stg1", "select count(*) from pg_database where datname = 'appdb'"), "0", "staging untouched");
   });
 
   let firstMasked: string[];
