@@ -11,7 +11,7 @@ rollback() { restore_files; }
 main() {
   : "${action:?}"
   begin
-  local aside="$datadir.pg-replication-refresh-prev"
+  local aside="$datadir.pg-replication-refresh-prev" out
   step="checking the standby"
   if [ "$action" = clear ] && [ -d "$aside" ] && ! in_recovery && [ -z "$(holds_data)" ]; then
     committed=yes
@@ -35,7 +35,7 @@ main() {
       rm -rf "$aside"
       mv "$datadir" "$aside"
       # a fresh cluster, as a new host has: every step reads it as a member that holds nothing yet
-      try as_postgres "$pgbin/initdb" -D "$datadir" -A peer --no-instructions || die "initdb failed: $reason"
+      out=$(as_postgres "$pgbin/initdb" -D "$datadir" -A peer --no-instructions 2>&1) || die "initdb failed: $(why "$out")"
       say "its data directory is a fresh one (the previous one is $aside): the next update copies the leader here"
       ;;
     *) die "unknown action $action" ;;

@@ -106,7 +106,8 @@ describe("refresh of staging from production's backups, masked", function () {
   it("brings production's rows to staging, masked, its standby copied from the masked leader, production untouched", async () => {
     const r = refresh();
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, new RegExp(`masked appdb\\.public\\.people: ${PEOPLE} rows, columns email, full_name, phone, notes`));
+    const masked = new RegExp(`masked appdb\\.public\\.people: ${PEOPLE} rows, columns (.*)`).exec(r.out);
+    assert.deepEqual(masked?.[1].split(", ").sort(), ["email", "full_name", "notes", "phone"], r.out);
     assert.match(r.out, /sandbox-staging updated/);
     assert.match(
       r.out,
