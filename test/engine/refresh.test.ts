@@ -141,7 +141,7 @@ describe("refresh of staging from production's backups, masked", function () {
     psql("stg1", "create extension if not exists pg_dirtyread", "appdb");
     const everyVersion = rows(
       "stg1",
-      "select email from pg_dirtyread('people') as t(tableoid oid, ctid tid, xmin xid, xmax xid, cmin cid, cmax cid, dead boolean, id int, email text, full_name text, phone text, notes text)",
+      "select email from pg_dirtyread('people') as t(tableoid oid, ctid tid, xmin xid, xmax xid, cmin cid, cmax cid, dead boolean, id int, email text, full_name text, phone text, notes text, postal_address text)",
     );
     assert.equal(everyVersion.length, PEOPLE, "no dead row version left");
     assert.deepEqual(
