@@ -187,7 +187,14 @@ describe("the dev stack through the engine", function () {
     const before = members.map(startTime);
     const out = dev.up();
     for (const m of members) assert.equal(psql(m, "show work_mem"), "8MB", m);
-    assert.deepEqual(members.map(startTime), before, out.split("\n").filter((l) => /restart/.test(l)).join("\n"));
+    assert.deepEqual(
+      members.map(startTime),
+      before,
+      out
+        .split("\n")
+        .filter((l) => /restart/.test(l))
+        .join("\n"),
+    );
   });
 
   it("changes the replication password in place, and the standbys still stream with it", () => {
