@@ -92,7 +92,14 @@ export function clusterRoles(
         validUntil: "infinity",
         password: secretVerifier(PREVIEW_ROLE, args.previewPassword),
       },
-      { parent: c.parent, provider, dependsOn: [replication], retainOnDelete: true },
+      {
+        parent: c.parent,
+        provider,
+        dependsOn: [replication],
+        retainOnDelete: true,
+        // kept on delete, so a new stack on the same hosts finds it: adopted as the replication role is
+        import: seen.roles.includes(PREVIEW_ROLE) && args.adminLogin === "ok" ? PREVIEW_ROLE : undefined,
+      },
     );
   }
   return { admin, replication };

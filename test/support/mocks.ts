@@ -6,6 +6,8 @@ export interface Registered {
   name: string;
   inputs: Record<string, unknown>;
   provider?: string;
+  /** Set when the resource is imported: the existing object's id. */
+  id?: string;
 }
 
 /** Every resource registered since the last reset(). */
@@ -18,7 +20,7 @@ export function reset(): void {
 pulumi.runtime.setMocks(
   {
     newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id: args.id });
       return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "configuration unchanged\n" } };
     },
     call: () => ({}),

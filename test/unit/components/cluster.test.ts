@@ -97,3 +97,27 @@ describe("PostgresCluster", () => {
     });
   });
 });
+
+describe("PostgresCluster on a leader that has this program's roles already (a new stack, the same hosts)", () => {
+  before(async () => {
+    reset();
+    const args = clusterArgs();
+    for (const seen of Object.values(args.observations)) seen.roles = ["pgr_admin", "replicator", "pgr_preview"];
+    args.spec.ssh.preview = { user: "pgr-preview", publicKeyPath: "/keys/preview.pub" };
+    const cluster = new PostgresCluster("main", {
+      ...args,
+      adminLogin: "ok",
+      previewPublicKey: "ssh-ed25519 P",
+      previewPassword: pulumi.secret("preview-pw"),
+    });
+    await value(cluster.adminConnectionString);
+  });
+
+  it("adopts the replication and the preview role instead of creating them again", () => {
+    const roles = registered.filter((r) => r.type === "postgresql:index/role:Role");
+    assert.deepEqual(roles.map((r) => [r.inputs.name, r.id]).sort(), [
+      ["pgr_preview", "pgr_preview"],
+      ["replicator", "replicator"],
+    ]);
+  });
+});
