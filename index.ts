@@ -28,6 +28,7 @@ import { findHostKey, hostKeyProblem } from "./observe/knownHosts";
 import { productionProblems } from "./config/production";
 import { unconfirmed } from "./config/confirm";
 import { checkIdentity, checkPreviewLogins, identityFromEnv } from "./observe/identity";
+import { unmaskedColumns } from "./observe/personalColumns";
 import { isPublicKey } from "./render/previewAccess";
 import { passwordProblems } from "./config/passwords";
 import { renderPassfile } from "./render/roles";
@@ -159,6 +160,12 @@ async function main() {
   // a memory setting more than a host has (config/hostMemory.ts), under the key that set it
   const memory = spec.clusters.flatMap((c, i) => clusterMemoryProblems(c, i, observations[i]));
   if (memory.length > 0) throw new ConfigError(memory);
+
+  // a refreshed cluster's column that looks personal and has no masking rule: a refresh would copy it as it is
+  spec.clusters.forEach((c, i) => {
+    for (const column of c.refresh ? unmaskedColumns(observations[i][c.leader]?.personalColumns ?? [], c.refresh.masking) : [])
+      pulumi.log.warn(`needs attention: cluster ${c.name}: ${column} looks like personal data and no masking rule covers it`);
+  });
 
   // a protected stack takes no leader change, rebuild or cutover its config does not confirm
   const m = spec.migration;

@@ -10,6 +10,7 @@ import { shellQuote, sqlLiteral } from "../render/quote";
 import { HostFacts } from "../render/tuning";
 import { NAME_PREFIX, REPLICATION_ROLE } from "../names";
 import { Identity } from "./identity";
+import { PERSONAL_COLUMNS_SQL } from "./personalColumns";
 import { REBUILD_STAMP, STANDBY_INCLUDE_PATH } from "../render/hostScripts";
 
 export interface HostObservation extends HostFacts {
@@ -33,6 +34,8 @@ export interface HostObservation extends HostFacts {
   /** sha256 of the replication passfile, and of the replication role's stored verifier ("" if none). */
   passfileHash: string;
   replicationVerifierHash: string;
+  /** On a running primary: its tables' personal-looking columns, as database.schema.table.column (absent: unread). */
+  personalColumns?: string[];
 }
 
 export interface SlotSeen {
@@ -126,6 +129,8 @@ export function probeScript(roles: string[]): string {
     `echo "verifier=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${verifier} 2>/dev/null | tr -d '\n' | sha256sum | cut -c1-64)"`,
     `echo "current_timeline=$(${asPostgres(timeline)})"`,
     `echo "slots=$(${asPostgres(slots)})"`,
+    // a primary's only (a standby's are the same); every database but postgres and the templates
+    `${asPostgres(shellQuote("select datname from pg_database where datallowconn and not datistemplate and datname <> 'postgres' and not pg_is_in_recovery()"))} | while IFS= read -r db; do cd / && sudo -n -u postgres psql -X -A -t -q -d "$db" -c ${shellQuote(PERSONAL_COLUMNS_SQL)} 2>/dev/null | while IFS= read -r column; do printf 'personal_column=%s.%s\\n' "$db" "$column"; done; done`,
   ].join("; ");
 }
 
@@ -149,6 +154,10 @@ export const observeHostOverSsh: HostObserver = (cluster, host, roles, identity 
     child.on("close", (code) => {
       clearTimeout(timer);
       const values = Object.fromEntries(out.split("\n").map((l) => l.split("=", 2) as [string, string]));
+      const personal = out
+        .split("\n")
+        .filter((l) => l.startsWith("personal_column="))
+        .map((l) => l.slice("personal_column=".length));
       const memoryKiB = Number(values.memory_kib);
       const cpus = Number(values.cpus);
       if (code !== 0 || !memoryKiB || !cpus) {
@@ -170,6 +179,7 @@ export const observeHostOverSsh: HostObserver = (cluster, host, roles, identity 
         ...(values.slots !== undefined ? { slots: parseSlots(values.slots) } : {}),
         passfileHash: values.passfile ?? "",
         replicationVerifierHash: values.verifier ?? "",
+        ...(values.running === "1" && !values.standby ? { personalColumns: personal } : {}),
       });
     });
   });

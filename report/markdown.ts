@@ -44,6 +44,8 @@ export interface StackPreview {
   policies?: string[];
   /** The unchanged resources' inputs, for what a change is compared with (a leader's settings). */
   unchanged?: ResourceChange[];
+  /** What the program itself warned of at plan time with "needs attention: …" (the text after it). */
+  notes?: string[];
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -132,6 +134,7 @@ export function risks(p: StackPreview): Risk[] {
         add(`${where}: PostgreSQL restart for ${restart.join(", ")} (rolled: standbys first, the leader last)`, false);
     }
   }
+  for (const note of p.notes ?? []) add(`\`${p.stack}\` ${note}`, false);
   return [...found, ...standbysBelowLeader(p).map((text) => ({ text, destructive: false }))];
 }
 

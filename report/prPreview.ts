@@ -26,7 +26,7 @@ const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
 const passphraseOf = takeStackPassphrases();
 
 async function previewStack(stackName: string): Promise<StackPreview> {
-  const result: StackPreview = { stack: stackName, counts: {}, changes: [], policies: [], unchanged: [] };
+  const result: StackPreview = { stack: stackName, counts: {}, changes: [], policies: [], unchanged: [], notes: [] };
   const errors: string[] = [];
   try {
     // a stack never deployed in this backend is previewed as new: everything it would create
@@ -44,6 +44,8 @@ async function previewStack(stackName: string): Promise<StackPreview> {
           `[${p.enforcementLevel}] ${p.policyName}${p.resourceUrn ? ` (${nameOf(p.resourceUrn)})` : ""}: ${p.message.trim().split("\n").pop()}`,
         );
       const d = e.diagnosticEvent;
+      const note = d && d.severity === "warning" ? /needs attention: (.*)/.exec(d.message)?.[1] : undefined;
+      if (note) result.notes?.push(note.trim());
       if (d && d.severity === "error" && !/^update failed|preview failed/.test(d.message.trim())) errors.push(d.message.trim());
     };
     const preview = stack.preview({ onEvent, ...policyOptions(stackName) });

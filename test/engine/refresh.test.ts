@@ -167,6 +167,19 @@ describe("refresh of staging from production's backups, masked", function () {
     );
     assert.equal(psql("stg2", "select count(*) from people where email like 'user\\_%@example.invalid'", "appdb"), String(PEOPLE));
     project.ok(["preview", "--expect-no-changes", "--stack", STAGING]);
+    // the pull-request report names the personal-looking column that no rule masks, on staging
+    const report = spawnSync("node", ["-r", "ts-node/register/transpile-only", path.join(ROOT, "report", "prPreview.ts")], {
+      cwd: project.dir,
+      env: { ...project.env, STACKS: STAGING, PGR_PREVIEW_DIR: project.dir },
+      encoding: "utf8",
+      timeout: 600_000,
+    });
+    assert.match(
+      report.stdout,
+      /### Needs attention\n(- .*\n)*- `sandbox-staging` cluster main: appdb\.public\.people\.postal_address looks like personal data and no masking rule covers it\n/,
+      `${report.stdout}\n${report.stderr}`,
+    );
+    assert.doesNotMatch(report.stdout, /people\.(email|phone|full_name) looks like/, "a masked column listed");
 
     assert.equal(psql("prod1", "select pg_postmaster_start_time()"), production.started, "production's server was not restarted");
     assert.equal(sshOk("prod1", "sudo -n find /etc/postgresql /etc/pgbackrest -type f -exec md5sum {} + | sort"), production.files);

@@ -69,6 +69,16 @@ describe("the pull-request report", () => {
     assert.match(risks.join("\n"), /replace of a Role[\s\S]*standby rebuild[\s\S]*leader change/);
   });
 
+  it("lists what the program warned of at plan time, as not destructive", () => {
+    const p = preview([], {
+      notes: ["cluster main: appdb.public.people.postal_address looks like personal data and no masking rule covers it"],
+    });
+    assert.deepEqual(attention(p), [
+      "`staging` cluster main: appdb.public.people.postal_address looks like personal data and no masking rule covers it",
+    ]);
+    assert.match(renderReport([p]), /### Needs attention\n- `staging` cluster main: appdb\.public\.people\.postal_address/);
+  });
+
   it("tells a member that rejoins from a rebuild: only a new, non-empty token is a rebuild", () => {
     const follow = (op: string, before: string | undefined, after: string) => ({
       op,
