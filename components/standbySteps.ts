@@ -43,6 +43,7 @@ export function standbySteps(
             ...access,
             slot: slotName(host.name),
             rebuild: host.rebuild ?? "",
+            ...(c.spec.backup?.standbyRebuild === "delta" ? { rebuildStanza: c.spec.backup.stanza } : {}),
             // a member that is not a running standby of this cluster at plan time gets its step run
             observed: followerNote(c.observations[host.name], c.observations[c.leader.name]),
           },

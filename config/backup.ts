@@ -14,6 +14,7 @@ const BACKUP_KEYS = [
   "processMax",
   "walQueueMax",
   "fromStandby",
+  "standbyRebuild",
 ];
 const REPOSITORY_KEYS = ["host", "address", "sshPort", "user", "path"];
 const S3_KEYS = ["endpoint", "port", "bucket", "region", "uriStyle", "path", "caFile"];
@@ -155,6 +156,12 @@ export function parseBackup(c: Checker, raw: unknown, key: string, cluster: stri
     c.fail(`${key}.walQueueMax`, `must be a size such as 4GB (KB, MB, GB or TB), got ${JSON.stringify(walQueueMax)}`);
   const fromStandby = raw.fromStandby ?? true;
   if (typeof fromStandby !== "boolean") c.fail(`${key}.fromStandby`, "must be true or false");
+  const standbyRebuild = c.string(raw, "standbyRebuild", key, "copy");
+  if (standbyRebuild !== "copy" && standbyRebuild !== "delta")
+    c.fail(
+      `${key}.standbyRebuild`,
+      `must be copy (pg_basebackup from the leader) or delta (pgbackrest restore --delta from the backups), got ${JSON.stringify(standbyRebuild)}`,
+    );
   const stanza = c.string(raw, "stanza", key, cluster);
   if (stanza && !STANZA.test(stanza))
     c.fail(`${key}.stanza`, `must be letters, digits, _ and - (at most 63, a letter or digit first), got ${JSON.stringify(stanza)}`);
@@ -172,5 +179,6 @@ export function parseBackup(c: Checker, raw: unknown, key: string, cluster: stri
     processMax: count(c, raw, "processMax", key, BACKUP_DEFAULTS.processMax, 32),
     walQueueMax,
     fromStandby: fromStandby !== false,
+    standbyRebuild: standbyRebuild === "delta" ? "delta" : "copy",
   };
 }

@@ -90,6 +90,11 @@ export interface BackupSpec {
   /** Past this much WAL waiting for the repository, a member drops it rather than fill its disk. */
   walQueueMax: string;
   fromStandby: boolean;
+  /**
+   * How a standby is rebuilt: copy (pg_basebackup of the whole leader) or delta (the latest backup
+   * restored with --delta over the member's own files, then the archived WAL: only what differs moves).
+   */
+  standbyRebuild: "copy" | "delta";
 }
 
 /** How a masked column's values are replaced: deterministic fakes (the same input, the same output), null, or one value. */

@@ -17,6 +17,7 @@ main() {
   prev="$datadir.pg-replication-prev"
   was_running=no
   moved=no
+  restoring=no
   signalled=no
   # what becomes of the old data directory once the new standby streams: deleted, or kept aside
   keep_as=""
@@ -99,6 +100,8 @@ main() {
     [ -z "$own" ] || die "it is not a standby of $leader and its data directory holds $own (running or not); set its rebuild token in config to replace it with a copy of the leader"
   fi
 
+  if delta_ready; then rebuild_from_backup; fi
+
   step="stopping the member"
   say "rebuilding as a standby of $leader (pg_basebackup)"
   if running; then try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"; fi
@@ -139,7 +142,59 @@ main() {
   say "standby of $leader: rebuilt and streaming"
 }
 
+# delta_ready: whether a rebuild may restore the stanza's latest backup over this member's own
+# files (rebuild_stanza set): only over a data directory of this cluster's system that is not to
+# be kept aside, and only when the repository holds a backup; otherwise the leader is copied
+delta_ready() {
+  [ -n "${rebuild_stanza:-}" ] && [ "$own_system" = "$leader_system" ] && [ -z "$keep_as" ] || return 1
+  as_postgres test -f "$datadir/PG_VERSION" || return 1
+  if ! as_postgres pgbackrest --stanza="$rebuild_stanza" --output=json info 2>/dev/null | grep -q '"backup":\[{'; then
+    say "stanza $rebuild_stanza holds no backup this member can read: copying the leader instead"
+    return 1
+  fi
+}
+
+# rebuild_from_backup: pgbackrest restore --delta of the latest backup (only the files that differ
+# are written), then the archived WAL and the stream. Its old files are overwritten in place, so
+# nothing is kept aside: until it streams, start.conf says manual (a half-restored directory
+# never starts by itself) and a failure leaves it stopped for a rerun to finish.
+rebuild_from_backup() {
+  step="stopping the member"
+  say "rebuilding as a standby of $leader from stanza $rebuild_stanza's latest backup (pgbackrest restore --delta: only what differs is written)"
+  if running; then try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"; fi
+  was_running=no
+  restoring=yes
+  if [ "$(grep -v '^[[:space:]]*#' "$start_conf" 2>/dev/null | tr -d '[:space:]')" != manual ]; then
+    printf '%s\n' "$fence_mark (a rebuild from the backups is under way): it starts by hand only, until it streams" manual |
+      write_as_postgres "$start_conf" 644 || die "cannot write $start_conf"
+  fi
+  step="pgbackrest restore --delta from stanza $rebuild_stanza"
+  as_postgres "$pgbin/psql" -w -X -A -t -d "$conn" -c "DROP_REPLICATION_SLOT $slot" >/dev/null 2>&1 || true
+  ensure_slot || die "cannot create slot $slot on $leader: $reason"
+  local out
+  out=$(as_postgres pgbackrest --stanza="$rebuild_stanza" --delta --type=standby --target-timeline=latest restore 2>&1) ||
+    die "$(why "$out")"
+  install_file "$tmp/standby" "$standby_include" 644
+
+  step="starting the standby"
+  start_server || die "$reason"
+  step="waiting for the standby to replay the archived WAL and stream from $leader"
+  wait_streaming 600 || die "the restored standby does not stream from $leader (its log: $server_log)"
+  drop_own_stale_slots
+  write_stamp "$token"
+  committed=yes
+  autostart_again
+  say "standby of $leader: rebuilt from the backups and streaming"
+  exit 0
+}
+
 rollback() {
+  if [ "$restoring" = yes ]; then
+    running && as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m immediate >/dev/null 2>&1
+    restore_files
+    say "the member stays stopped (start.conf manual): its data directory is partly restored; run up again to finish the rebuild"
+    return
+  fi
   if [ "$moved" = yes ]; then
     running && as_postgres "$pgbin/pg_ctl" stop -D "$datadir" -m immediate >/dev/null 2>&1
     rm -rf "$datadir"

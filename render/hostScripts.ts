@@ -66,6 +66,8 @@ export interface StandbyScript extends LeaderScript {
   rebuild: string;
   /** What the program saw at plan time when it was not a running standby: makes `up` run the step. */
   observed?: string;
+  /** Set when a rebuild restores this stanza's latest backup with --delta instead of copying the leader. */
+  rebuildStanza?: string;
 }
 
 const leaderAccess = (s: LeaderScript) => ({
@@ -109,6 +111,7 @@ export function renderStandbyScript(s: StandbyScript): string {
       sh`conn=${replication}`,
       sh`leader=${`${s.leaderName} (${s.leaderAddress}:${s.port})`}`,
       sh`server_log=${SERVER_LOG}`,
+      ...(s.rebuildStanza ? [sh`rebuild_stanza=${s.rebuildStanza}`] : []),
       ...fenceHeader(),
       minimums(),
       fileFunction("standby_file", renderStandbyConf(s)),

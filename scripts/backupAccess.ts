@@ -57,6 +57,7 @@ export function accessSpec(a: BackupAccess): ClusterSpec & { backup: BackupSpec 
       processMax: 1,
       walQueueMax: "1GB",
       fromStandby: true,
+      standbyRebuild: "copy",
     },
   };
 }

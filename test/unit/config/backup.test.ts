@@ -30,7 +30,21 @@ describe("clusters[].backup", () => {
       processMax: 2,
       walQueueMax: "4GB",
       fromStandby: true,
+      standbyRebuild: "copy",
     });
+  });
+
+  it("rebuilds standbys from the backups with --delta when asked, and names any other value", () => {
+    const b = parseStackConfig(
+      { clusters: withBackup({ repository: { host: "backup", address: "10.77.0.40" }, standbyRebuild: "delta" }) },
+      present,
+      secrets,
+    ).clusters[0].backup;
+    assert.equal(b?.standbyRebuild, "delta");
+    assert.deepEqual(
+      problems(withBackup({ repository: { host: "backup", address: "10.77.0.40" }, standbyRebuild: "rsync" })),
+      ['pg-replication:clusters[0].backup.standbyRebuild: must be copy (pg_basebackup from the leader) or delta (pgbackrest restore --delta from the backups), got "rsync"'],
+    );
   });
 
   it("takes a stanza name of its own and the stacks that may read its repository", () => {

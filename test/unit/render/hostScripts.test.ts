@@ -83,6 +83,11 @@ describe("renderStandbyScript", () => {
     assertGolden("standby.sh", renderStandbyScript({ ...s, observed: "postgresql was not running" }));
   });
 
+  it("names the stanza a rebuild restores from only when the cluster rebuilds from its backups", () => {
+    assert.doesNotMatch(script, /^rebuild_stanza=/m);
+    assert.match(renderStandbyScript({ ...s, rebuildStanza: "dev-main" }), /^rebuild_stanza=dev-main$/m);
+  });
+
   it("keeps the password out: primary_conninfo names the passfile", () => {
     const conf = renderStandbyConf(s);
     assert.match(

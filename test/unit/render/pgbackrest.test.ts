@@ -15,6 +15,7 @@ const backup: BackupSpec = {
   processMax: 2,
   walQueueMax: "4GB",
   fromStandby: true,
+  standbyRebuild: "copy",
 };
 const cluster = { ...clusterSpec(), backup };
 
