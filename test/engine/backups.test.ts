@@ -167,6 +167,32 @@ describe("backups through the engine", function () {
     }
   });
 
+  it("rebuilds a former leader from the backups with --delta, and it streams the leader's rows", async () => {
+    // pg2 led in the test before: its files are mostly the leader's, so the delta restore writes little
+    psql("pg1", "insert into orders select g, 2, 'before the delta rebuild' from generate_series(3001, 3010) g", DB);
+    dev.editCluster((c) => {
+      (c.backup as Record<string, unknown>).standbyRebuild = "delta";
+      c.hosts.find((h) => h.name === "pg2")!.rebuild = `delta-${Date.now()}`;
+    });
+    try {
+      const out = dev.up();
+      assert.match(
+        out,
+        /pg2: rebuilding as a standby of pg1 \(10\.77\.0\.11:5432\) from stanza main's latest backup \(pgbackrest restore --delta/,
+      );
+      assert.match(out, /pg2: standby of pg1 \(10\.77\.0\.11:5432\): rebuilt from the backups and streaming/);
+      await eventually("pg2 streams from pg1", () => streamingFrom("pg2", "pg1"));
+      await eventually("pg2 holds pg1's rows", () => sorted("pg2") === sorted("pg1"));
+      assert.equal(sshOk("pg2", "cat /etc/postgresql/15/main/start.conf | grep -v '^#' | tr -d '[:space:]'"), "auto");
+    } finally {
+      dev.editCluster((c) => {
+        delete (c.backup as Record<string, unknown>).standbyRebuild;
+        delete c.hosts.find((h) => h.name === "pg2")!.rebuild;
+      });
+      dev.up();
+    }
+  });
+
   it("backs up to an S3 store beside the repository host, and restores a table from it", () => {
     const s3 = Object.fromEntries(
       fs
