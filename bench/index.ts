@@ -48,6 +48,7 @@ measure("pulumi up, no changes (dev stack)", () => dev.ok(["up", "--yes", "--ski
 const scales = (process.env.BENCH_SCALES ?? "50 200").split(/\s+/).filter(Boolean).map(Number);
 const standbyRows: string[][] = [];
 const backupRows: string[][] = [];
+const deltaRows: string[][] = [];
 let token = 0;
 for (const scale of scales) {
   process.stderr.write(`bench: pgbench -i -s ${scale} on the leader\n`);
@@ -69,6 +70,7 @@ for (const scale of scales) {
   standbyRows.push([String(scale), size, raw.toFixed(2), viaUp.toFixed(2), (viaUp - raw).toFixed(2), (viaUp / raw).toFixed(2)]);
   process.stderr.write(`  scale ${scale} (${size}): raw pg_basebackup ${raw.toFixed(2)} s, pulumi up to streaming ${viaUp.toFixed(2)} s\n`);
   backupBench(scale, size, raw);
+  deltaBench(scale, raw, viaUp);
 }
 psql("pg1", "drop database if exists bench");
 
@@ -104,6 +106,29 @@ function backupBench(scale: number, size: string, rawBasebackup: number): void {
   process.stderr.write(
     `  scale ${scale}: full backup ${full.toFixed(2)} s, one table back ${oneTable.toFixed(2)} s, whole restore ${whole.toFixed(2)} s\n`,
   );
+}
+
+// pg3 rebuilt again, now with backup.standbyRebuild: delta, after pgbench wrote for 10 s since the
+// full backup: pgbackrest restore --delta over its own files, then the archived WAL, against the
+// raw pg_basebackup and the copying rebuild above. Goal: at most half the raw copy.
+function deltaBench(scale: number, rawBasebackup: number, copyRebuild: number): void {
+  sshOk("pg1", "cd / && sudo -n -u postgres /usr/lib/postgresql/15/bin/pgbench -n -T 10 bench >/dev/null 2>&1");
+  dev.editCluster((c) => {
+    (c.backup as Record<string, unknown>).standbyRebuild = "delta";
+    c.hosts.find((h) => h.name === "pg3")!.rebuild = `bench-delta-${Date.now()}`;
+  });
+  let out = "";
+  const delta = time(() => (out = dev.ok(["up", "--yes", "--skip-preview"])));
+  dev.editCluster((c) => delete (c.backup as Record<string, unknown>).standbyRebuild);
+  const how = /pg3: standby of pg1 [^\n]*rebuilt from the backups/.test(out) ? "" : " (copied: no delta)";
+  deltaRows.push([
+    String(scale) + how,
+    rawBasebackup.toFixed(2),
+    copyRebuild.toFixed(2),
+    delta.toFixed(2),
+    (delta / rawBasebackup).toFixed(2),
+  ]);
+  process.stderr.write(`  scale ${scale}: delta rebuild of pg3 ${delta.toFixed(2)} s${how}\n`);
 }
 
 // The migration at pgbench scale 50: initial sync by `pulumi up` (phase sync) against pg_dump -Fd
@@ -189,6 +214,11 @@ const bhead = ["scale", "cluster size", "full backup s", "pg_basebackup s", "rat
 const ball = [bhead, ...backupRows];
 const bw = bhead.map((_, i) => Math.max(...ball.map((r) => r[i].length)));
 for (const r of ball) console.log(r.map((c, i) => c.padStart(bw[i])).join("  "));
+console.log("\nstandby rebuilt from the backups (backup.standbyRebuild: delta) against copying the leader, same run");
+const dhead = ["scale", "raw pg_basebackup s", "rebuild by copy (pulumi up) s", "rebuild by delta (pulumi up) s", "delta / raw"];
+const dall = [dhead, ...deltaRows];
+const dw = dhead.map((_, i) => Math.max(...dall.map((r) => r[i].length)));
+for (const r of dall) console.log(r.map((c, i) => c.padStart(dw[i])).join("  "));
 console.log("\nmigration (old server to the dev stack's cluster), same run");
 const mw = Math.max(...migrationRows.map(([l]) => l.length));
 for (const [label, v] of migrationRows) console.log(`${label.padEnd(mw)}  ${v.padStart(8)}`);
