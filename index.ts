@@ -167,6 +167,13 @@ async function main() {
       pulumi.log.warn(`needs attention: cluster ${c.name}: ${column} looks like personal data and no masking rule covers it`);
   });
 
+  if (spec.migration && spec.migration.checksums === "in-pause" && ["sync", "cutover"].includes(spec.migration.phase))
+    pulumi.log.warn(
+      spec.migration.wayBack
+        ? "migration: checksums: in-pause: the cutover counts and checksums every row inside the write pause, which grows with the data"
+        : "migration: no way back (wayBack: false): the cutover verifies every row inside the write pause, which grows with the data",
+    );
+
   // a protected stack takes no leader change, rebuild or cutover its config does not confirm
   const m = spec.migration;
   const migrationSeen =

@@ -300,13 +300,18 @@ function parseMigration(c: Checker, raw: unknown, clusters: ClusterSpec[]): Migr
   const margin = raw.sequenceMargin ?? 0;
   if (typeof margin !== "number" || !Number.isInteger(margin) || margin < 0)
     c.fail(`${key}.sequenceMargin`, "must be a whole number, 0 or more");
-  const wayBack = raw.wayBack ?? false;
+  // the way back is the default: it is where a mismatch found after the switch goes
+  const wayBack = raw.wayBack ?? true;
   if (typeof wayBack !== "boolean") c.fail(`${key}.wayBack`, "must be true or false");
   if (phase === "revert" && wayBack !== true)
     c.fail(`${key}.phase`, "revert takes the way back, which needs migration.wayBack: true from before the cutover");
-  const checksums = c.string(raw, "checksums", key, "in-pause");
+  // after the switch, the write pause does not grow with the data; without a way back, a mismatch
+  // must be found before anything is dropped, so the verification stays in the pause
+  const checksums = c.string(raw, "checksums", key, wayBack === false ? "in-pause" : "after-switch");
   if (checksums !== "in-pause" && checksums !== "after-switch")
     c.fail(`${key}.checksums`, `must be in-pause or after-switch (got ${JSON.stringify(checksums)})`);
+  else if (checksums === "after-switch" && wayBack === false)
+    c.fail(`${key}.checksums`, "after-switch needs migration.wayBack: true (a mismatch found after the switch goes back through it)");
   return {
     source,
     target,

@@ -154,7 +154,11 @@ export interface MigrationSpec {
   sequenceMargin: number;
   /** Keep a way back after the cutover: the source follows the target until complete (or revert). */
   wayBack: boolean;
-  /** in-pause: counts and checksums before the switch; after-switch: counts before, checksums on snapshots after. */
+  /**
+   * in-pause: counts and checksums inside the write pause (it grows with the data); after-switch
+   * (the default with a way back): both right after the switch, on snapshots of both sides pinned
+   * at the switch, several tables at once (the pause does not grow with the data).
+   */
   checksums: "in-pause" | "after-switch";
 }
 

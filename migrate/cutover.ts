@@ -40,8 +40,10 @@ export interface CutoverInput {
   sequenceMargin: number;
   /** Present when the migration keeps a way back: a reverse subscription from the target. */
   wayBack?: WayBackNames;
-  /** Exact counts in the write pause, the checksums right after the switch, on snapshots of both sides. */
+  /** Counts and checksums right after the switch, on snapshots of both sides pinned at it: nothing in the pause grows with the data. */
   checksumsAfterSwitch?: boolean;
+  /** How many tables are verified at once after the switch (default 4). */
+  verifyWorkers?: number;
 }
 
 export interface CutoverReport {
@@ -144,13 +146,16 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     part("sequences");
     say(`${sequences} sequences set (margin ${input.sequenceMargin})`);
 
-    // 4. verify every published table, exactly (counts only when the checksums follow the switch)
+    // 4. verify every published table, exactly, in the pause, unless it follows the switch
     const tables = await subscribedTables(tgt, input.subscription);
-    const { rows, mismatches } = await verify(src, tgt, tables, { checksums: !late });
-    part("verify");
-    say(`${tables.length} tables verified, ${rows} rows, ${mismatches.length} mismatches`);
-    if (mismatches.length > 0)
-      throw new Error(`verification failed (source against target), nothing dropped:\n  ${mismatches.join("\n  ")}`);
+    let { rows, mismatches } = { rows: 0, mismatches: [] as string[] };
+    if (!late) {
+      ({ rows, mismatches } = await verify(src, tgt, tables, { checksums: true }));
+      part("verify");
+      say(`${tables.length} tables verified, ${rows} rows, ${mismatches.length} mismatches`);
+      if (mismatches.length > 0)
+        throw new Error(`verification failed (source against target), nothing dropped:\n  ${mismatches.join("\n  ")}`);
+    }
 
     // 5. the way back, made ready before anything is dropped: a failure here still unfreezes the source
     if (input.wayBack) {
@@ -158,9 +163,9 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
       say("way back ready: a subscription on the source will follow the target");
     }
 
-    // 6. both sides as verified, held for the checksums after the switch (the way back and the
-    // application change them from the switch on)
-    if (snapshots) await Promise.all(snapshots.map(takeSnapshot));
+    // 6. both sides as they are at the switch, held for the verification after it (the way back
+    // and the application change them from the switch on); exported, so that several sessions read them
+    const exported = snapshots ? await Promise.all(snapshots.map(async (c) => exportSnapshot(await takeSnapshot(c)))) : undefined;
 
     // 7. the switch: the subscription (and its slot on the source) goes, the source still closed;
     // then it takes sessions again, read-only
@@ -174,14 +179,17 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     say(`subscription dropped; writes go to the target now (write pause ${pause.toFixed(3)} s)`);
     const leftOnSource = await sessionsOn(src, sdb);
     let checksumSeconds: number | undefined;
-    if (snapshots) {
+    if (snapshots && exported) {
       const started = Date.now();
-      const after = await verify(src, tgt, tables, { checksums: true, snapshots });
+      const after = await verifyOnSnapshots(input, src, tgt, tables, snapshots, exported);
+      ({ rows, mismatches } = after);
       checksumSeconds = (Date.now() - started) / 1000;
-      say(`checksums after the switch: ${after.mismatches.length} mismatches (${checksumSeconds.toFixed(3)} s)`);
-      if (after.mismatches.length > 0)
+      say(
+        `${tables.length} tables verified after the switch, as they were at it: ${rows} rows, counts and checksums, ${mismatches.length} mismatches (${checksumSeconds.toFixed(3)} s)`,
+      );
+      if (mismatches.length > 0)
         throw new Error(
-          `the checksums after the switch differ (the counts were equal):\n  ${after.mismatches.join("\n  ")}\n${
+          `the tables differ between the source and the target as they were at the switch: ${mismatches.join("; ")}; ${
             input.wayBack ? "the way back is open: set the migration's phase to revert" : "the source is read-only, as it was at the switch"
           }`,
         );
@@ -216,6 +224,56 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     throw e;
   } finally {
     for (const c of [src, tgt, srcControl, ...(snapshots ?? [])]) await c.end().catch(() => undefined);
+  }
+}
+
+async function exportSnapshot(c: Client): Promise<string> {
+  return String((await c.query("select pg_export_snapshot() as id")).rows[0].id);
+}
+
+/**
+ * Counts and checksums of every table on both sides as they were at the switch: the snapshot
+ * sessions and up to `verifyWorkers - 1` more pairs that import their snapshots each take a table
+ * at a time.
+ */
+async function verifyOnSnapshots(
+  input: CutoverInput,
+  src: Client,
+  tgt: Client,
+  tables: { schema: string; name: string }[],
+  snapshots: [Client, Client],
+  exported: string[],
+): Promise<{ rows: number; mismatches: string[] }> {
+  const workers = Math.max(1, Math.min(input.verifyWorkers ?? 4, tables.length));
+  const pairs: [Client, Client][] = [snapshots];
+  const opened: Client[] = [];
+  try {
+    for (let i = 1; i < workers; i++) {
+      const pair = (await Promise.all([connect(input.source, "source"), connect(input.target, "target")])) as [Client, Client];
+      opened.push(...pair);
+      await Promise.all(
+        pair.map(async (c, side) => {
+          await c.query("begin isolation level repeatable read read only");
+          await c.query(`set transaction snapshot '${exported[side].replace(/'/g, "''")}'`);
+        }),
+      );
+      pairs.push(pair);
+    }
+    const queue = [...tables];
+    const results = await Promise.all(
+      pairs.map(async (pair) => {
+        const found = { rows: 0, mismatches: [] as string[] };
+        for (let t = queue.shift(); t; t = queue.shift()) {
+          const r = await verify(src, tgt, [t], { checksums: true, snapshots: pair });
+          found.rows += r.rows;
+          found.mismatches.push(...r.mismatches);
+        }
+        return found;
+      }),
+    );
+    return { rows: results.reduce((a, r) => a + r.rows, 0), mismatches: results.flatMap((r) => r.mismatches).sort() };
+  } finally {
+    for (const c of opened) await c.end().catch(() => undefined);
   }
 }
 

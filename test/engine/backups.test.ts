@@ -184,6 +184,7 @@ describe("backups through the engine", function () {
       await eventually("pg2 streams from pg1", () => streamingFrom("pg2", "pg1"));
       await eventually("pg2 holds pg1's rows", () => sorted("pg2") === sorted("pg1"));
       assert.equal(sshOk("pg2", "cat /etc/postgresql/15/main/start.conf | grep -v '^#' | tr -d '[:space:]'"), "auto");
+      assert.equal(psql("pg2", "show restore_command"), "", "a standby never reads the archive once it streams");
     } finally {
       dev.editCluster((c) => {
         delete (c.backup as Record<string, unknown>).standbyRebuild;

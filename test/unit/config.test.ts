@@ -167,9 +167,27 @@ describe("parseStackConfig", () => {
       tables: [],
       phase: "sync",
       sequenceMargin: 0,
-      wayBack: false,
-      checksums: "in-pause",
+      wayBack: true,
+      checksums: "after-switch",
     });
+  });
+
+  it("verifies after the switch when there is a way back, in the write pause when there is none, and refuses after-switch without one", () => {
+    const parse = (migration: Record<string, unknown>) =>
+      parseStackConfig(
+        {
+          clusters: [rawCluster()],
+          migration: { source: { address: "10.77.0.10", database: "appdb", user: "migrator" }, target: { cluster: "main" }, ...migration },
+        },
+        { ...present, sourcePassword: true },
+        new Set([...secrets, "sourcePassword"]),
+      ).migration;
+    assert.equal(parse({ wayBack: false })?.checksums, "in-pause");
+    assert.equal(parse({ wayBack: true, checksums: "in-pause" })?.checksums, "in-pause");
+    assert.throws(
+      () => parse({ wayBack: false, checksums: "after-switch" }),
+      /pg-replication:migration\.checksums: after-switch needs migration\.wayBack: true \(a mismatch found after the switch goes back through it\)/,
+    );
   });
 
   it("admits the source to the target database for the way back, and only then", () => {
