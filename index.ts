@@ -29,6 +29,7 @@ import { productionProblems } from "./config/production";
 import { unconfirmed } from "./config/confirm";
 import { checkIdentity, checkPreviewLogins, identityFromEnv } from "./observe/identity";
 import { unmaskedColumns } from "./observe/personalColumns";
+import { mark, profileLine } from "./lib/profile";
 import { isPublicKey } from "./render/previewAccess";
 import { passwordProblems } from "./config/passwords";
 import { renderPassfile } from "./render/roles";
@@ -68,6 +69,7 @@ export = async () => {
 };
 
 async function main() {
+  mark("start (node, the SDK, the program's modules)");
   const config = new pulumi.Config(NAMESPACE);
   const keys = Object.keys(pulumi.runtime.allConfig())
     .filter((k) => k.startsWith(`${NAMESPACE}:`))
@@ -131,6 +133,7 @@ async function main() {
     return { cluster, sshPrivateKey, previewPublicKey, rootCert, hostKeys, repositoryHostKey, s3Ca, readerKeys };
   });
 
+  mark("config");
   // every host at once, each bounded in time; a host marked down briefly, and its silence is no error
   const [observations, downObservations] = await Promise.all([
     Promise.all(
@@ -157,6 +160,7 @@ async function main() {
     ),
   ]);
 
+  mark("hosts read over SSH");
   // a memory setting more than a host has (config/hostMemory.ts), under the key that set it
   const memory = spec.clusters.flatMap((c, i) => clusterMemoryProblems(c, i, observations[i]));
   if (memory.length > 0) throw new ConfigError(memory);
@@ -227,6 +231,7 @@ async function main() {
           }),
         );
 
+  mark("plan-time checks and logins");
   const replicationPassword = pulumi.runtime.getConfig(`${NAMESPACE}:replicationPassword`) ?? "";
   const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
   const expectedHashes = {
@@ -274,6 +279,14 @@ async function main() {
       }),
   );
 
+  mark("components");
+  const line = profileLine();
+  if (line) pulumi.log.info(line);
+  // the state reads (replication, backups) run once the steps they follow are known
+  if (line)
+    pulumi
+      .all(clusters.flatMap((c): pulumi.Output<unknown>[] => [c.replicationState, ...(c.backups ? [c.backups.state] : [])]))
+      .apply(() => pulumi.log.info(`profile: state reads done ${process.uptime().toFixed(2)} s after the start`));
   const byName = <T>(f: (c: PostgresCluster) => T) => Object.fromEntries(clusters.map((c, i) => [spec.clusters[i].name, f(c)]));
   const migration = spec.migration
     ? migrate(spec.migration, clusters[spec.clusters.findIndex((c) => c.name === spec.migration!.target.cluster)], config)

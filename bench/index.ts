@@ -237,8 +237,8 @@ async function switchoverGaps(): Promise<void> {
   const { conninfo, password } = prepareLibpqWriter(dev);
   const lines: string[][] = [["switchover", "longest write gap s", "pulumi up s", "acknowledged", "lost"]];
   try {
-    for (const to of ["pg2", "pg1", "pg2", "pg1"]) {
-      const writer = new LibpqWriter(conninfo, password);
+    for (const [round, to] of ["pg2", "pg1", "pg2", "pg1"].entries()) {
+      const writer = new LibpqWriter(conninfo, password, 50, 1 + round * 1_000_000);
       writer.start();
       await new Promise((r) => setTimeout(r, 1000));
       dev.editCluster((c) => (c.leader = to));

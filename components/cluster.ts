@@ -146,7 +146,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     for (const host of preview ? live : []) {
       const access = new PreviewAccess(
         `${name}-${host.name}-preview`,
-        { ssh: sshOf(host), user: preview!.user, publicKey: preview!.publicKey, roles: OBSERVED_ROLES },
+        { ssh: sshOf(host), user: preview!.user, publicKey: preview!.publicKey, roles: OBSERVED_ROLES, personalColumns: !!spec.refresh },
         { parent: this, dependsOn: previousAccess },
       );
       previousAccess = [access];

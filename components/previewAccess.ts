@@ -10,6 +10,8 @@ export interface PreviewAccessArgs {
   publicKey: string;
   /** The roles the observation reports on. */
   roles: string[];
+  /** Whether it lists a primary's personal-looking columns (a cluster a refresh fills). */
+  personalColumns?: boolean;
 }
 
 /**
@@ -22,7 +24,11 @@ export class PreviewAccess extends pulumi.ComponentResource {
 
   constructor(name: string, args: PreviewAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pg-replication:host:PreviewAccess", name, {}, opts);
-    const script = renderPreviewAccessScript({ user: args.user, publicKey: args.publicKey, probe: probeScript(args.roles) });
+    const script = renderPreviewAccessScript({
+      user: args.user,
+      publicKey: args.publicKey,
+      probe: probeScript(args.roles, { personalColumns: args.personalColumns }),
+    });
     const step = hostStep(`${name}-install`, args.ssh, script, {}, { parent: this });
     this.report = step.stdout;
     this.registerOutputs({ report: this.report });

@@ -103,41 +103,60 @@ export function sshArgs(cluster: ClusterSpec, host: HostSpec, identity: Identity
   ];
 }
 
-/** The probe script: fixed text but for the role names, quoted for SQL and then for the shell. */
-export function probeScript(roles: string[]): string {
-  const query = shellQuote(`select string_agg(rolname, ',') from pg_roles where rolname in (${roles.map(sqlLiteral).join(", ")})`);
-  const verifier = shellQuote(`select rolpassword from pg_authid where rolname = ${sqlLiteral(REPLICATION_ROLE)}`);
+/** sha256 of nothing: what the probe reports for a verifier it cannot read (the server down). */
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/**
+ * The probe script: fixed text but for the role names, quoted for SQL and then for the shell.
+ * One sudo to root, one psql for every SQL read: each sudo and each psql costs a tenth of a
+ * second, and a preview waits for the slowest host. `personalColumns` adds, on a running primary,
+ * its tables' personal-looking columns (a cluster a refresh fills).
+ */
+export function probeScript(roles: string[], options: { personalColumns?: boolean } = {}): string {
   // a running primary's timeline is its current WAL file's first 8 hex digits: its latest checkpoint may predate a promotion
-  const timeline = shellQuote(
-    "select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int where not pg_is_in_recovery()",
-  );
-  const slots = shellQuote(
-    `select string_agg(slot_name || ':' || slot_type || ':' || active || ':' || coalesce(restart_lsn::text, ''), ';' order by slot_name) from pg_replication_slots where starts_with(slot_name, ${sqlLiteral(NAME_PREFIX)})`,
-  );
-  const asPostgres = (query: string) => `cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${query} 2>/dev/null`;
+  const sql = [
+    `select 'roles=' || coalesce((select string_agg(rolname, ',') from pg_roles where rolname in (${roles.map(sqlLiteral).join(", ")})), '')`,
+    `select 'verifier=' || encode(sha256(convert_to(coalesce((select rolpassword from pg_authid where rolname = ${sqlLiteral(REPLICATION_ROLE)}), ''), 'UTF8')), 'hex')`,
+    "select 'current_timeline=' || coalesce((select (('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int)::text where not pg_is_in_recovery()), '')",
+    `select 'slots=' || coalesce((select string_agg(slot_name || ':' || slot_type || ':' || active || ':' || coalesce(restart_lsn::text, ''), ';' order by slot_name) from pg_replication_slots where starts_with(slot_name, ${sqlLiteral(NAME_PREFIX)})), '')`,
+    ...(options.personalColumns
+      ? [
+          "select 'database=' || datname from pg_database where datallowconn and not datistemplate and datname <> 'postgres' and not pg_is_in_recovery()",
+        ]
+      : []),
+  ].join(" union all ");
+  const asPostgres = "sudo -n -u postgres";
+  const root = [
+    "cd /",
+    `out=$(${asPostgres} psql -X -A -t -q -d postgres -c ${shellQuote(sql)} 2>/dev/null) || out=${shellQuote(`roles=
+verifier=${EMPTY_SHA256}
+current_timeline=
+slots=`)}`,
+    `printf '%s\n' "$out" | grep -v '^database='`,
+    `if ${asPostgres} ${PG_BIN}/pg_ctl status -D ${DATA_DIR} >/dev/null 2>&1; then echo running=1; fi`,
+    `if test -e ${DATA_DIR}/standby.signal; then echo standby=1; fi`,
+    `if test -e ${STANDBY_INCLUDE_PATH}; then echo followed=1; fi`,
+    // as postgres, whose folder holds it: a link planted there shows nothing of root's
+    `echo "rebuilt=$(${asPostgres} cat ${REBUILD_STAMP} 2>/dev/null | head -n 1)"`,
+    `${asPostgres} ${PG_BIN}/pg_controldata -D ${DATA_DIR} 2>/dev/null | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print "system=" $2 } $1 == "Latest checkpoint'"'"'s TimeLineID" { print "timeline=" $2 }'`,
+    `echo "passfile=$(cat ${PASSFILE_PATH} 2>/dev/null | sha256sum | cut -c1-64)"`,
+    ...(options.personalColumns
+      ? [
+          `printf '%s\n' "$out" | sed -n 's/^database=//p' | while IFS= read -r db; do ${asPostgres} psql -X -A -t -q -d "$db" -c ${shellQuote(PERSONAL_COLUMNS_SQL)} 2>/dev/null | while IFS= read -r column; do printf 'personal_column=%s.%s\n' "$db" "$column"; done; done`,
+        ]
+      : []),
+  ].join("; ");
   return [
     "awk '/^MemTotal:/ { print \"memory_kib=\" $2 }' /proc/meminfo",
     'echo "cpus=$(nproc)"',
-    `echo "roles=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${query} 2>/dev/null)"`,
-    `if sudo -n -u postgres ${PG_BIN}/pg_ctl status -D ${DATA_DIR} >/dev/null 2>&1; then echo running=1; fi`,
-    `if sudo -n test -e ${DATA_DIR}/standby.signal; then echo standby=1; fi`,
-    `if sudo -n test -e ${STANDBY_INCLUDE_PATH}; then echo followed=1; fi`,
-    // as postgres, whose folder holds it: a link planted there shows nothing of root's
-    `echo "rebuilt=$(cd / && sudo -n -u postgres cat ${REBUILD_STAMP} 2>/dev/null | head -n 1)"`,
-    `sudo -n -u postgres ${PG_BIN}/pg_controldata -D ${DATA_DIR} 2>/dev/null | awk -F':[[:space:]]*' '$1 == "Database system identifier" { print "system=" $2 } $1 == "Latest checkpoint'"'"'s TimeLineID" { print "timeline=" $2 }'`,
-    `echo "passfile=$(sudo -n cat ${PASSFILE_PATH} 2>/dev/null | sha256sum | cut -c1-64)"`,
-    `echo "verifier=$(cd / && sudo -n -u postgres psql -X -A -t -q -d postgres -c ${verifier} 2>/dev/null | tr -d '\n' | sha256sum | cut -c1-64)"`,
-    `echo "current_timeline=$(${asPostgres(timeline)})"`,
-    `echo "slots=$(${asPostgres(slots)})"`,
-    // a primary's only (a standby's are the same); every database but postgres and the templates
-    `${asPostgres(shellQuote("select datname from pg_database where datallowconn and not datistemplate and datname <> 'postgres' and not pg_is_in_recovery()"))} | while IFS= read -r db; do cd / && sudo -n -u postgres psql -X -A -t -q -d "$db" -c ${shellQuote(PERSONAL_COLUMNS_SQL)} 2>/dev/null | while IFS= read -r column; do printf 'personal_column=%s.%s\\n' "$db" "$column"; done; done`,
+    `sudo -n sh -c ${shellQuote(root)}`,
   ].join("; ");
 }
 
 export const observeHostOverSsh: HostObserver = (cluster, host, roles, identity = { kind: "deploy" }, timeoutMs = TIMEOUT_MS) =>
   new Promise((resolve, reject) => {
     // the preview key runs the observation the host installed, whatever it asks for
-    const command = identity.kind === "preview" ? "observe" : probeScript(roles);
+    const command = identity.kind === "preview" ? "observe" : probeScript(roles, { personalColumns: !!cluster.refresh });
     const child = spawn("ssh", [...sshArgs(cluster, host, identity), command], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";

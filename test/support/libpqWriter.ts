@@ -84,11 +84,13 @@ export class LibpqWriter {
     private readonly conninfo: string,
     private readonly password: string,
     private readonly intervalMs = 50,
+    /** Where its ids start: writers in turn on one table each need a range of their own (ids are its primary key). */
+    private readonly firstId = 1,
   ) {}
 
   start(): void {
     this.done = (async () => {
-      let next = 1;
+      let next = this.firstId;
       while (!this.stopped) {
         const started = Date.now();
         const id = next++; // an insert in doubt (an error, no answer) is never counted as acknowledged
