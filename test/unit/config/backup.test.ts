@@ -41,10 +41,9 @@ describe("clusters[].backup", () => {
       secrets,
     ).clusters[0].backup;
     assert.equal(b?.standbyRebuild, "delta");
-    assert.deepEqual(
-      problems(withBackup({ repository: { host: "backup", address: "10.77.0.40" }, standbyRebuild: "rsync" })),
-      ['pg-replication:clusters[0].backup.standbyRebuild: must be copy (pg_basebackup from the leader) or delta (pgbackrest restore --delta from the backups), got "rsync"'],
-    );
+    assert.deepEqual(problems(withBackup({ repository: { host: "backup", address: "10.77.0.40" }, standbyRebuild: "rsync" })), [
+      'pg-replication:clusters[0].backup.standbyRebuild: must be copy (pg_basebackup from the leader) or delta (pgbackrest restore --delta from the backups), got "rsync"',
+    ]);
   });
 
   it("takes a stanza name of its own and the stacks that may read its repository", () => {
