@@ -3,6 +3,8 @@
 // libpq cannot write during a planned switchover. Prints tables; asserts
 // nothing (timings belong here, not in tests). BENCH_SCALES="50 200" sets the pgbench scales.
 import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { devStack } from "../test/support/devStack";
 import { LibpqWriter, prepareLibpqWriter, removeLibpqWriter } from "../test/support/libpqWriter";
@@ -40,9 +42,49 @@ const dev = devStack();
 process.stderr.write("bench: bringing the dev stack up\n");
 dev.up();
 
-measure("ssh round trip (true)", () => sshOk("pg2", "true"));
-measure("pulumi preview, no changes (dev stack)", () => dev.ok(["preview", "--expect-no-changes"]));
-measure("pulumi up, no changes (dev stack)", () => dev.ok(["up", "--yes", "--skip-preview"]));
+// BENCH_PARTS picks sections: fixed standby migration switchover (all by default)
+const parts = new Set((process.env.BENCH_PARTS ?? "fixed standby migration switchover").split(/\s+/));
+let profileLines: string[] = [];
+if (parts.has("fixed")) fixedCosts();
+
+function fixedCosts(): void {
+  measure("ssh round trip (true)", () => sshOk("pg2", "true"));
+  measure("pulumi preview, no changes (dev stack)", () => dev.ok(["preview", "--expect-no-changes"]));
+  measure("pulumi up, no changes (dev stack)", () => dev.ok(["up", "--yes", "--skip-preview"]));
+  const emptyProgram = emptyProject();
+  measure("pulumi preview of an empty program (same SDK and tsconfig)", () =>
+    execFileSync("pulumi", ["preview", "--non-interactive"], { cwd: emptyProgram.dir, env: emptyProgram.env, stdio: "ignore" }),
+  );
+  fs.rmSync(emptyProgram.dir, { recursive: true, force: true });
+  const profiled = execFileSync("pulumi", ["preview", "--non-interactive", "--stack", "dev"], {
+    cwd: dev.project.dir,
+    env: { ...dev.project.env, PGR_PROFILE: "1" },
+    encoding: "utf8",
+  });
+  profileLines = [
+    ...new Set(
+      profiled
+        .split("\n")
+        .filter((l) => /^\s+profile: /.test(l))
+        .map((l) => l.trim()),
+    ),
+  ];
+}
+
+/** A Pulumi project whose program declares nothing, beside the dev stack's: the engine's own floor. */
+function emptyProject(): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgr-empty-"));
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+  fs.writeFileSync(path.join(dir, "index.ts"), "export const nothing = 1;\n");
+  fs.writeFileSync(path.join(dir, "package.json"), '{ "name": "empty", "main": "index.ts" }\n');
+  const tsconfig = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8")) as Record<string, unknown>;
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ ...tsconfig, include: ["index.ts"] }));
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  fs.mkdirSync(path.join(dir, ".state"));
+  const env = { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: "empty" };
+  execFileSync("pulumi", ["stack", "init", "empty", "--non-interactive"], { cwd: dir, env, stdio: "ignore" });
+  return { dir, env };
+}
 
 // A standby built by the engine against a raw pg_basebackup of the same leader.
 const scales = (process.env.BENCH_SCALES ?? "50 200").split(/\s+/).filter(Boolean).map(Number);
@@ -50,7 +92,7 @@ const standbyRows: string[][] = [];
 const backupRows: string[][] = [];
 const deltaRows: string[][] = [];
 let token = 0;
-for (const scale of scales) {
+for (const scale of parts.has("standby") ? scales : []) {
   process.stderr.write(`bench: pgbench -i -s ${scale} on the leader\n`);
   psql("pg1", "drop database if exists bench");
   psql("pg1", "create database bench");
@@ -137,7 +179,7 @@ function deltaBench(scale: number, rawBasebackup: number, copyRebuild: number): 
 // once with them after the switch.
 const MIGRATION_SCALE = Number(process.env.BENCH_MIGRATION_SCALE ?? 50);
 const migrationRows: string[][] = [];
-for (const checksums of ["in-pause", "after-switch"]) {
+for (const checksums of parts.has("migration") ? ["in-pause", "after-switch"] : []) {
   const appPassword = "app-pw-2026";
   process.stderr.write(`bench: the old server at pgbench scale ${MIGRATION_SCALE} (checksums ${checksums})\n`);
   psql("pg1", "drop database if exists appdb");
@@ -210,25 +252,39 @@ for (const checksums of ["in-pause", "after-switch"]) {
   dev.ok(["up", "--yes", "--skip-preview"]);
 }
 
-table();
-console.log("\nnew standby (pg3 rebuilt from pg1): `pulumi up` until streaming vs a raw pg_basebackup, same run");
-const head = ["scale", "cluster size", "raw s", "pulumi up s", "overhead s", "ratio"];
-const all = [head, ...standbyRows];
-const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-for (const r of all) console.log(r.map((c, i) => c.padStart(widths[i])).join("  "));
-console.log("\nbackups (pgBackRest, lz4, process-max 2) against the raw pg_basebackup above, same run");
-const bhead = ["scale", "cluster size", "full backup s", "pg_basebackup s", "ratio", "one table back s", "whole restore s"];
-const ball = [bhead, ...backupRows];
-const bw = bhead.map((_, i) => Math.max(...ball.map((r) => r[i].length)));
-for (const r of ball) console.log(r.map((c, i) => c.padStart(bw[i])).join("  "));
-console.log("\nstandby rebuilt from the backups (backup.standbyRebuild: delta) against copying the leader, same run");
-const dhead = ["scale", "raw pg_basebackup s", "rebuild by copy (pulumi up) s", "rebuild by delta (pulumi up) s", "delta / raw"];
-const dall = [dhead, ...deltaRows];
-const dw = dhead.map((_, i) => Math.max(...dall.map((r) => r[i].length)));
-for (const r of dall) console.log(r.map((c, i) => c.padStart(dw[i])).join("  "));
-console.log("\nmigration (old server to the dev stack's cluster), same run");
-const mw = Math.max(...migrationRows.map(([l]) => l.length));
-for (const [label, v] of migrationRows) console.log(`${label.padEnd(mw)}  ${v.padStart(8)}`);
+if (rows.length > 0) table();
+if (profileLines.length > 0) {
+  console.log("\nwhere a no-change preview of the dev stack spends its time (PGR_PROFILE=1, seconds since node started):");
+  for (const l of profileLines) console.log(`  ${l}`);
+}
+printTable(
+  "new standby (pg3 rebuilt from pg1): `pulumi up` until streaming vs a raw pg_basebackup, same run",
+  ["scale", "cluster size", "raw s", "pulumi up s", "overhead s", "ratio"],
+  standbyRows,
+);
+printTable(
+  "backups (pgBackRest, lz4, process-max 2) against the raw pg_basebackup above, same run",
+  ["scale", "cluster size", "full backup s", "pg_basebackup s", "ratio", "one table back s", "whole restore s"],
+  backupRows,
+);
+printTable(
+  "standby rebuilt from the backups (backup.standbyRebuild: delta) against copying the leader, same run",
+  ["scale", "raw pg_basebackup s", "rebuild by copy (pulumi up) s", "rebuild by delta (pulumi up) s", "delta / raw"],
+  deltaRows,
+);
+if (migrationRows.length > 0) {
+  console.log("\nmigration (old server to the dev stack's cluster), same run");
+  const mw = Math.max(...migrationRows.map(([l]) => l.length));
+  for (const [label, v] of migrationRows) console.log(`${label.padEnd(mw)}  ${v.padStart(8)}`);
+}
+
+function printTable(title: string, head: string[], body: string[][]): void {
+  if (body.length === 0) return;
+  console.log(`\n${title}`);
+  const all = [head, ...body];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  for (const r of all) console.log(r.map((c, i) => c.padStart(widths[i])).join("  "));
+}
 
 // A planned switchover pg1 → pg2 and back under an application on libpq (psql with the output's
 // read-write string, one insert per ~50 ms on a connection of its own): the longest gap between
@@ -260,7 +316,7 @@ async function switchoverGaps(): Promise<void> {
   for (const r of lines) console.log(r.map((c, i) => c.padStart(ww[i])).join("  "));
 }
 
-switchoverGaps().catch((e) => {
+(parts.has("switchover") ? switchoverGaps() : Promise.resolve()).catch((e) => {
   process.stderr.write(`bench: the switchover measurement failed: ${(e as Error).message}\n`);
   process.exitCode = 1;
 });
