@@ -8,9 +8,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { devStack } from "../test/support/devStack";
 import { LibpqWriter, prepareLibpqWriter, removeLibpqWriter } from "../test/support/libpqWriter";
+import { OrderWriter } from "../test/support/load";
 import { psql, sshOk } from "../test/support/sandbox";
 
 const ROUNDS = 3;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOT = path.resolve(__dirname, "..");
 const rows: [string, number[]][] = [];
 
@@ -177,105 +179,129 @@ function deltaBench(scale: number, rawBasebackup: number, copyRebuild: number): 
 // -j2 | pg_restore -j2 of the same database in the same run; then the cutover's write pause under
 // a pgbench write load on the old server, once with the checksums in the pause (the default) and
 // once with them after the switch.
-const MIGRATION_SCALE = Number(process.env.BENCH_MIGRATION_SCALE ?? 50);
+// BENCH_MIGRATION_SCALE: one scale or several ("50 200"), each with both modes
+const migrationScales = (process.env.BENCH_MIGRATION_SCALE ?? "50").split(/\s+/).filter(Boolean).map(Number);
 const migrationRows: string[][] = [];
-for (const checksums of parts.has("migration") ? ["in-pause", "after-switch"] : []) {
-  const appPassword = "app-pw-2026";
-  process.stderr.write(`bench: the old server at pgbench scale ${MIGRATION_SCALE} (checksums ${checksums})\n`);
-  psql("pg1", "drop database if exists appdb");
-  psql("pg1", "drop database if exists bench_restore");
-  execFileSync("bash", [path.join(ROOT, "sandbox/old-server.sh"), "--scale", String(MIGRATION_SCALE)], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const size = psql("old", "select pg_size_pretty(pg_database_size('appdb'))");
-  dev.project.setConfig("dev", "pg-replication:sourcePassword", "m1grat0r-source-pw", true);
-  dev.editConfig((c) => {
-    c["pg-replication:migration"] = {
-      source: { address: "10.77.0.10", database: "appdb", user: "migrator" },
-      target: { cluster: "main" },
-      phase: "sync",
-      // the verification in the pause is the mode without a way back; after the switch needs one
-      wayBack: checksums === "after-switch",
-      checksums,
-    };
-  });
-  const sync = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
-  if (checksums === "in-pause") {
-    const dumpRestore = time(() =>
-      sshOk(
-        "pg1",
-        `cd / && sudo -n rm -rf /var/tmp/bench-dump && sudo -n -u postgres psql -X -q -c 'create database bench_restore' &&
+const migrationRuns = migrationScales.flatMap((scale) => ["in-pause", "after-switch"].map((checksums) => ({ scale, checksums })));
+async function migrationBench(): Promise<void> {
+  for (const { scale: MIGRATION_SCALE, checksums } of migrationRuns) {
+    const appPassword = "app-pw-2026";
+    process.stderr.write(`bench: the old server at pgbench scale ${MIGRATION_SCALE} (checksums ${checksums})\n`);
+    psql("pg1", "drop database if exists appdb");
+    psql("pg1", "drop database if exists bench_restore");
+    execFileSync("bash", [path.join(ROOT, "sandbox/old-server.sh"), "--scale", String(MIGRATION_SCALE)], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const size = psql("old", "select pg_size_pretty(pg_database_size('appdb'))");
+    dev.project.setConfig("dev", "pg-replication:sourcePassword", "m1grat0r-source-pw", true);
+    dev.editConfig((c) => {
+      c["pg-replication:migration"] = {
+        source: { address: "10.77.0.10", database: "appdb", user: "migrator" },
+        target: { cluster: "main" },
+        phase: "sync",
+        // the verification in the pause is the mode without a way back; after the switch needs one
+        wayBack: checksums === "after-switch",
+        checksums,
+      };
+    });
+    const sync = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
+    if (checksums === "in-pause") {
+      const dumpRestore = time(() =>
+        sshOk(
+          "pg1",
+          `cd / && sudo -n rm -rf /var/tmp/bench-dump && sudo -n -u postgres psql -X -q -c 'create database bench_restore' &&
          sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_dump -Fd -j2 -d "host=10.77.0.10 dbname=appdb user=migrator passfile=/var/lib/postgresql/.pg-replication-source.pgpass" -f /var/tmp/bench-dump &&
          sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_restore -j2 --no-owner -d bench_restore /var/tmp/bench-dump && sudo -n rm -rf /var/tmp/bench-dump`,
-      ),
-    );
-    psql("pg1", "drop database bench_restore");
-    migrationRows.push([`initial sync (pulumi up, phase sync), scale ${MIGRATION_SCALE}, ${size}`, sync.toFixed(2)]);
-    migrationRows.push([`pg_dump -Fd -j2 | pg_restore -j2 of the same database`, dumpRestore.toFixed(2)]);
-    migrationRows.push(["ratio sync / dump+restore", (sync / dumpRestore).toFixed(2)]);
-  }
-
-  process.stderr.write("bench: cutover under pgbench -c 2 on the old server\n");
-  const load = spawn("/usr/lib/postgresql/15/bin/pgbench", ["-n", "-c", "2", "-T", "120", "-h", "10.77.0.10", "-U", "app", "appdb"], {
-    env: { ...process.env, PGPASSWORD: appPassword, PGSSLMODE: "require" },
-    stdio: "ignore",
-  });
-  execFileSync("sleep", ["3"]);
-  dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
-  const cut = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
-  load.kill("SIGTERM");
-  const report = (
-    dev.outputs().migration as {
-      cutoverReport: {
-        writePauseSeconds: number;
-        rowsVerified: number;
-        mismatches: string[];
-        pauseParts?: Record<string, number>;
-        checksumSeconds?: number;
-      };
+        ),
+      );
+      psql("pg1", "drop database bench_restore");
+      migrationRows.push([`initial sync (pulumi up, phase sync), scale ${MIGRATION_SCALE}, ${size}`, sync.toFixed(2)]);
+      migrationRows.push([`pg_dump -Fd -j2 | pg_restore -j2 of the same database`, dumpRestore.toFixed(2)]);
+      migrationRows.push(["ratio sync / dump+restore", (sync / dumpRestore).toFixed(2)]);
     }
-  ).cutoverReport;
-  migrationRows.push([`cutover write pause under pgbench write load, checksums ${checksums}`, report.writePauseSeconds.toFixed(3)]);
-  for (const [part, seconds] of Object.entries(report.pauseParts ?? {})) migrationRows.push([`  of which ${part}`, seconds.toFixed(3)]);
-  if (report.checksumSeconds !== undefined)
-    migrationRows.push(["  counts and checksums after the switch (no write pause)", report.checksumSeconds.toFixed(3)]);
-  migrationRows.push([
-    `pulumi up of the cutover (verifies ${report.rowsVerified} rows, ${report.mismatches.length} mismatches)`,
-    cut.toFixed(2),
-  ]);
-  if (checksums === "after-switch") {
-    // the way back is let go before the migration leaves the config
-    dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "complete"));
+
+    process.stderr.write("bench: cutover under pgbench -c 2 on the old server\n");
+    const load = spawn("/usr/lib/postgresql/15/bin/pgbench", ["-n", "-c", "2", "-T", "120", "-h", "10.77.0.10", "-U", "app", "appdb"], {
+      env: { ...process.env, PGPASSWORD: appPassword, PGSSLMODE: "require" },
+      stdio: "ignore",
+    });
+    execFileSync("sleep", ["3"]);
+    dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
+    // the application's own view: one write every 10 ms, on the old server until it turns read-only, then on pg1
+    const app = new OrderWriter(
+      appPassword,
+      "insert into pgbench_history (tid, bid, aid, delta, mtime) values (1, 1, 1, 1, now()) returning 0 as id",
+    );
+    app.start();
+    await sleep(2000);
+    const started = process.hrtime.bigint();
+    await dev.upAsync();
+    const cut = Number(process.hrtime.bigint() - started) / 1e9;
+    await sleep(2000);
+    await app.stop();
+    load.kill("SIGTERM");
+    const report = (
+      dev.outputs().migration as {
+        cutoverReport: {
+          writePauseSeconds: number;
+          rowsVerified: number;
+          mismatches: string[];
+          pauseParts?: Record<string, number>;
+          checksumSeconds?: number;
+        };
+      }
+    ).cutoverReport;
+    migrationRows.push([
+      `cutover write pause under pgbench write load, scale ${MIGRATION_SCALE}, checksums ${checksums}`,
+      report.writePauseSeconds.toFixed(3),
+    ]);
+    migrationRows.push([
+      `  the application's longest wait between two writes (${app.onSource.length} on the old server, ${app.onTarget.length} on pg1)`,
+      app.longestGap().toFixed(3),
+    ]);
+    for (const [part, seconds] of Object.entries(report.pauseParts ?? {})) migrationRows.push([`  of which ${part}`, seconds.toFixed(3)]);
+    if (report.checksumSeconds !== undefined)
+      migrationRows.push(["  counts and checksums after the switch (no write pause)", report.checksumSeconds.toFixed(3)]);
+    migrationRows.push([
+      `pulumi up of the cutover (verifies ${report.rowsVerified} rows, ${report.mismatches.length} mismatches)`,
+      cut.toFixed(2),
+    ]);
+    if (checksums === "after-switch") {
+      // the way back is let go before the migration leaves the config
+      dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "complete"));
+      dev.ok(["up", "--yes", "--skip-preview"]);
+    }
+    dev.editConfig((c) => delete c["pg-replication:migration"]);
     dev.ok(["up", "--yes", "--skip-preview"]);
   }
-  dev.editConfig((c) => delete c["pg-replication:migration"]);
-  dev.ok(["up", "--yes", "--skip-preview"]);
 }
 
-if (rows.length > 0) table();
-if (profileLines.length > 0) {
-  console.log("\nwhere a no-change preview of the dev stack spends its time (PGR_PROFILE=1, seconds since node started):");
-  for (const l of profileLines) console.log(`  ${l}`);
-}
-printTable(
-  "new standby (pg3 rebuilt from pg1): `pulumi up` until streaming vs a raw pg_basebackup, same run",
-  ["scale", "cluster size", "raw s", "pulumi up s", "overhead s", "ratio"],
-  standbyRows,
-);
-printTable(
-  "backups (pgBackRest, lz4, process-max 2) against the raw pg_basebackup above, same run",
-  ["scale", "cluster size", "full backup s", "pg_basebackup s", "ratio", "one table back s", "whole restore s"],
-  backupRows,
-);
-printTable(
-  "standby rebuilt from the backups (backup.standbyRebuild: delta) against copying the leader, same run",
-  ["scale", "raw pg_basebackup s", "rebuild by copy (pulumi up) s", "rebuild by delta (pulumi up) s", "delta / raw"],
-  deltaRows,
-);
-if (migrationRows.length > 0) {
-  console.log("\nmigration (old server to the dev stack's cluster), same run");
-  const mw = Math.max(...migrationRows.map(([l]) => l.length));
-  for (const [label, v] of migrationRows) console.log(`${label.padEnd(mw)}  ${v.padStart(8)}`);
+function printAll(): void {
+  if (rows.length > 0) table();
+  if (profileLines.length > 0) {
+    console.log("\nwhere a no-change preview of the dev stack spends its time (PGR_PROFILE=1, seconds since node started):");
+    for (const l of profileLines) console.log(`  ${l}`);
+  }
+  printTable(
+    "new standby (pg3 rebuilt from pg1): `pulumi up` until streaming vs a raw pg_basebackup, same run",
+    ["scale", "cluster size", "raw s", "pulumi up s", "overhead s", "ratio"],
+    standbyRows,
+  );
+  printTable(
+    "backups (pgBackRest, lz4, process-max 2) against the raw pg_basebackup above, same run",
+    ["scale", "cluster size", "full backup s", "pg_basebackup s", "ratio", "one table back s", "whole restore s"],
+    backupRows,
+  );
+  printTable(
+    "standby rebuilt from the backups (backup.standbyRebuild: delta) against copying the leader, same run",
+    ["scale", "raw pg_basebackup s", "rebuild by copy (pulumi up) s", "rebuild by delta (pulumi up) s", "delta / raw"],
+    deltaRows,
+  );
+  if (migrationRows.length > 0) {
+    console.log("\nmigration (old server to the dev stack's cluster), same run");
+    const mw = Math.max(...migrationRows.map(([l]) => l.length));
+    for (const [label, v] of migrationRows) console.log(`${label.padEnd(mw)}  ${v.padStart(8)}`);
+  }
 }
 
 function printTable(title: string, head: string[], body: string[][]): void {
@@ -316,7 +342,11 @@ async function switchoverGaps(): Promise<void> {
   for (const r of lines) console.log(r.map((c, i) => c.padStart(ww[i])).join("  "));
 }
 
-(parts.has("switchover") ? switchoverGaps() : Promise.resolve()).catch((e) => {
-  process.stderr.write(`bench: the switchover measurement failed: ${(e as Error).message}\n`);
+(async () => {
+  if (parts.has("migration")) await migrationBench();
+  printAll();
+  if (parts.has("switchover")) await switchoverGaps();
+})().catch((e) => {
+  process.stderr.write(`bench: failed: ${(e as Error).message}\n`);
   process.exitCode = 1;
 });

@@ -141,9 +141,22 @@ export class Reader extends Load<Round[]> {
 export class OrderWriter {
   readonly onSource: number[] = [];
   readonly onTarget: number[] = [];
+  /** When each write was acknowledged (ms since the epoch), in order, on either side. */
+  readonly ackedAt: number[] = [];
   private stopped = false;
   private done?: Promise<void>;
-  constructor(private readonly password: string) {}
+  constructor(
+    private readonly password: string,
+    /** The write: it returns the row's id. */
+    private readonly sql = "insert into orders (customer_id, amount) values (1, 10) returning id",
+  ) {}
+
+  /** The longest time the application waited between two acknowledged writes, in seconds. */
+  longestGap(): number {
+    let gap = 0;
+    for (let i = 1; i < this.ackedAt.length; i++) gap = Math.max(gap, this.ackedAt[i] - this.ackedAt[i - 1]);
+    return gap / 1000;
+  }
   start(): void {
     this.done = (async () => {
       let where: "old" | "pg1" = "old";
@@ -154,8 +167,9 @@ export class OrderWriter {
             c = client(where, this.password, "app", "appdb");
             await c.connect();
           }
-          const r = await c.query("insert into orders (customer_id, amount) values (1, 10) returning id");
+          const r = await c.query(this.sql);
           (where === "old" ? this.onSource : this.onTarget).push(Number(r.rows[0].id));
+          this.ackedAt.push(Date.now());
         } catch (e) {
           await c?.end().catch(() => undefined);
           c = undefined;
