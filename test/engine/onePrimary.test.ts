@@ -1,14 +1,16 @@
 // One primary, and no slot left behind, through the real engine on the sandbox's dev stack: a
 // member promoted by hand stops the preview (then is either rebuilt or adopted, as the message
-// says), and the application connections are an output in the clear. (The drop of a removed
-// host's slot is tested in test/unit/components/slotCleanup.test.ts only: README, not done yet.) Each test leaves pg1 the leader of pg2
+// says), the slot of a host removed from config is dropped once nothing streams through it, and
+// the application connections are an output in the clear. Each test leaves pg1 the leader of pg2
 // and pg3.
 import { strict as assert } from "node:assert";
 import { devStack } from "../support/devStack";
 import { dataDirectory, eventually, isPrimary, streamingFrom } from "../support/hosts";
-import { host, sshOk } from "../support/sandbox";
+import { host, psql, sshOk } from "../support/sandbox";
 
 const promoteByHand = (member: string) => sshOk(member, "sudo -n pg_ctlcluster 15 main promote");
+const slotOnPg1 = (slot: string) =>
+  psql("pg1", `select coalesce((select active::text from pg_replication_slots where slot_name = '${slot}'), 'none')`);
 
 describe("one primary, and no slot of a removed host, through the engine", function () {
   this.timeout(1_800_000);
@@ -76,5 +78,39 @@ describe("one primary, and no slot of a removed host, through the engine", funct
     const back = await dev.upAsync();
     assert.match(back, /pg1: promoting pg1 to leader/);
     for (const m of ["pg2", "pg3"]) await eventually(`${m} streams from pg1`, () => streamingFrom(m, "pg1"), 60);
+  });
+
+  it("drops the slot of a host removed from config once nothing streams through it, listing it in the preview first", async () => {
+    // pg4 as a new host comes: a fresh Debian cluster, made a standby of pg1 with slot pgr_pg4
+    sshOk("pg4", "sudo -n pg_dropcluster 15 main --stop && sudo -n pg_createcluster 15 main --start >/dev/null");
+    dev.editCluster((c) => c.hosts.push({ name: "pg4", address: host("pg4").address }));
+    try {
+      dev.up();
+      await eventually("pg4 streams from pg1", () => streamingFrom("pg4", "pg1"));
+      dev.editCluster((c) => (c.hosts = c.hosts.filter((h) => h.name !== "pg4")));
+      // still streaming: its slot is in use, kept and said so
+      const busy = dev.run(["preview", "--diff"]);
+      assert.equal(busy.code, 0, busy.stdout + busy.stderr);
+      assert.match(busy.stdout, /slot pgr_pg4 on pg1 belongs to no host in config but is in use/);
+      assert.doesNotMatch(busy.stdout, /slots=\(pgr_pg4@/);
+      sshOk("pg4", "sudo -n pg_ctlcluster 15 main stop -m fast");
+      await eventually("pgr_pg4 is idle", () => slotOnPg1("pgr_pg4") === "false");
+      const preview = dev.run(["preview", "--diff"]);
+      assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+      assert.match(preview.stdout, /main-pg1-drop-slots/);
+      assert.match(preview.stdout, /slots=\(pgr_pg4@[0-9A-F]+\/[0-9A-F]+\)/, "the diff lists the slot to drop");
+      assert.equal(slotOnPg1("pgr_pg4"), "false", "a preview drops nothing");
+      const out = dev.up();
+      assert.match(out, /pg1: dropped slot pgr_pg4 \(its member is no longer in config/);
+      assert.equal(slotOnPg1("pgr_pg4"), "none");
+      for (const kept of ["pgr_pg2", "pgr_pg3"]) assert.equal(slotOnPg1(kept), "true", `${kept} kept`);
+      const r = dev.run(["preview", "--expect-no-changes"]);
+      assert.equal(r.code, 0, r.stdout);
+    } finally {
+      dev.editCluster((c) => (c.hosts = c.hosts.filter((h) => h.name !== "pg4")));
+      // pg4 back to a fresh cluster of its own, as the next test that adds it expects, and its slot gone
+      sshOk("pg4", "sudo -n pg_dropcluster 15 main --stop && sudo -n pg_createcluster 15 main --start >/dev/null");
+      psql("pg1", "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = 'pgr_pg4' and not active");
+    }
   });
 });
