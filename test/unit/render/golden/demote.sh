@@ -301,6 +301,10 @@ main() {
       fi
       ;;
   esac
+  # the shutdown checkpoint writes every dirty buffer while no session may write: a checkpoint
+  # now, while the application still writes, leaves it little to do
+  step="a checkpoint before the shutdown"
+  try sql -c "checkpoint" >/dev/null || die "$reason"
   step="stopping the former leader"
   say "the leader is now $leader: stopping this former leader (fast shutdown: its standbys receive every committed transaction first)"
   try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"
