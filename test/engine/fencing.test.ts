@@ -134,12 +134,15 @@ describe("fencing a host marked down, through the engine", function () {
     assert.doesNotMatch(conninfo, /password/);
     const gaps: string[] = [];
     try {
-      for (const [to, failover] of [
-        ["pg2", false],
-        ["pg1", false],
-        ["pg2", true],
-      ] as const) {
-        const writer = new LibpqWriter(conninfo, password);
+      for (const [round, [to, failover]] of (
+        [
+          ["pg2", false],
+          ["pg1", false],
+          ["pg2", true],
+        ] as const
+      ).entries()) {
+        // ids of its own: a writer reusing the one before's would be refused them (the primary key) and read as a gap
+        const writer = new LibpqWriter(conninfo, password, 50, 1 + round * 1_000_000);
         writer.start();
         await sleep(1000);
         dev.editCluster((c) => {

@@ -265,6 +265,18 @@ describe("a migration from the old server onto the cluster", function () {
     dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).sequenceMargin = 2000));
     const r = dev.run(["preview", "--expect-no-changes"]);
     assert.equal(r.code, 0, r.stdout);
+    // a planned switchover of the target would lose the way back's slot: refused at preview, saying why
+    dev.editCluster((c) => (c.leader = "pg2"));
+    try {
+      const switchover = dev.run(["preview"]);
+      assert.notEqual(switchover.code, 0, "a switchover while the way back is open");
+      assert.match(
+        switchover.stdout + switchover.stderr,
+        /clusters\[0\]\.leader: pg2 would take over from pg1 while the migration's way back is open; .*set migration\.phase to complete \(or revert\) first/,
+      );
+    } finally {
+      dev.editCluster((c) => (c.leader = "pg1"));
+    }
   });
 
   it("takes the way back: the application moves back onto the source with every row", async () => {
