@@ -19,6 +19,7 @@ import {
   freeze,
   frozenState,
   openToSessions,
+  othersThanOurs,
   ident,
   runJob,
   sayer,
@@ -177,7 +178,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     part("switch");
     const pause = (Date.now() - frozeAt) / 1000;
     say(`subscription dropped; writes go to the target now (write pause ${pause.toFixed(3)} s)`);
-    const leftOnSource = await sessionsOn(src, sdb);
+    const leftOnSource = othersThanOurs(await sessionsOn(src, sdb));
     let checksumSeconds: number | undefined;
     if (snapshots && exported) {
       const started = Date.now();

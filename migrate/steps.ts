@@ -13,8 +13,16 @@ export function sayer(what: string): (line: string) => void {
   return (line) => process.stdout.write(`${what}: ${line}\n`);
 }
 
+/** The application_name of the cutover's own sessions. */
+export const CUTOVER_APPLICATION = "pg-replication cutover";
+
+/** Sessions as sessionsOn lists them, without the cutover's own (its snapshots, its verification). */
+export function othersThanOurs(sessions: string[]): string[] {
+  return sessions.filter((s) => !s.endsWith(`(${CUTOVER_APPLICATION})`));
+}
+
 export async function connect(e: Endpoint, what: string): Promise<Client> {
-  const c = new Client(clientConfig(e, "pg-replication cutover"));
+  const c = new Client(clientConfig(e, CUTOVER_APPLICATION));
   c.on("error", () => undefined);
   try {
     await c.connect();
