@@ -185,6 +185,11 @@ describe("backups through the engine", function () {
       await eventually("pg2 holds pg1's rows", () => sorted("pg2") === sorted("pg1"));
       assert.equal(sshOk("pg2", "cat /etc/postgresql/15/main/start.conf | grep -v '^#' | tr -d '[:space:]'"), "auto");
       assert.equal(psql("pg2", "show restore_command"), "", "a standby never reads the archive once it streams");
+      assert.equal(
+        psql("pg2", "select coalesce(string_agg(name, ', '), '') from pg_settings where pending_restart"),
+        "",
+        "the rebuild leaves no setting waiting for a restart (the next change would restart the member)",
+      );
     } finally {
       dev.editCluster((c) => {
         delete (c.backup as Record<string, unknown>).standbyRebuild;
