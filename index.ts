@@ -18,7 +18,7 @@ import { PostgresCluster } from "./components/cluster";
 import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE, readerAccount } from "./names";
 import { HostObservation, HostUnreachable, observeDownHost, observeHost } from "./observe/hosts";
 import { clusterMemoryProblems } from "./config/hostMemory";
-import { cutoverAhead, preflightSource } from "./observe/migration";
+import { cutoverAhead, preflightSource, unsubscribedAtPlan } from "./observe/migration";
 import { primaryProblems } from "./config/primaries";
 import { wayBackProblems } from "./config/wayBackGuard";
 import { fencing } from "./config/fencing";
@@ -35,6 +35,7 @@ import { passwordProblems } from "./config/passwords";
 import { renderPassfile } from "./render/roles";
 import { scramVerifier } from "./render/scram";
 import { Migration } from "./components/migration";
+import { Endpoint } from "./lib/endpoint";
 import { PROTECTED_TYPES } from "./lib/dataBearing";
 
 // Internal to the SDK but stable: whether `pulumi config` holds a key as a secret.
@@ -289,7 +290,14 @@ async function main() {
       .apply(() => pulumi.log.info(`profile: state reads done ${process.uptime().toFixed(2)} s after the start`));
   const byName = <T>(f: (c: PostgresCluster) => T) => Object.fromEntries(clusters.map((c, i) => [spec.clusters[i].name, f(c)]));
   const migration = spec.migration
-    ? migrate(spec.migration, clusters[spec.clusters.findIndex((c) => c.name === spec.migration!.target.cluster)], config)
+    ? migrate(
+        spec.migration,
+        clusters[spec.clusters.findIndex((c) => c.name === spec.migration!.target.cluster)],
+        config,
+        spec.migration.phase === "sync" && identity.kind !== "preview"
+          ? await unsubscribedAtPlan(spec.migration, sourcePassword, targetAdmin(spec.clusters, spec.migration, adminPassword))
+          : [],
+      )
     : undefined;
   return {
     clusterState: byName((c) => ({ leader: c.leader, members: c.members, hosts: c.hostReports })),
@@ -348,11 +356,27 @@ function backupsOutput(specs: ClusterSpec[], clusters: PostgresCluster[]) {
   );
 }
 
-function migrate(m: MigrationSpec, cluster: PostgresCluster, config: pulumi.Config): Migration {
+/** The migration's target database on its cluster's leader, as the admin role (a plan-time read). */
+function targetAdmin(specs: ClusterSpec[], m: MigrationSpec, password: string): Endpoint {
+  const c = specs.find((x) => x.name === m.target.cluster)!;
+  const leader = c.hosts.find((h) => h.name === c.leader)!;
+  return {
+    host: leader.address,
+    port: c.port,
+    database: m.target.database,
+    user: ADMIN_ROLE,
+    password,
+    sslmode: c.sslmode,
+    sslrootcert: c.sslRootCert,
+  };
+}
+
+function migrate(m: MigrationSpec, cluster: PostgresCluster, config: pulumi.Config, unsubscribed: string[]): Migration {
   return new Migration(
     "migration",
     {
       spec: m,
+      unsubscribed,
       sourcePassword: config.requireSecret(MIGRATION_SECRET_KEY),
       targetLeader: cluster.leaderAccess,
       target: cluster.adminEndpoint(m.target.database),

@@ -20,6 +20,8 @@ import { SshAccess, hostStep } from "./connection";
 export interface MigrationArgs {
   spec: MigrationSpec;
   sourcePassword: pulumi.Input<string>;
+  /** Tables the source publishes that the subscription lacks, seen at plan time: the subscription step reruns for them. */
+  unsubscribed?: string[];
   /** The target cluster's leader: where the schema copy and the subscription run. */
   targetLeader: { name: string; ssh: SshAccess };
   /** The target database on that leader, as the cluster's admin role (PostgresCluster.adminEndpoint): for the status and the cutover. */
@@ -112,6 +114,7 @@ export class Migration extends pulumi.ComponentResource {
             publication: names.publication,
             subscription: names.subscription,
             tables: spec.tables,
+            unsubscribed: args.unsubscribed ?? [],
           }),
           {},
           { parent: this, dependsOn: [schema, publication], customTimeouts: { create: "1h", update: "1h" } },

@@ -27,6 +27,7 @@ import {
   subscribedTables,
   takeSnapshot,
   unfreeze,
+  unsubscribedTables,
   verify,
   waitForSmallLag,
 } from "./steps";
@@ -104,7 +105,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
 
     // a table published but not subscribed (added during sync, before a refresh) would be left behind
     if (input.publication) {
-      const missing = await unsubscribed(src, tgt, input.publication, input.subscription);
+      const missing = await unsubscribedTables(src, tgt, input.publication, input.subscription);
       if (missing.length > 0)
         throw new Error(
           `the source publishes tables the subscription does not have (${missing.join(", ")}): nothing frozen; run the sync phase again (it refreshes the subscription), then cut over`,
@@ -279,14 +280,6 @@ async function verifyOnSnapshots(
 }
 
 /** The tables the publication on the source has that the subscription on the target does not, as schema.table. */
-async function unsubscribed(src: Client, tgt: Client, publication: string, subscription: string): Promise<string[]> {
-  const published = (
-    await src.query("select schemaname as schema, tablename as name from pg_publication_tables where pubname = $1", [publication])
-  ).rows as { schema: string; name: string }[];
-  const subscribed = new Set((await subscribedTables(tgt, subscription)).map((t) => `${t.schema}.${t.name}`));
-  return published.map((t) => `${t.schema}.${t.name}`).filter((t) => !subscribed.has(t));
-}
-
 /**
  * A cutover stopped after its switch (the subscription is gone, the source frozen): finishes what
  * the switch leaves to do, so that the application is never left with nowhere to write.

@@ -154,6 +154,17 @@ export async function subscribedTables(subscriber: Client, subscription: string)
   ).rows as { schema: string; name: string }[];
 }
 
+/** The tables the source's publication has and the target's subscription lacks ("schema.table"). */
+export async function unsubscribedTables(src: Client, tgt: Client, publication: string, subscription: string): Promise<string[]> {
+  const published = (
+    await src.query("select schemaname as schema, tablename as name from pg_publication_tables where pubname = $1 order by 1, 2", [
+      publication,
+    ])
+  ).rows as { schema: string; name: string }[];
+  const subscribed = new Set((await subscribedTables(tgt, subscription)).map((t) => `${t.schema}.${t.name}`));
+  return published.map((t) => `${t.schema}.${t.name}`).filter((t) => !subscribed.has(t));
+}
+
 /**
  * How rows are hashed: hash_record (PostgreSQL 14 and newer: no text conversion, about 1.5 times
  * faster) when both servers have it and it hashes this table's column types; the row's text

@@ -5,6 +5,7 @@ import { MigrationSpec, NAMESPACE } from "../config";
 import { Endpoint, clientConfig } from "../lib/endpoint";
 import { migrationNames } from "../names";
 import { redact } from "../lib/redact";
+import { unsubscribedTables } from "../migrate/steps";
 
 export function sourceEndpoint(m: MigrationSpec, password: string): Endpoint {
   return {
@@ -189,4 +190,24 @@ export async function readMigrationState(m: MigrationSpec, source: Endpoint, tar
     await s.end().catch(() => undefined);
   }
   return state;
+}
+
+/**
+ * The tables the source publishes that the subscription lacks (created on the source during the
+ * sync, or added to migration.tables): the subscription step reruns for them, copies their schema
+ * and refreshes. Empty when the subscription does not exist yet or either side cannot be read.
+ */
+export async function unsubscribedAtPlan(m: MigrationSpec, password: string, target: Endpoint): Promise<string[]> {
+  const { publication, subscription } = migrationNames(m);
+  const src = new Client(clientConfig(sourceEndpoint(m, password), "pg-replication preflight"));
+  const tgt = new Client(clientConfig(target, "pg-replication preflight"));
+  for (const c of [src, tgt]) c.on("error", () => undefined);
+  try {
+    await Promise.all([src.connect(), tgt.connect()]);
+    return await unsubscribedTables(src, tgt, publication, subscription);
+  } catch {
+    return [];
+  } finally {
+    await Promise.all([src, tgt].map((c) => c.end().catch(() => undefined)));
+  }
 }

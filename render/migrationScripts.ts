@@ -53,15 +53,19 @@ export interface SubscriptionScript {
   subscription: string;
   /** The tables published ("schema.table"), empty for all: a change reruns the step, which refreshes the subscription. */
   tables: string[];
+  /** Published tables the subscription lacked at plan time: named, so that the step runs for them. */
+  unsubscribed?: string[];
 }
 
 /** host/migration/subscription.sh: the subscription, created once and altered in place after. */
 export function renderSubscriptionScript(s: SubscriptionScript): string {
   return migrationScript("subscription", s.source.host, [
     sh`db=${s.targetDatabase}`,
+    sh`src=${sourceConninfo(s.source, "pg-replication subscription")}`,
     sh`conn=${sourceConninfo(s.source, s.subscription)}`,
     sh`subscription=${s.subscription}`,
     sh`publication=${s.publication}`,
     sh`published=${s.tables.length > 0 ? [...s.tables].sort().join(" ") : "all tables"}`,
+    ...(s.unsubscribed?.length ? [sh`unsubscribed=${[...s.unsubscribed].sort().join(" ")}`] : []),
   ]);
 }

@@ -3,9 +3,10 @@
 // writer: preflight, sync, cutover, the way back (writes on the target followed by the source,
 // then the application moved back), complete; each rerun a no-op, nothing lost.
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { devStack } from "../support/devStack";
+import { eventually } from "../support/hosts";
 import { OrderWriter, SuperuserWriter, insertOrder } from "../support/load";
 import { host, psql, ssh, sshOk } from "../support/sandbox";
 
@@ -181,6 +182,45 @@ describe("a migration from the old server onto the cluster", function () {
     assert.equal(r.code, 0, r.stdout);
   });
 
+  it("subscribes a table created on the source during the sync (H5): its schema, its rows and its later changes arrive", async () => {
+    psql(
+      "old",
+      "create table late_arrival (id int primary key, note text); insert into late_arrival select g, 'late ' || g from generate_series(1, 3) g",
+      "appdb",
+    );
+    const preview = dev.run(["preview", "--expect-no-changes"]);
+    assert.notEqual(preview.code, 0, "the preview shows the subscription step running again for it");
+    const out = dev.up();
+    assert.match(out, /published since the schema copy, created here from the source's schema: public\.late_arrival/);
+    assert.equal(psql("pg1", "select string_agg(note, ',' order by id) from late_arrival", "appdb"), "late 1,late 2,late 3");
+    psql("old", "insert into late_arrival values (4, 'after the refresh')", "appdb");
+    await eventually(
+      "the insert made after the refresh reaches the target",
+      () => psql("pg1", "select count(*) from late_arrival", "appdb") === "4",
+    );
+    const state = (dev.outputs().migration as { state: { tables: Record<string, string> } }).state;
+    assert.equal(state.tables["public.late_arrival"], "ready", JSON.stringify(state));
+  });
+
+  it("a cutover killed inside its write pause (M6) leaves the source closed, and the next up starts it again from writable", async () => {
+    const sourceOpen = () => psql("old", "select datallowconn from pg_database where datname = 'appdb'");
+    // the drain waits for a disabled subscription: the pause lasts until the kill
+    psql("pg1", "alter subscription pgr_appdb_sub disable", "appdb");
+    dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
+    const running = dev.project.runAsync(["up", "--yes", "--stack", dev.stack]);
+    try {
+      await eventually("the cutover closes the source", () => sourceOpen() === "f", 180);
+    } finally {
+      // as a crash, or the step's timeout, ends it
+      spawnSync("pkill", ["-KILL", "-f", "migrate/cutover[.]ts"]);
+      psql("pg1", "alter subscription pgr_appdb_sub enable", "appdb");
+    }
+    const killed = await running;
+    assert.notEqual(killed.code, 0, "the up whose cutover was killed fails");
+    assert.equal(sourceOpen(), "f", "the kill left the source closed to sessions");
+    assert.equal(psql("pg1", "select count(*) from pg_subscription"), "1", "nothing was dropped");
+  });
+
   it("cuts over under the writer: 0 rows lost, sequences ahead, the target takes writes", async () => {
     dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
     // a superuser writing past the read-only default: the freeze must hold against it too
@@ -203,14 +243,15 @@ describe("a migration from the old server onto the cluster", function () {
     ).cutoverReport;
     process.stderr.write(`      cutover report: ${JSON.stringify(report)}\n`);
     assert.deepEqual(report.mismatches, [], out);
-    assert.match(out, /6 tables verified after the switch, as they were at it: \d+ rows, counts and checksums, 0 mismatches/);
+    assert.match(out, /an interrupted cutover had left the source frozen: unfrozen, starting again/);
+    assert.match(out, /7 tables verified after the switch, as they were at it: \d+ rows, counts and checksums, 0 mismatches/);
     assert.equal(report.checksums, "after-switch");
     assert.deepEqual(
       Object.keys(report.pauseParts).sort(),
       ["drain", "endSessions", "sequences", "switch"],
       "nothing in the pause reads every row",
     );
-    assert.equal(report.tablesVerified, 6);
+    assert.equal(report.tablesVerified, 7);
     assert.ok(report.rowsVerified > 200_000, `${report.rowsVerified} rows verified`);
     assert.equal(report.sequencesSet, 2, "customers_id_seq and orders_id_seq");
     for (let i = 0; i < 100 && app.onTarget.length < 10; i++) await sleep(100);
@@ -288,7 +329,7 @@ describe("a migration from the old server onto the cluster", function () {
       .revertReport;
     process.stderr.write(`      revert report: ${JSON.stringify(report)}\n`);
     assert.deepEqual(report.mismatches, [], out);
-    assert.equal(report.tablesVerified, 6);
+    assert.equal(report.tablesVerified, 7);
     assert.deepEqual(await waitForSource([...app.onTarget, ...later]), [], "nothing written on the target is missing on the source");
     const back = await insertOrder("old", APP_PASSWORD);
     assert.equal(typeof back, "number", `the source takes the application's writes again: ${back}`);

@@ -36,6 +36,21 @@ describe("migration scripts", () => {
     assert.notEqual(render([]), render(["public.a"]));
   });
 
+  it("rerun the subscription step for a published table the subscription lacked at plan time, naming it", () => {
+    const render = (unsubscribed?: string[]) =>
+      renderSubscriptionScript({
+        source: { ...source, database: "appdb" },
+        targetDatabase: "appdb",
+        publication: "p",
+        subscription: "s",
+        tables: [],
+        unsubscribed,
+      });
+    assert.equal(render([]), render(undefined), "nothing lacking: the script as before");
+    assert.notEqual(render(["public.late"]), render([]));
+    assert.match(render(["public.late", "public.also"]), /^unsubscribed='public\.also public\.late'$/m);
+  });
+
   it("keep the password in the passfile: the conninfo names the file and quotes every value", () => {
     const conninfo = sourceConninfo(source, "s");
     assert.match(conninfo, /dbname='app\\'db'/);

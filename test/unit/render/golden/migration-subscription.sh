@@ -3,6 +3,7 @@ host=pg1
 pgbin=/usr/lib/postgresql/15/bin
 datadir=/var/lib/postgresql/15/main
 db=appdb
+src="host='10.77.0.10' port='5432' dbname='appdb' user='migrator' passfile='/var/lib/postgresql/.pg-replication-source.pgpass' sslmode='require' application_name='pg-replication subscription' connect_timeout='10'"
 conn="host='10.77.0.10' port='5432' dbname='appdb' user='migrator' passfile='/var/lib/postgresql/.pg-replication-source.pgpass' sslmode='require' application_name='s' connect_timeout='10'"
 subscription=s
 publication=p
@@ -40,9 +41,43 @@ fail() {
 # has its initial copy, printing the progress. Names and the connection reach the SQL as psql
 # variables (:"name" an identifier, :'value' a literal), quoted by psql itself.
 
+# copy_missing_tables: a table the publication gained after the schema copy (created on the source
+# during the sync) has no table to land in on the target: its schema comes first, in one transaction
+copy_missing_tables() {
+  : "${src:?}" "${publication:?}"
+  step="reading the tables the source publishes"
+  local listed t
+  listed=$(as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "$src" -v pub="$publication" <<'SQL' 2>&1
+select format('%I.%I', schemaname, tablename) from pg_publication_tables where pubname = :'pub' order by 1
+SQL
+  ) || fail "$(printf '%s\n' "$listed" | tail -n 1)"
+  local missing=() patterns=()
+  while IFS= read -r t; do
+    [ -n "$t" ] || continue
+    [ "$(target_sql "$db" -v t="$t" <<<"select to_regclass(:'t') is null")" = t ] || continue
+    missing+=("$t")
+    # a quoted part of a pattern is matched literally; format('%I') quotes every name that is not plain
+    patterns+=(-t "$t")
+  done <<<"$listed"
+  [ ${#missing[@]} -gt 0 ] || return 0
+
+  step="copying the schema of ${missing[*]}"
+  tmp=$(mktemp -d)
+  chown postgres:postgres "$tmp"
+  chmod 700 "$tmp"
+  trap 'rm -rf "$tmp"' EXIT
+  local out
+  out=$(as_postgres "$pgbin/pg_dump" -w -d "$src" --schema-only --no-publications --no-subscriptions --strict-names "${patterns[@]}" 2>&1 >"$tmp/tables.sql") ||
+    fail "$(printf '%s\n' "$out" | tail -n 1)"
+  out=$(target_sql "$db" --single-transaction -f "$tmp/tables.sql" 2>&1 >/dev/null) ||
+    fail "nothing of it was kept: $(printf '%s\n' "$out" | grep -m 1 ERROR || printf '%s\n' "$out" | tail -n 1)"
+  say "published since the schema copy, created here from the source's schema: ${missing[*]}"
+}
+
 main() {
-  : "${db:?}" "${conn:?}" "${subscription:?}" "${publication:?}" "${published:?}"
+  : "${db:?}" "${src:?}" "${conn:?}" "${subscription:?}" "${publication:?}" "${published:?}"
   begin
+  copy_missing_tables
 
   step="checking the subscription"
   exists=$(target_sql "$db" -v sub="$subscription" <<<"select count(*) from pg_subscription where subname = :'sub'")
