@@ -18,7 +18,7 @@ import { PostgresCluster } from "./components/cluster";
 import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE, readerAccount } from "./names";
 import { HostObservation, HostUnreachable, observeDownHost, observeHost } from "./observe/hosts";
 import { clusterMemoryProblems } from "./config/hostMemory";
-import { cutoverAhead, preflightSource, unsubscribedAtPlan } from "./observe/migration";
+import { cutoverAhead, preflightSource, sourceClosed, unsubscribedAtPlan } from "./observe/migration";
 import { primaryProblems } from "./config/primaries";
 import { wayBackProblems } from "./config/wayBackGuard";
 import { fencing } from "./config/fencing";
@@ -244,6 +244,18 @@ async function main() {
   // the source publishes only until the cutover: after it, a revert or complete needs none of this
   if (spec.migration && identity.kind === "preview") {
     pulumi.log.info("preview identity: the migration's source is not checked (that takes the deploy identity)");
+  } else if (
+    spec.migration &&
+    (spec.migration.phase === "sync" || spec.migration.phase === "cutover") &&
+    (await sourceClosed(spec.migration, sourcePassword))
+  ) {
+    // a cutover killed inside its write pause: the next cutover opens the source and starts again
+    const closed = `the source database ${spec.migration.source.database} is closed to new sessions, as a cutover stopped inside its write pause leaves it`;
+    if (spec.migration.phase === "sync")
+      throw new ConfigError([
+        `${NAMESPACE}:migration.phase: ${closed}: set it to cutover and run up (the cutover opens the database and starts again)`,
+      ]);
+    pulumi.log.info(`migration: ${closed}; the cutover opens it and starts again`);
   } else if (spec.migration && (spec.migration.phase === "sync" || spec.migration.phase === "cutover")) {
     const problems = await preflightSource(spec.migration, sourcePassword);
     if (problems.length > 0) throw new ConfigError(problems);

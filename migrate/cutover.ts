@@ -76,11 +76,16 @@ const MAX_LAG_BEFORE_FREEZE = 8 * 1024 * 1024;
 const say = sayer("cutover");
 
 export async function cutover(input: CutoverInput): Promise<CutoverReport> {
-  const src = await connect(input.source, "source");
-  const tgt = await connect(input.target, "target");
   // a database cannot be closed to sessions from a session on it: this one is on postgres
   const srcControl = await connect({ ...input.source, database: "postgres" }, "source's postgres database");
   const [sdb, tdb] = [input.source.database, input.target.database];
+  // a cutover killed inside its pause left the source closed: opened to be read (new sessions stay read-only)
+  if ((await frozenState(srcControl, sdb)).closed) {
+    await openToSessions(srcControl, sdb);
+    say("the source was closed to sessions by an interrupted cutover: open again, read-only for new sessions");
+  }
+  const src = await connect(input.source, "source");
+  const tgt = await connect(input.target, "target");
   const late = input.checksumsAfterSwitch === true;
   // opened now: nobody, this program included, opens a session on the source during the pause
   const snapshots = late
@@ -90,7 +95,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
   let switched = false;
   try {
     const already = await tgt.query("select 1 from pg_subscription where subname = $1", [input.subscription]);
-    const left = await frozenState(src, sdb);
+    const left = await frozenState(srcControl, sdb);
     if (already.rowCount === 0) {
       if (left.readOnly) return await finishInterrupted(src, srcControl, tgt, input);
       throw new Error(`no subscription ${input.subscription} on the target: run the sync phase first`);

@@ -22,6 +22,7 @@ import {
   dropSubscription,
   endEverySession,
   freeze,
+  frozenState,
   openToSessions,
   ident,
   runJob,
@@ -108,11 +109,16 @@ export async function closeWayBack(src: Client | undefined, tgt: Client, w: WayB
 /** Moves the application back onto the source; the target ends read-only, no longer followed. */
 export async function revert(input: WayBackInput): Promise<RevertReport> {
   const say = sayer("revert");
-  const src = await connect(input.source, "source");
-  const tgt = await connect(input.target, "target");
   // a database cannot be closed to sessions from a session on it: this one is on postgres
   const tgtControl = await connect({ ...input.target, database: "postgres" }, "target's postgres database");
   const [sdb, tdb] = [input.source.database, input.target.database];
+  // a revert killed inside its pause left the target closed: opened to be read; the revert unfreezes it or takes the way back again
+  if ((await frozenState(tgtControl, tdb)).closed) {
+    await openToSessions(tgtControl, tdb);
+    say("the target was closed to sessions by an interrupted revert: open again");
+  }
+  const src = await connect(input.source, "source");
+  const tgt = await connect(input.target, "target");
   const w = input.wayBack;
   let frozen = false;
   let closed = false;

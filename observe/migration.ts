@@ -211,3 +211,21 @@ export async function unsubscribedAtPlan(m: MigrationSpec, password: string, tar
     await Promise.all([src, tgt].map((c) => c.end().catch(() => undefined)));
   }
 }
+
+/**
+ * Whether the source database refuses new sessions, as a cutover killed inside its write pause
+ * leaves it (read through the source's postgres database). false when it cannot be read.
+ */
+export async function sourceClosed(m: MigrationSpec, password: string): Promise<boolean> {
+  const client = new Client(clientConfig({ ...sourceEndpoint(m, password), database: "postgres" }, "pg-replication preflight"));
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    const r = await client.query("select not datallowconn as closed from pg_database where datname = $1", [m.source.database]);
+    return r.rows[0]?.closed === true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -29,9 +29,12 @@ describe("a migration from the old server onto the cluster", function () {
       const mine = "from pg_subscription where subdbid = (select oid from pg_database where datname = current_database())";
       psql(
         "pg1",
-        ["disable", "set (slot_name = none)"]
-          .map((a) => `select format('alter subscription %I ${a}', subname) ${mine} \\gexec`)
-          .join("\n") + `\nselect format('drop subscription %I', subname) ${mine} \\gexec`,
+        // an earlier run stopped inside a cutover may have left it read-only for new sessions
+        "set default_transaction_read_only = off;\n" +
+          ["disable", "set (slot_name = none)"]
+            .map((a) => `select format('alter subscription %I ${a}', subname) ${mine} \\gexec`)
+            .join("\n") +
+          `\nselect format('drop subscription %I', subname) ${mine} \\gexec`,
         "appdb",
       );
       psql("pg1", "drop database appdb");
@@ -213,12 +216,19 @@ describe("a migration from the old server onto the cluster", function () {
     } finally {
       // as a crash, or the step's timeout, ends it
       spawnSync("pkill", ["-KILL", "-f", "migrate/cutover[.]ts"]);
-      psql("pg1", "alter subscription pgr_appdb_sub enable", "appdb");
+      // the killed cutover left the target read-only for new sessions
+      psql("pg1", "set default_transaction_read_only = off; alter subscription pgr_appdb_sub enable", "appdb");
     }
     const killed = await running;
     assert.notEqual(killed.code, 0, "the up whose cutover was killed fails");
     assert.equal(sourceOpen(), "f", "the kill left the source closed to sessions");
     assert.equal(psql("pg1", "select count(*) from pg_subscription"), "1", "nothing was dropped");
+    const preview = dev.run(["preview"]);
+    assert.equal(preview.code, 0, preview.stdout + preview.stderr);
+    assert.match(
+      preview.stdout + preview.stderr,
+      /the source database appdb is closed to new sessions, .*the cutover opens it and starts again/,
+    );
   });
 
   it("cuts over under the writer: 0 rows lost, sequences ahead, the target takes writes", async () => {
@@ -243,6 +253,7 @@ describe("a migration from the old server onto the cluster", function () {
     ).cutoverReport;
     process.stderr.write(`      cutover report: ${JSON.stringify(report)}\n`);
     assert.deepEqual(report.mismatches, [], out);
+    assert.match(out, /the source was closed to sessions by an interrupted cutover: open again/);
     assert.match(out, /an interrupted cutover had left the source frozen: unfrozen, starting again/);
     assert.match(out, /7 tables verified after the switch, as they were at it: \d+ rows, counts and checksums, 0 mismatches/);
     assert.equal(report.checksums, "after-switch");
