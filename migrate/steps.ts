@@ -229,21 +229,35 @@ export async function takeSnapshot(c: Client): Promise<Client> {
   return c;
 }
 
+/** How long the lag gate waits for a subscription that is not connected (a worker restarting reconnects within seconds). */
+const INACTIVE_LIMIT_MS = 60_000;
+
 /**
- * The lag gate before a freeze: waits until the subscriber is less than `maxBytes` behind the
- * publisher, so that the drain inside the write pause is short. Refuses (nothing frozen yet)
- * when it does not get there within `timeoutMs`.
+ * The lag gate before a freeze: waits until the subscriber is connected and less than `maxBytes`
+ * behind the publisher, so that the drain inside the write pause is short and can happen at all
+ * (a closed database takes no new connection). Refuses (nothing frozen yet) when it does not get
+ * there within `timeoutMs`, or the subscription stays unconnected for a minute.
  */
+
 export async function waitForSmallLag(publisher: Client, slot: string, maxBytes: number, timeoutMs: number): Promise<number> {
   const started = Date.now();
+  let inactiveSince: number | undefined;
   for (;;) {
     const r = await publisher.query(
-      "select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 as lag from pg_replication_slots where slot_name = $1",
+      "select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 as lag, active from pg_replication_slots where slot_name = $1",
       [slot],
     );
     if (r.rowCount === 0) throw new Error(`no replication slot ${slot} on the publisher`);
     const lag = Number(r.rows[0].lag);
-    if (lag < maxBytes) return lag;
+    // connected too: once the publisher's database is closed, a subscription that is not could not connect to drain
+    const active = r.rows[0].active === true;
+    if (active && lag < maxBytes) return lag;
+    if (active) inactiveSince = undefined;
+    else inactiveSince ??= Date.now();
+    if (inactiveSince !== undefined && Date.now() - inactiveSince > INACTIVE_LIMIT_MS)
+      throw new Error(
+        `the subscription has not been connected to the publisher for ${INACTIVE_LIMIT_MS / 1000} s (slot ${slot} inactive): nothing frozen; is it enabled? the subscriber's log says why`,
+      );
     if (Date.now() - started > timeoutMs)
       throw new Error(
         `the subscription is still ${lag} bytes behind after ${timeoutMs / 1000} s: nothing frozen; try again when the load is lower`,
