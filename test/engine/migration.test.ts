@@ -3,12 +3,12 @@
 // writer: preflight, sync, cutover, the way back (writes on the target followed by the source,
 // then the application moved back), complete; each rerun a no-op, nothing lost.
 import { strict as assert } from "node:assert";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { devStack } from "../support/devStack";
 import { eventually } from "../support/hosts";
 import { OrderWriter, SuperuserWriter, insertOrder } from "../support/load";
-import { host, psql, ssh, sshOk } from "../support/sandbox";
+import { host, psql, sandbox, ssh, sshOk } from "../support/sandbox";
 
 const SOURCE_PASSWORD = "m1grat0r-source-pw";
 const APP_PASSWORD = "app-pw-2026";
@@ -207,20 +207,41 @@ describe("a migration from the old server onto the cluster", function () {
 
   it("a cutover killed inside its write pause (M6) leaves the source closed, and the next up starts it again from writable", async () => {
     const sourceOpen = () => psql("old", "select datallowconn from pg_database where datname = 'appdb'");
-    // the drain waits for a disabled subscription: the pause lasts until the kill
-    psql("pg1", "alter subscription pgr_appdb_sub disable", "appdb");
-    dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
-    const running = dev.project.runAsync(["up", "--yes", "--stack", dev.stack]);
+    // a superuser's lock on the target's orders (the freeze ends no superuser session): the
+    // subscription stays connected, but cannot apply the writer's orders, so the drain waits until the kill
+    const holder = spawn(
+      "ssh",
+      ["-F", sandbox().sshConfigPath, "pg1", "cd / && sudo -n -u postgres psql -X -q 'dbname=appdb application_name=pgr-test-lock'"],
+      {
+        stdio: ["pipe", "ignore", "ignore"],
+      },
+    );
+    holder.stdin.write("begin;\nlock table orders in access exclusive mode;\nselect pg_sleep(600);\n");
+    const release = () =>
+      psql("pg1", "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = 'pgr-test-lock'");
     try {
-      await eventually("the cutover closes the source", () => sourceOpen() === "f", 180);
+      await eventually(
+        "the lock is held",
+        () =>
+          psql(
+            "pg1",
+            "select count(*) from pg_locks l join pg_stat_activity a using (pid) where a.application_name = 'pgr-test-lock' and l.granted and l.mode = 'AccessExclusiveLock'",
+          ) === "1",
+      );
+      dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
+      const running = dev.project.runAsync(["up", "--yes", "--stack", dev.stack]);
+      try {
+        await eventually("the cutover closes the source", () => sourceOpen() === "f", 180);
+      } finally {
+        // as a crash, or the step's timeout, ends it
+        spawnSync("pkill", ["-KILL", "-f", "migrate/cutover[.]ts"]);
+      }
+      const killed = await running;
+      assert.notEqual(killed.code, 0, "the up whose cutover was killed fails");
     } finally {
-      // as a crash, or the step's timeout, ends it
-      spawnSync("pkill", ["-KILL", "-f", "migrate/cutover[.]ts"]);
-      // the killed cutover left the target read-only for new sessions
-      psql("pg1", "set default_transaction_read_only = off; alter subscription pgr_appdb_sub enable", "appdb");
+      release();
+      holder.kill();
     }
-    const killed = await running;
-    assert.notEqual(killed.code, 0, "the up whose cutover was killed fails");
     assert.equal(sourceOpen(), "f", "the kill left the source closed to sessions");
     assert.equal(psql("pg1", "select count(*) from pg_subscription"), "1", "nothing was dropped");
     const preview = dev.run(["preview"]);
