@@ -12,28 +12,34 @@ source "${BASH_SOURCE[0]%/*}/lib.sh"
 # during the sync) has no table to land in on the target: its schema comes first, in one transaction
 copy_missing_tables() {
   : "${src:?}" "${publication:?}"
-  step="reading the tables the source publishes"
-  local listed t
-  listed=$(as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "$src" -v pub="$publication" <<'SQL' 2>&1
-select format('%I.%I', schemaname, tablename) from pg_publication_tables where pubname = :'pub' order by 1
-SQL
-  ) || fail "$(printf '%s\n' "$listed" | tail -n 1)"
-  local missing=() patterns=()
-  while IFS= read -r t; do
-    [ -n "$t" ] || continue
-    [ "$(target_sql "$db" -v t="$t" <<<"select to_regclass(:'t') is null")" = t ] || continue
-    missing+=("$t")
-    # a quoted part of a pattern is matched literally; format('%I') quotes every name that is not plain
-    patterns+=(-t "$t")
-  done <<<"$listed"
-  [ ${#missing[@]} -gt 0 ] || return 0
-
-  step="copying the schema of ${missing[*]}"
+  # postgres writes the list here, and the schema of the tables the target lacks: postgres's alone
   tmp=$(mktemp -d)
   chown postgres:postgres "$tmp"
   chmod 700 "$tmp"
   trap 'rm -rf "$tmp"' EXIT
-  local out
+  step="reading the tables the source publishes"
+  # one JSON document (control characters escaped) in a file, which the target reads in one query
+  local out lacking t
+  out=$(as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "$src" -v pub="$publication" -o "$tmp/published.json" <<'SQL' 2>&1
+select coalesce(json_agg(format('%I.%I', schemaname, tablename) order by schemaname, tablename), '[]') from pg_publication_tables where pubname = :'pub'
+SQL
+  ) || fail "$(printf '%s\n' "$out" | tail -n 1)"
+  step="finding the published tables the target lacks"
+  lacking=$(target_sql "$db" -v listed_file="$tmp/published.json" <<'SQL'
+\set listed `cat :'listed_file'`
+select t from json_array_elements_text(:'listed'::json) t where to_regclass(t) is null
+SQL
+  ) || fail "cannot read the target's tables"
+  local missing=() patterns=()
+  while IFS= read -r t; do
+    [ -n "$t" ] || continue
+    missing+=("$t")
+    # a quoted part of a pattern is matched literally; format('%I') quotes every name that is not plain
+    patterns+=(-t "$t")
+  done <<<"$lacking"
+  [ ${#missing[@]} -gt 0 ] || return 0
+
+  step="copying the schema of ${missing[*]}"
   out=$(as_postgres "$pgbin/pg_dump" -w -d "$src" --schema-only --no-publications --no-subscriptions --strict-names "${patterns[@]}" 2>&1 >"$tmp/tables.sql") ||
     fail "$(printf '%s\n' "$out" | tail -n 1)"
   out=$(target_sql "$db" --single-transaction -f "$tmp/tables.sql" 2>&1 >/dev/null) ||
