@@ -146,6 +146,32 @@ describe("a migration from the old server onto the cluster", function () {
     }
   });
 
+  it("refuses a new subscription over target tables holding rows that no statistic counts (M4), adding nothing", () => {
+    // a target database made by hand, with one of the source's tables and a row in it
+    psql("pg1", "create database appdb");
+    psql(
+      "pg1",
+      "create table pgbench_branches (bid int primary key, bbalance int, filler character(88)); insert into pgbench_branches values (1, 0, '')",
+      "appdb",
+    );
+    psql("pg1", "select pg_stat_reset()", "appdb");
+    assert.equal(psql("pg1", "select coalesce(sum(n_live_tup), 0) from pg_stat_user_tables", "appdb"), "0", "no statistic counts the row");
+    const r = dev.run(["up", "--yes"]);
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stdout + r.stderr,
+      /tables of appdb already hold rows \(public\.pgbench_branches\): a new subscription would copy over them/,
+    );
+    assert.equal(psql("pg1", "select count(*) from pg_subscription"), "0");
+    assert.equal(
+      psql("pg1", "select count(*) from pg_tables where schemaname = 'public'", "appdb"),
+      "1",
+      "the refused step added no table",
+    );
+    // emptied, as the message says: the sync below creates the source's other tables and subscribes
+    psql("pg1", "truncate pgbench_branches", "appdb");
+  });
+
   it("syncs under a writer: roles, schema, publication, subscription; the standbys keep streaming", async () => {
     app.start();
     await sleep(500);

@@ -83,11 +83,11 @@ SQL
 main() {
   : "${db:?}" "${src:?}" "${conn:?}" "${subscription:?}" "${publication:?}" "${published:?}"
   begin
-  copy_missing_tables
 
   step="checking the subscription"
   exists=$(target_sql "$db" -v sub="$subscription" <<<"select count(*) from pg_subscription where subname = :'sub'")
   if [ "$exists" = 1 ]; then
+    copy_missing_tables
     step="updating the subscription in place"
     target_sql "$db" -v sub="$subscription" -v pub="$publication" -v conn="$conn" <<'SQL'
 ALTER SUBSCRIPTION :"sub" CONNECTION :'conn';
@@ -108,6 +108,8 @@ select string_agg(format('%I.%I', n.nspname, c.relname), ', ')
 SQL
     )
     [ -z "$busy" ] || fail "tables of $db already hold rows ($busy): a new subscription would copy over them; empty them, or keep the subscription that filled them"
+    # after the check: a refused subscription leaves the target as it was
+    copy_missing_tables
     step="creating the subscription"
     target_sql "$db" -v sub="$subscription" -v pub="$publication" -v conn="$conn" <<'SQL' || fail "CREATE SUBSCRIPTION was refused (the server log has the reason; the password is never in it: it is in the passfile)"
 CREATE SUBSCRIPTION :"sub" CONNECTION :'conn' PUBLICATION :"pub";
