@@ -59,6 +59,8 @@ export interface RevertReport {
   mismatches: string[];
   connectionsLeftOnTarget: string[];
   sourceWritable: boolean;
+  /** Set when this run finished a revert an earlier run had stopped after closing the way back. */
+  resumed?: boolean;
 }
 
 /** Called by the cutover with both sides frozen and verified; `tables` are the migrated ones. */
@@ -124,7 +126,12 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
   let closed = false;
   try {
     const sub = await src.query("select subenabled from pg_subscription where subname = $1", [w.subscription]);
-    if (sub.rowCount === 0) throw new Error(`no subscription ${w.subscription} on the source: the way back was not opened at the cutover`);
+    if (sub.rowCount === 0) {
+      // no way back left on either side: an earlier revert closed it and stopped before the source took writes
+      const published = await tgt.query("select 1 from pg_publication where pubname = $1", [w.subscription]);
+      if (published.rowCount === 0) return await finishInterruptedRevert(src, tgt, input);
+      throw new Error(`no subscription ${w.subscription} on the source: the way back was not opened at the cutover`);
+    }
 
     // the target takes no new session during the pause, and every open one ends, superusers' too
     await freeze(tgt, tdb);
@@ -165,7 +172,14 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
       await openToSessions(tgtControl, tdb).catch(() => undefined);
       if (closed) {
         // the way back is gone: the target stays read-only, the source is where writes go
-        await unfreeze(src, sdb).catch(() => undefined);
+        const stuck = await unfreeze(src, sdb).then(
+          () => undefined,
+          (u: Error) => u.message,
+        );
+        if (stuck)
+          throw new Error(
+            `the way back is closed and the source could not be made writable (${stuck}): run up again to finish the revert; the target stays read-only`,
+          );
         say("the way back is closed: the source takes the writes, the target stays read-only");
       } else {
         await unfreeze(tgt, tdb).catch(() => undefined);
@@ -178,6 +192,25 @@ export async function revert(input: WayBackInput): Promise<RevertReport> {
     await tgt.end().catch(() => undefined);
     await tgtControl.end().catch(() => undefined);
   }
+}
+
+/** A revert stopped after it closed the way back: the source takes the writes, the target stays read-only. */
+async function finishInterruptedRevert(src: Client, tgt: Client, input: WayBackInput): Promise<RevertReport> {
+  await freeze(tgt, input.target.database);
+  await unfreeze(src, input.source.database);
+  sayer("revert")("an interrupted revert had closed the way back: the source takes the writes again, the target stays read-only");
+  return {
+    writePauseSeconds: 0,
+    sessionsEnded: 0,
+    drainedTo: "",
+    tablesVerified: 0,
+    rowsVerified: 0,
+    sequencesSet: 0,
+    mismatches: [],
+    connectionsLeftOnTarget: [],
+    sourceWritable: true,
+    resumed: true,
+  };
 }
 
 /** The complete phase: the way back is let go (its slot would otherwise hold the target's WAL forever). */

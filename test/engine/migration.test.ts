@@ -22,6 +22,27 @@ describe("a migration from the old server onto the cluster", function () {
   const OLD_LOG = "/var/log/postgresql/postgresql-15-main.log";
   let logFrom = 1;
 
+  /** A superuser session on `member` that takes a lock and keeps it until released (no freeze ends a superuser's session). */
+  const holdLock = async (member: string, db: string, lock: string): Promise<() => void> => {
+    const name = "pgr-test-lock";
+    const holder = spawn(
+      "ssh",
+      ["-F", sandbox().sshConfigPath, member, `cd / && sudo -n -u postgres psql -X -q 'dbname=${db} application_name=${name}'`],
+      {
+        stdio: ["pipe", "ignore", "ignore"],
+      },
+    );
+    holder.stdin.write(`begin;\n${lock};\nselect pg_sleep(600);\n`);
+    await eventually(
+      `${member} holds the lock`,
+      () => psql(member, `select count(*) from pg_stat_activity where application_name = '${name}' and wait_event = 'PgSleep'`) === "1",
+    );
+    return () => {
+      psql(member, `select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = '${name}'`);
+      holder.kill();
+    };
+  };
+
   before(() => {
     dev.ensureUp();
     // leftovers of an earlier run on the target: the subscription and the database it filled
@@ -235,25 +256,8 @@ describe("a migration from the old server onto the cluster", function () {
     const sourceOpen = () => psql("old", "select datallowconn from pg_database where datname = 'appdb'");
     // a superuser's lock on the target's orders (the freeze ends no superuser session): the
     // subscription stays connected, but cannot apply the writer's orders, so the drain waits until the kill
-    const holder = spawn(
-      "ssh",
-      ["-F", sandbox().sshConfigPath, "pg1", "cd / && sudo -n -u postgres psql -X -q 'dbname=appdb application_name=pgr-test-lock'"],
-      {
-        stdio: ["pipe", "ignore", "ignore"],
-      },
-    );
-    holder.stdin.write("begin;\nlock table orders in access exclusive mode;\nselect pg_sleep(600);\n");
-    const release = () =>
-      psql("pg1", "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = 'pgr-test-lock'");
+    const release = await holdLock("pg1", "appdb", "lock table orders in access exclusive mode");
     try {
-      await eventually(
-        "the lock is held",
-        () =>
-          psql(
-            "pg1",
-            "select count(*) from pg_locks l join pg_stat_activity a using (pid) where a.application_name = 'pgr-test-lock' and l.granted and l.mode = 'AccessExclusiveLock'",
-          ) === "1",
-      );
       dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
       const running = dev.project.runAsync(["up", "--yes", "--stack", dev.stack]);
       try {
@@ -266,7 +270,6 @@ describe("a migration from the old server onto the cluster", function () {
       assert.notEqual(killed.code, 0, "the up whose cutover was killed fails");
     } finally {
       release();
-      holder.kill();
     }
     assert.equal(sourceOpen(), "f", "the kill left the source closed to sessions");
     assert.equal(psql("pg1", "select count(*) from pg_subscription"), "1", "nothing was dropped");
@@ -402,12 +405,28 @@ describe("a migration from the old server onto the cluster", function () {
     const later: number[] = [];
     for (let i = 0; i < 5; i++) later.push(Number(await insertOrder("pg1", APP_PASSWORD)));
     dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "revert"));
+    // a lock on the source's per-database settings (L7): the revert verifies and closes the way
+    // back, then cannot make the source writable; it says so, and the next up finishes it
+    const release = await holdLock("old", "postgres", "lock table pg_catalog.pg_db_role_setting in exclusive mode");
+    let first;
+    try {
+      first = await dev.project.runAsync(["up", "--yes", "--stack", dev.stack]);
+    } finally {
+      release();
+    }
+    assert.notEqual(first.code, 0, "the revert fails while the source's settings are locked");
+    assert.match(first.stdout, /revert: \d+ sequences set; 7 tables verified, \d+ rows, 0 mismatches/);
+    assert.match(
+      first.stdout + first.stderr,
+      /the way back is closed and the source could not be made writable \(.*\): run up again to finish the revert; the target stays read-only/,
+    );
     const out = await dev.upAsync();
-    const report = (dev.outputs().migration as { revertReport: { mismatches: string[]; tablesVerified: number; sourceWritable: boolean } })
+    assert.match(out, /an interrupted revert had closed the way back: the source takes the writes again, the target stays read-only/);
+    const report = (dev.outputs().migration as { revertReport: { mismatches: string[]; resumed: boolean; sourceWritable: boolean } })
       .revertReport;
     process.stderr.write(`      revert report: ${JSON.stringify(report)}\n`);
     assert.deepEqual(report.mismatches, [], out);
-    assert.equal(report.tablesVerified, 7);
+    assert.equal(report.resumed, true);
     assert.deepEqual(await waitForSource([...app.onTarget, ...later]), [], "nothing written on the target is missing on the source");
     const back = await insertOrder("old", APP_PASSWORD);
     assert.equal(typeof back, "number", `the source takes the application's writes again: ${back}`);
