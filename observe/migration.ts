@@ -204,6 +204,9 @@ export async function unsubscribedAtPlan(m: MigrationSpec, password: string, tar
   for (const c of [src, tgt]) c.on("error", () => undefined);
   try {
     await Promise.all([src.connect(), tgt.connect()]);
+    // no subscription yet: the step creates it over every published table, so none lacks it
+    const exists = await tgt.query("select 1 from pg_subscription where subname = $1", [subscription]);
+    if (exists.rowCount === 0) return [];
     return await unsubscribedTables(src, tgt, publication, subscription);
   } catch {
     return [];
