@@ -18,7 +18,10 @@ target_sql() {
   as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$(sock)" -p "$(port)" -d "$db" "$@"
 }
 say() { echo "pg-replication migration on $host: $*"; }
+# a script that defines undo (takes back what its step began, and says so in $undone) has it run first
 fail() {
-  echo "pg-replication migration on $host: $step failed: $*" >&2
+  undone=""
+  ! declare -F undo >/dev/null || undo
+  echo "pg-replication migration on $host: $step failed: $*${undone:+ ($undone)}" >&2
   exit 1
 }

@@ -3,7 +3,8 @@
 source "${BASH_SOURCE[0]%/*}/lib.sh"
 # Schema copy: copies the roles the target lacks (with their SCRAM verifiers, so passwords stay
 # the same; a role the target has already is never altered), with their memberships and their
-# settings, and, into a target database that has no table yet, the source database's schema. A
+# settings, and, into a target database that has no table yet, the source database's schema
+# (pre-data: the subscription step builds the indexes and constraints after the rows). A
 # target database that already has tables is left as it is. The source's password stays in the
 # passfile src names. What the source answers is data: every statement is made by the target's
 # own format(), names with %I, values as literals.
@@ -90,10 +91,12 @@ SQL
     say "database $db already has $tables tables: schema left as it is"
     exit 0
   fi
-  out=$(as_postgres "$pgbin/pg_dump" -w -d "$src" --schema-only --no-publications --no-subscriptions 2>&1 >"$tmp/schema.sql") || fail "$(printf '%s\n' "$out" | tail -n 1)"
+  # the pre-data section: the tables without their indexes, constraints and triggers, which the
+  # subscription step builds after the rows (subscription.sh, copy_at_snapshot), as pg_restore would
+  out=$(as_postgres "$pgbin/pg_dump" -w -d "$src" --schema-only --section=pre-data --no-publications --no-subscriptions 2>&1 >"$tmp/schema.sql") || fail "$(printf '%s\n' "$out" | tail -n 1)"
   # one transaction: a schema that fails halfway leaves no table behind, so a rerun copies it whole
   target_sql "$db" --single-transaction -f "$tmp/schema.sql" >/dev/null || fail "the schema did not restore (nothing of it was kept)"
-  say "schema copied into $db"
+  say "schema copied into $db (tables first: their indexes and constraints come after the rows)"
 }
 
 main "$@"

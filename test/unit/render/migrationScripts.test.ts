@@ -51,6 +51,21 @@ describe("migration scripts", () => {
     assert.match(render(["public.late", "public.also"]), /^unsubscribed='public\.also public\.late'$/m);
   });
 
+  it("copy the schema's tables first, and their indexes and constraints after the rows, taken at one snapshot", () => {
+    const schema = renderSchemaCopyScript({ ...source, database: "appdb" }, "appdb");
+    assert.match(schema, /pg_dump" -w -d "\$src" --schema-only --section=pre-data /);
+    const subscription = renderSubscriptionScript({ source, targetDatabase: "appdb", publication: "p", subscription: "s", tables: [] });
+    // the slot's session exports the snapshot every dump of the source imports
+    assert.match(subscription, /CREATE_REPLICATION_SLOT "%s" LOGICAL pgoutput EXPORT_SNAPSHOT/);
+    assert.match(subscription, /--snapshot="\$snapshot" --data-only --strict-names -t "\$t"/);
+    assert.match(subscription, /--snapshot="\$snapshot" --schema-only --section=post-data/);
+    // the subscription takes over that slot without copying again
+    assert.match(subscription, /WITH \(copy_data = false, create_slot = false, slot_name = :'sub'\)/);
+    // the post-data in one transaction, the failure undone
+    assert.match(subscription, /target_sql "\$db" --single-transaction -f "\$tmp\/post-data.sql"/);
+    assert.match(subscription, /trap cleanup EXIT/);
+  });
+
   it("keep the password in the passfile: the conninfo names the file and quotes every value", () => {
     const conninfo = sourceConninfo(source, "s");
     assert.match(conninfo, /dbname='app\\'db'/);
