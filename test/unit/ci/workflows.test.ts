@@ -99,6 +99,17 @@ describe("CI workflows: who sees which secret", () => {
 describe("CI workflows: the pull request's preview", () => {
   const entries = Object.entries(prPreview.doc.jobs);
 
+  it("runs on a runner no deploy job runs on: what the pull request's code leaves behind meets no deploy key", () => {
+    const labels = (job: Job) => new Set([job["runs-on"]].flat().filter((l) => l !== "self-hosted"));
+    const preview = labels(prPreview.doc.jobs.preview);
+    assert.ok(preview.size > 0, "the preview job names its runner");
+    for (const [name, job] of Object.entries(deploy.doc.jobs)) {
+      const own = labels(job);
+      assert.ok(own.size > 0, `${name} names its runner`);
+      for (const l of own) assert.ok(!preview.has(l), `${name} shares the runner label ${l} with the pull request's job`);
+    }
+  });
+
   it("never runs for a pull request from a fork", () => {
     for (const [name, job] of entries)
       assert.match(job.if ?? "", /github\.event\.pull_request\.head\.repo\.full_name\s*==\s*github\.repository/, name);
