@@ -95,7 +95,11 @@ SQL
     fail "$(printf '%s\n' "$out" | tail -n 1)"
   out=$(target_sql "$db" --single-transaction -f "$tmp/tables.sql" 2>&1 >/dev/null) ||
     fail "nothing of it was kept: $(printf '%s\n' "$out" | grep -m 1 ERROR || printf '%s\n' "$out" | tail -n 1)"
-  say "new on the source since the schema copy, created here from its schema: ${missing[*]}"
+  if [ "$scope" = published ]; then
+    say "published since the schema copy, created here from the source's schema: ${missing[*]}"
+  else
+    say "new on the source since the schema copy, created here from the source's schema ($section): ${missing[*]}"
+  fi
 }
 
 # A target whose tables have no index yet (the schema copy brings the pre-data section only) is
