@@ -217,20 +217,7 @@ async function main() {
   const adminLogins: LoginCheck[] =
     identity.kind === "preview"
       ? await checkPreviewLogins(spec.clusters, observations, identity.dbPassword)
-      : await Promise.all(
-          spec.clusters.map((c) => {
-            const leader = c.hosts.find((h) => h.name === c.leader)!;
-            return checkLogin({
-              host: leader.address,
-              port: c.port,
-              database: "postgres",
-              user: ADMIN_ROLE,
-              password: adminPassword,
-              sslmode: c.sslmode,
-              sslrootcert: c.sslRootCert,
-            });
-          }),
-        );
+      : await Promise.all(spec.clusters.map((c) => checkLogin(leaderAdmin(c, "postgres", adminPassword))));
 
   mark("plan-time checks and logins");
   const replicationPassword = pulumi.runtime.getConfig(`${NAMESPACE}:replicationPassword`) ?? "";
@@ -368,19 +355,19 @@ function backupsOutput(specs: ClusterSpec[], clusters: PostgresCluster[]) {
   );
 }
 
-/** The migration's target database on its cluster's leader, as the admin role (a plan-time read). */
-function targetAdmin(specs: ClusterSpec[], m: MigrationSpec, password: string): Endpoint {
-  const c = specs.find((x) => x.name === m.target.cluster)!;
+/** A database on the cluster's leader, as the admin role (a plan-time read). */
+function leaderAdmin(c: ClusterSpec, database: string, password: string): Endpoint {
   const leader = c.hosts.find((h) => h.name === c.leader)!;
-  return {
-    host: leader.address,
-    port: c.port,
-    database: m.target.database,
-    user: ADMIN_ROLE,
+  return { host: leader.address, port: c.port, database, user: ADMIN_ROLE, password, sslmode: c.sslmode, sslrootcert: c.sslRootCert };
+}
+
+/** The migration's target database on its cluster's leader, as the admin role. */
+function targetAdmin(specs: ClusterSpec[], m: MigrationSpec, password: string): Endpoint {
+  return leaderAdmin(
+    specs.find((x) => x.name === m.target.cluster)!,
+    m.target.database,
     password,
-    sslmode: c.sslmode,
-    sslrootcert: c.sslRootCert,
-  };
+  );
 }
 
 function migrate(m: MigrationSpec, cluster: PostgresCluster, config: pulumi.Config, unsubscribed: string[]): Migration {
