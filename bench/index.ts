@@ -88,8 +88,25 @@ function emptyProject(): { dir: string; env: NodeJS.ProcessEnv } {
   return { dir, env };
 }
 
+// A scale that the disk cannot hold stops the bench before it writes anything: pgbench takes about
+// 16 MB a scale unit, and every host of the sandbox shares this machine's disk.
+const MB_PER_SCALE = 16;
+function ensureDisk(what: string, scale: number, copies: number): void {
+  const s = fs.statfsSync("/");
+  const free = (s.bavail * s.bsize) / 1e9;
+  const needed = (scale * MB_PER_SCALE * copies) / 1000;
+  if (free < needed) {
+    process.stderr.write(
+      `bench: ${what} at scale ${scale} needs about ${needed.toFixed(0)} GB free on / (${copies} copies of ${((scale * MB_PER_SCALE) / 1000).toFixed(1)} GB), ${free.toFixed(0)} GB are\n`,
+    );
+    process.exit(1);
+  }
+}
+
 // A standby built by the engine against a raw pg_basebackup of the same leader.
 const scales = (process.env.BENCH_SCALES ?? "50 200").split(/\s+/).filter(Boolean).map(Number);
+// the leader, two standbys, the raw copy, pg3's old directory until it is removed, the backups
+if (parts.has("standby")) for (const scale of scales) ensureDisk("the standby and backup benchmarks", scale, 6);
 const standbyRows: string[][] = [];
 const backupRows: string[][] = [];
 const deltaRows: string[][] = [];
@@ -184,6 +201,8 @@ const migrationScales = (process.env.BENCH_MIGRATION_SCALE ?? "50").split(/\s+/)
 const migrationRows: string[][] = [];
 const migrationRuns = migrationScales.flatMap((scale) => ["in-pause", "after-switch"].map((checksums) => ({ scale, checksums })));
 async function migrationBench(): Promise<void> {
+  // the old server, the target's three members, the dump and its restore
+  for (const scale of migrationScales) ensureDisk("the migration benchmark", scale, 6);
   for (const { scale: MIGRATION_SCALE, checksums } of migrationRuns) {
     const appPassword = "app-pw-2026";
     process.stderr.write(`bench: the old server at pgbench scale ${MIGRATION_SCALE} (checksums ${checksums})\n`);
