@@ -127,14 +127,20 @@ SQL
   fi
 
   step="creating the source's slot"
-  # the session that made the slot holds its snapshot until it ends: it stays open through the copy
-  coproc SLOT { as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 "$src replication=database" 2>&1; }
-  # shellcheck disable=SC2153 # coproc sets it
-  slot_pid=$SLOT_PID
-  slot_in=${SLOT[1]}
+  # the session that made the slot holds its snapshot until it ends: it stays open through the
+  # copy, reading from a pipe this script holds, answering into a file
+  mkfifo "$tmp/slot.in"
+  as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 "$src replication=database" <"$tmp/slot.in" >"$tmp/slot.out" 2>&1 &
+  slot_pid=$!
+  exec {slot_in}>"$tmp/slot.in"
   printf 'CREATE_REPLICATION_SLOT "%s" LOGICAL pgoutput EXPORT_SNAPSHOT;\n' "${subscription//\"/\"\"}" >&"$slot_in"
-  IFS= read -r -t 120 line <&"${SLOT[0]}" || line="no answer within 120 s"
-  [[ "$line" =~ ^[^|]*\|[0-9A-F]+/[0-9A-F]+\|([0-9A-F-]+)\|pgoutput$ ]] || fail "$line"
+  # a whole line (the slot, or the error), or psql gone, or 120 s
+  for _ in $(seq 240); do
+    if [ "$(wc -l <"$tmp/slot.out")" -gt 0 ] || ! kill -0 "$slot_pid" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  line=$(head -n 1 "$tmp/slot.out")
+  [[ "$line" =~ ^[^|]*\|[0-9A-F]+/[0-9A-F]+\|([0-9A-F-]+)\|pgoutput$ ]] || fail "${line:-no answer within 120 s}"
   snapshot=${BASH_REMATCH[1]}
   slot_made=1
 
