@@ -66,17 +66,11 @@ SQL
   fi
 }
 
-# A target whose tables have no index yet (the schema copy brings the pre-data section only) is
-# filled the way pg_restore would, not by the subscription's own copy (one stream per table into
-# tables that keep their indexes up to date): a slot on the source exports a snapshot; every
-# published table is copied at that snapshot, several at once, largest first; the indexes,
-# constraints and triggers (post-data) are built after the data, in one transaction; then the
-# subscription takes over that slot without copying, and streams every change made since.
-copy_at_snapshot() {
-  : "${src:?}" "${conn:?}" "${subscription:?}" "${publication:?}"
-  make_tmp
-  local out line used
-
+# drop_interrupted_slot: a slot of the subscription's name on the source, with no subscription here
+# (this script creates it otherwise), is an interrupted copy's own: dropped when idle
+drop_interrupted_slot() {
+  : "${src:?}" "${subscription:?}"
+  local out used
   step="reading the source's slot"
   # a slot of this name with no subscription here is an interrupted sync's own
   used=$(as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "$src" -v slot="$subscription" 2>&1 <<'SQL'
@@ -89,6 +83,18 @@ SQL
       fail "$(printf '%s\n' "$out" | tail -n 1)"
     say "the slot $subscription an interrupted sync left on the source is dropped"
   fi
+}
+
+# A target whose tables have no index yet (the schema copy brings the pre-data section only) is
+# filled the way pg_restore would, not by the subscription's own copy (one stream per table into
+# tables that keep their indexes up to date): a slot on the source exports a snapshot; every
+# published table is copied at that snapshot, several at once, largest first; the indexes,
+# constraints and triggers (post-data) are built after the data, in one transaction; then the
+# subscription takes over that slot without copying, and streams every change made since.
+copy_at_snapshot() {
+  : "${src:?}" "${conn:?}" "${subscription:?}" "${publication:?}"
+  make_tmp
+  local out line
 
   step="creating the source's slot"
   # the session that made the slot holds its snapshot until it ends: it stays open through the
@@ -259,7 +265,12 @@ select string_agg(format('%I.%I', n.nspname, c.relname), ', ')
    and (xpath('/row/c/text()', query_to_xml(format('select exists (select from %I.%I) as c', n.nspname, c.relname), false, true, '')))[1]::text = 'true'
 SQL
     )
-    [ -z "$busy" ] || fail "tables of $db already hold rows ($busy): a new subscription would copy over them; empty them, or keep the subscription that filled them"
+    if [ -n "$busy" ]; then
+      # an idle slot of the subscription's name and no subscription: a copy stopped before it ended
+      left=$(as_postgres "$pgbin/psql" -w -X -A -t -q -d "$src" -v slot="$subscription" <<<"select 1 from pg_replication_slots where slot_name = :'slot' and not active" 2>/dev/null || true)
+      [ "$left" != 1 ] || fail "tables of $db already hold rows ($busy), and the source still has the slot $subscription: a copy stopped before it ended left them; empty them (TRUNCATE) and run up again, the copy starts over"
+      fail "tables of $db already hold rows ($busy): a new subscription would copy over them; empty them, or keep the subscription that filled them"
+    fi
     step="reading the target's indexes"
     indexes=$(target_sql "$db" <<'SQL'
 select count(*) from pg_index i join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
@@ -267,6 +278,7 @@ select count(*) from pg_index i join pg_class c on c.oid = i.indrelid join pg_na
 SQL
     ) || fail "cannot read the target's indexes"
     # after the check: a refused subscription leaves the target as it was
+    drop_interrupted_slot
     if [ "$indexes" = 0 ]; then
       copy_at_snapshot
     else
