@@ -215,10 +215,24 @@ describe("a migration from the old server onto the cluster", function () {
     psql("pg1", "alter table pgbench_branches drop constraint no_first_branch", "appdb");
   });
 
+  it("names rows a copy stopped before its end left, with the fix; its slot is dropped by the next copy", () => {
+    // what a copy killed halfway leaves: its slot on the source, rows on the target, no subscription
+    psql("old", "select pg_create_logical_replication_slot('pgr_appdb_sub', 'pgoutput')", "appdb");
+    psql("pg1", "insert into pgbench_branches values (1, 0, '')", "appdb");
+    const r = dev.run(["up", "--yes"]);
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stdout + r.stderr,
+      /tables of appdb already hold rows \(public\.pgbench_branches\), and the source still has the slot pgr_appdb_sub: a copy stopped before it ended left them; empty them \(TRUNCATE\) and run up again/,
+    );
+    psql("pg1", "truncate pgbench_branches", "appdb");
+  });
+
   it("syncs under a writer: roles, schema, publication, subscription; the standbys keep streaming", async () => {
     app.start();
     await sleep(500);
     const out = await dev.upAsync();
+    assert.match(out, /the slot pgr_appdb_sub an interrupted sync left on the source is dropped/);
     assert.match(out, /6 tables copied at the slot's snapshot/);
     assert.match(out, /indexes and constraints built after the data/);
     assert.match(out, /every table copied/);
