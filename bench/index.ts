@@ -91,6 +91,8 @@ function emptyProject(): { dir: string; env: NodeJS.ProcessEnv } {
 // A scale that the disk cannot hold stops the bench before it writes anything: pgbench takes about
 // 16 MB a scale unit, and every host of the sandbox shares this machine's disk.
 const MB_PER_SCALE = 16;
+// what grows with the scale (pgbench -i, copies, restores) is given hours, not ssh()'s two minutes
+const HEAVY = 3 * 3600_000;
 function ensureDisk(what: string, scale: number, copies: number): void {
   const s = fs.statfsSync("/");
   const free = (s.bavail * s.bsize) / 1e9;
@@ -115,13 +117,15 @@ for (const scale of parts.has("standby") ? scales : []) {
   process.stderr.write(`bench: pgbench -i -s ${scale} on the leader\n`);
   psql("pg1", "drop database if exists bench");
   psql("pg1", "create database bench");
-  sshOk("pg1", `cd / && sudo -n -u postgres /usr/lib/postgresql/15/bin/pgbench -i -q -s ${scale} bench >/dev/null 2>&1`);
+  sshOk("pg1", `cd / && sudo -n -u postgres /usr/lib/postgresql/15/bin/pgbench -i -q -s ${scale} bench >/dev/null 2>&1`, undefined, HEAVY);
   psql("pg1", "checkpoint");
   const size = psql("pg1", "select pg_size_pretty(sum(pg_database_size(datname))) from pg_database");
   const raw = time(() =>
     sshOk(
       "pg3",
       `cd / && sudo -n rm -rf /var/tmp/bench-basebackup && sudo -n -u postgres env PGPASSFILE=/var/lib/postgresql/.pg-replication.pgpass /usr/lib/postgresql/15/bin/pg_basebackup -d "host=10.77.0.11 user=replicator dbname=replication" -D /var/tmp/bench-basebackup -X stream -c fast && sudo -n rm -rf /var/tmp/bench-basebackup`,
+      undefined,
+      HEAVY,
     ),
   );
   dev.editStackFile((t) =>
@@ -153,6 +157,8 @@ function backupBench(scale: number, size: string, rawBasebackup: number): void {
     sshOk(
       "backup",
       "cd / && sudo -n rm -rf /var/tmp/bench-restore && sudo -n -u postgres pgbackrest --config=/dev/null --repo1-path=/var/lib/pgbackrest --stanza=main --pg1-path=/var/tmp/bench-restore --log-level-console=warn restore && sudo -n rm -rf /var/tmp/bench-restore",
+      undefined,
+      HEAVY,
     ),
   );
   backupRows.push([
@@ -231,6 +237,8 @@ async function migrationBench(): Promise<void> {
           `cd / && sudo -n rm -rf /var/tmp/bench-dump && sudo -n -u postgres psql -X -q -c 'create database bench_restore' &&
          sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_dump -Fd -j2 -d "host=10.77.0.10 dbname=appdb user=migrator passfile=/var/lib/postgresql/.pg-replication-source.pgpass" -f /var/tmp/bench-dump &&
          sudo -n -u postgres /usr/lib/postgresql/15/bin/pg_restore -j2 --no-owner -d bench_restore /var/tmp/bench-dump && sudo -n rm -rf /var/tmp/bench-dump`,
+          undefined,
+          HEAVY,
         ),
       );
       psql("pg1", "drop database bench_restore");
@@ -361,11 +369,15 @@ async function switchoverGaps(): Promise<void> {
   for (const r of lines) console.log(r.map((c, i) => c.padStart(ww[i])).join("  "));
 }
 
+let printed = false;
 (async () => {
   if (parts.has("migration")) await migrationBench();
+  printed = true;
   printAll();
   if (parts.has("switchover")) await switchoverGaps();
 })().catch((e) => {
+  // what was measured before the failure is still printed
+  if (!printed) printAll();
   process.stderr.write(`bench: failed: ${(e as Error).message}\n`);
   process.exitCode = 1;
 });

@@ -42,15 +42,15 @@ export interface Result {
 }
 
 /** Runs `command` on host `name` through its login shell, as @pulumi/command's remote.Command does. */
-export function ssh(name: string, command: string, input?: string): Result {
-  const r = spawnSync("ssh", ["-F", sandbox().sshConfigPath, name, command], { input, encoding: "utf8", timeout: 120_000 });
+export function ssh(name: string, command: string, input?: string, timeoutMs = 120_000): Result {
+  const r = spawnSync("ssh", ["-F", sandbox().sshConfigPath, name, command], { input, encoding: "utf8", timeout: timeoutMs });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Like ssh(), but a non-zero exit is an error carrying the host's stderr. */
-export function sshOk(name: string, command: string, input?: string): string {
-  const r = ssh(name, command, input);
+export function sshOk(name: string, command: string, input?: string, timeoutMs?: number): string {
+  const r = ssh(name, command, input, timeoutMs);
   if (r.code !== 0) throw new Error(`on ${name}: exit ${r.code}: ${r.stderr || r.stdout}`);
   return r.stdout;
 }
