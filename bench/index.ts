@@ -107,8 +107,9 @@ function ensureDisk(what: string, scale: number, copies: number): void {
 
 // A standby built by the engine against a raw pg_basebackup of the same leader.
 const scales = (process.env.BENCH_SCALES ?? "50 200").split(/\s+/).filter(Boolean).map(Number);
-// the leader, two standbys, the raw copy, pg3's old directory until it is removed, the backups
-if (parts.has("standby")) for (const scale of scales) ensureDisk("the standby and backup benchmarks", scale, 6);
+// the leader, two standbys, the raw copy, pg3's old directory until it is removed, the backups,
+// and the WAL each member holds until its next checkpoint (a 500 filled this machine's 69 GB)
+if (parts.has("standby")) for (const scale of scales) ensureDisk("the standby and backup benchmarks", scale, 9);
 const standbyRows: string[][] = [];
 const backupRows: string[][] = [];
 const deltaRows: string[][] = [];
@@ -207,8 +208,9 @@ const migrationScales = (process.env.BENCH_MIGRATION_SCALE ?? "50").split(/\s+/)
 const migrationRows: string[][] = [];
 const migrationRuns = migrationScales.flatMap((scale) => ["in-pause", "after-switch"].map((checksums) => ({ scale, checksums })));
 async function migrationBench(): Promise<void> {
-  // the old server, the target's three members, the dump and its restore
-  for (const scale of migrationScales) ensureDisk("the migration benchmark", scale, 6);
+  // the old server, the target's three members, the dump and its restore, and the WAL of the copy
+  // on each member until its next checkpoint (a 500 filled this machine's 69 GB)
+  for (const scale of migrationScales) ensureDisk("the migration benchmark", scale, 9);
   for (const { scale: MIGRATION_SCALE, checksums } of migrationRuns) {
     const appPassword = "app-pw-2026";
     process.stderr.write(`bench: the old server at pgbench scale ${MIGRATION_SCALE} (checksums ${checksums})\n`);
