@@ -17,6 +17,10 @@ target_sql() {
   shift
   as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$(sock)" -p "$(port)" -d "$db" "$@"
 }
+# source_sql PSQL_ARGS...: psql on the source database, as postgres (its passfile holds the password)
+source_sql() {
+  as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "${src:?}" "$@"
+}
 say() { echo "pg-replication migration on $host: $*"; }
 # a script that defines undo (takes back what its step began, and says so in $undone) has it run first
 fail() {

@@ -28,6 +28,10 @@ target_sql() {
   shift
   as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$(sock)" -p "$(port)" -d "$db" "$@"
 }
+# source_sql PSQL_ARGS...: psql on the source database, as postgres (its passfile holds the password)
+source_sql() {
+  as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "${src:?}" "$@"
+}
 say() { echo "pg-replication migration on $host: $*"; }
 # a script that defines undo (takes back what its step began, and says so in $undone) has it run first
 fail() {
@@ -62,7 +66,7 @@ copy_missing_tables() {
   make_tmp
   step="reading the source's tables"
   # one JSON document (control characters escaped) in a file, which the target reads in one query
-  out=$(as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "$src" -v pub="$publication" -v scope="$scope" -o "$tmp/listed.json" <<'SQL' 2>&1
+  out=$(source_sql -v pub="$publication" -v scope="$scope" -o "$tmp/listed.json" <<'SQL' 2>&1
 select coalesce(json_agg(t order by t), '[]') from (
   select format('%I.%I', schemaname, tablename) t from pg_publication_tables where pubname = :'pub' and :'scope' = 'published'
   union
@@ -109,13 +113,13 @@ drop_interrupted_slot() {
   local out used
   step="reading the source's slot"
   # a slot of this name with no subscription here is an interrupted sync's own
-  used=$(as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "$src" -v slot="$subscription" 2>&1 <<'SQL'
+  used=$(source_sql -v slot="$subscription" 2>&1 <<'SQL'
 select case when active then 'active' else 'idle' end from pg_replication_slots where slot_name = :'slot'
 SQL
   ) || fail "$(printf '%s\n' "$used" | tail -n 1)"
   [ "$used" != active ] || fail "the source's replication slot $subscription is in use by another connection: stop the subscriber that uses it"
   if [ "$used" = idle ]; then
-    out=$(as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "$src" -v slot="$subscription" 2>&1 <<<"select pg_drop_replication_slot(:'slot')") ||
+    out=$(source_sql -v slot="$subscription" 2>&1 <<<"select pg_drop_replication_slot(:'slot')") ||
       fail "$(printf '%s\n' "$out" | tail -n 1)"
     say "the slot $subscription an interrupted sync left on the source is dropped"
   fi
@@ -153,7 +157,7 @@ copy_at_snapshot() {
   copy_missing_tables all pre-data "$snapshot"
 
   step="reading the published tables"
-  out=$(as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "$src" -v pub="$publication" -o "$tmp/copied.json" <<'SQL' 2>&1
+  out=$(source_sql -v pub="$publication" -o "$tmp/copied.json" <<'SQL' 2>&1
 select coalesce(json_agg(format('%I.%I', schemaname, tablename) order by pg_total_relation_size(format('%I.%I', schemaname, tablename)) desc), '[]')
   from pg_publication_tables where pubname = :'pub'
 SQL
@@ -259,7 +263,7 @@ select format('TRUNCATE %s', string_agg(t, ', ')) from json_array_elements_text(
 SQL
     ) && undone="the target's tables emptied again, " || undone="the target's tables could not be emptied ($(printf '%s\n' "$out" | grep -m 1 ERROR)), "
   fi
-  out=$(as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "$src" -v slot="$subscription" 2>&1 <<<"select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = :'slot'") &&
+  out=$(source_sql -v slot="$subscription" 2>&1 <<<"select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = :'slot'") &&
     undone+="the source's slot $subscription dropped" || undone+="the source's slot $subscription left ($(printf '%s\n' "$out" | tail -n 1))"
   undone="undone: $undone"
 }
@@ -303,7 +307,7 @@ SQL
     )
     if [ -n "$busy" ]; then
       # an idle slot of the subscription's name and no subscription: a copy stopped before it ended
-      left=$(as_postgres "$pgbin/psql" -w -X -A -t -q -d "$src" -v slot="$subscription" <<<"select 1 from pg_replication_slots where slot_name = :'slot' and not active" 2>/dev/null || true)
+      left=$(source_sql -v slot="$subscription" <<<"select 1 from pg_replication_slots where slot_name = :'slot' and not active" 2>/dev/null || true)
       [ "$left" != 1 ] || fail "tables of $db already hold rows ($busy), and the source still has the slot $subscription: a copy stopped before it ended left them; empty them (TRUNCATE) and run up again, the copy starts over"
       fail "tables of $db already hold rows ($busy): a new subscription would copy over them; empty them, or keep the subscription that filled them"
     fi
