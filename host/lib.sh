@@ -17,6 +17,7 @@ begin() {
   changed=()
   committed=no
   lock_host
+  watch_session
   # private: copies of pg_hba and verifiers pass through it (root's alone; postgres reads nothing here)
   tmp=$(mktemp -d)
   chmod 700 "$tmp"
@@ -40,6 +41,10 @@ lock_host() {
     echo "pg-replication on $host: taking the host's lock failed: another pg-replication run on this host has held $file for more than $wait s (a step still running, or a cancelled one whose script goes on): wait for it to end, then run again; the host is as it was before this step" >&2
     exit 1
   fi
+}
+session_ended() {
+  reason="the step's ssh session ended (the run was cancelled, or its connection was cut)"
+  exit 1
 }
 unlock_host() { [ -z "${lock_holder:-}" ] || kill "$lock_holder" 2>/dev/null || true; }
 
@@ -129,6 +134,7 @@ wait_streaming() { # seconds
 }
 on_exit() {
   local rc=$?
+  unwatch
   trap - EXIT
   set +e
   if [ "$rc" -ne 0 ] && [ "$committed" = no ]; then

@@ -26,6 +26,7 @@ rollback() {
 # after the restore began, the data is neither this cluster's nor masked: the message says so
 on_refresh_exit() {
   local rc=$?
+  unwatch
   if [ "$rc" -ne 0 ] && [ "$committed" = no ] && [ "$restoring" = yes ]; then
     trap - EXIT
     set +e

@@ -25,9 +25,9 @@ function verbBody(path: string): string {
   return text.slice(at + LOADS_LIBRARY.length);
 }
 
-/** The script: strict mode, the header's lines (each built with `sh`), the library, the verb. */
+/** The script: strict mode, the header's lines (each built with `sh`), the session's watch, the library, the verb. */
 function assemble(library: string, verb: string, lines: string[]): string {
-  return ["set -euo pipefail", ...lines, "", hostFile(library), verbBody(verb)].join("\n");
+  return ["set -euo pipefail", ...lines, "", hostFile("session.sh"), hostFile(library), verbBody(verb)].join("\n");
 }
 
 /**

@@ -6,7 +6,10 @@
 begin() {
   : "${host:?}" "${pgbin:?}" "${datadir:?}"
   step="starting"
+  watch_session
 }
+# nobody reads the failure line now: a script's exit trap (cleanup) takes its step back
+session_ended() { exit 1; }
 
 as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 sock() { sed -n 5p "$datadir/postmaster.pid"; }

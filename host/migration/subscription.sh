@@ -230,6 +230,7 @@ SQL
 
 cleanup() {
   local rc=$?
+  unwatch
   undone=""
   undo
   [ -z "$undone" ] || echo "pg-replication migration on $host: $step was interrupted: $undone" >&2

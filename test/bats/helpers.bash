@@ -12,6 +12,8 @@ load_lib() {
   pgbin="$REPO/test/bats/fake-bin"
   datadir="$BATS_TEST_TMPDIR/data"
   cluster=(15 main)
+  # shellcheck source=../../host/session.sh
+  source "$REPO/host/session.sh"
   # shellcheck source=../../host/lib.sh
   source "$REPO/host/lib.sh"
   # the fakes run as whoever runs the tests
@@ -57,6 +59,7 @@ datadir=$BATS_TEST_TMPDIR/data
 cluster=(15 main)
 lock_file=$BATS_TEST_TMPDIR/host.lock
 lock_wait=${LOCK_WAIT:-5}
+$(cat "$REPO/host/session.sh")
 $(cat "$REPO/host/lib.sh")
 rollback() { restore_files; }
 main() {

@@ -10,6 +10,52 @@ leader_system=7431
 conn="host='10.77.0.12' port='5432' user='replicator' passfile='/var/lib/postgresql/.pg-replication.pgpass' sslmode='require' dbname='replication' replication='true' connect_timeout='10'"
 
 # shellcheck shell=bash
+# What every script a host receives shares, before its library. A step cancelled hard (the
+# program killed, its connection cut) leaves its script running with nobody reading it: bash
+# would go on, then die at its next line of output (SIGPIPE), at any point, with no exit trap to
+# take the step back. watch_session turns that into an ordinary failure: a watcher sees the ssh
+# session gone, stops what the script runs (servers it started have left its tree and are kept),
+# then the script, whose handler (the library's session_ended) and exit trap take the step back.
+# A script that no sshd runs (by hand, in a test) is not watched.
+
+# descendants PID SKIP...: every process under PID, parents first, but none of SKIP or under them
+descendants() {
+  local child
+  for child in $(pgrep -P "$1" || true); do
+    [[ " ${*:2} " != *" $child "* ]] || continue
+    echo "$child"
+    descendants "$child" "${@:2}"
+  done
+}
+
+# watch_session: from the library's begin; the lock's holder is kept, so the lock lasts until the
+# exit trap is done
+watch_session() {
+  local pid=$$ session="" comm
+  while [ -z "$session" ] && [ "${pid:-1}" -gt 1 ]; do
+    pid=$(awk '$1 == "PPid:" { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+    comm=$(cat "/proc/${pid:-1}/comm" 2>/dev/null || true)
+    case $comm in sshd*) session=$pid ;; esac
+  done
+  [ -n "$session" ] || return 0
+  trap 'unwatch; session_ended' TERM PIPE
+  (
+    while kill -0 "$session" 2>/dev/null && kill -0 "$$" 2>/dev/null; do sleep 0.5; done
+    kill -0 "$$" 2>/dev/null || exit 0
+    watcher=$BASHPID
+    for child in $(descendants "$$" "$watcher" "${lock_holder:-}"); do kill -TERM "$child" 2>/dev/null || true; done
+    kill -TERM "$$"
+  ) </dev/null >/dev/null 2>&1 &
+  session_watcher=$!
+}
+# unwatch: first in every exit trap. The watcher ends, and a late TERM or a write to the closed
+# session no longer stops the script: the trap's own work runs to its end.
+unwatch() {
+  trap : TERM PIPE
+  [ -z "${session_watcher:-}" ] || kill "$session_watcher" 2>/dev/null || true
+}
+
+# shellcheck shell=bash
 # What every host script shares. A member receives one script on stdin of `sudo -n bash -s`: a
 # header of quoted values (render/hostScript.ts), this file, then the verb's own file, whose last
 # line runs its main. Until then nothing runs but assignments and definitions, so a script cut
@@ -28,6 +74,7 @@ begin() {
   changed=()
   committed=no
   lock_host
+  watch_session
   # private: copies of pg_hba and verifiers pass through it (root's alone; postgres reads nothing here)
   tmp=$(mktemp -d)
   chmod 700 "$tmp"
@@ -51,6 +98,10 @@ lock_host() {
     echo "pg-replication on $host: taking the host's lock failed: another pg-replication run on this host has held $file for more than $wait s (a step still running, or a cancelled one whose script goes on): wait for it to end, then run again; the host is as it was before this step" >&2
     exit 1
   fi
+}
+session_ended() {
+  reason="the step's ssh session ended (the run was cancelled, or its connection was cut)"
+  exit 1
 }
 unlock_host() { [ -z "${lock_holder:-}" ] || kill "$lock_holder" 2>/dev/null || true; }
 
@@ -140,6 +191,7 @@ wait_streaming() { # seconds
 }
 on_exit() {
   local rc=$?
+  unwatch
   trap - EXIT
   set +e
   if [ "$rc" -ne 0 ] && [ "$committed" = no ]; then
