@@ -73,6 +73,12 @@ describe("a host step whose ssh session is cut (sandbox)", function () {
     assert.match(next.stdout, /pg-replication on pg4: ran/);
   });
 
+  it("does not make the script's own wait wait for the watcher", () => {
+    const r = ssh(HOST, RUN_SCRIPT_AS_ROOT, script('  sleep 0.2 &\n  wait -n\n  wait -n || true\n  say "waited"'), 20_000);
+    assert.equal(r.code, 0, r.stderr || "the script's wait never returned");
+    assert.match(r.stdout, /pg-replication on pg4: waited/);
+  });
+
   it("leaves a step that ends while connected as it was: committed, nothing killed", () => {
     const r = ssh(HOST, RUN_SCRIPT_AS_ROOT, script(`  printf 'kept\\n' >"$tmp/new"\n  install_file "$tmp/new" ${FILE} 0600`));
     assert.equal(r.code, 0, r.stderr);

@@ -64,6 +64,8 @@ watch_session() {
     kill -TERM "$$"
   ) </dev/null >/dev/null 2>&1 &
   session_watcher=$!
+  # not a job of the script: its `wait` and `wait -n` must never wait for the watcher
+  disown "$session_watcher"
 }
 # unwatch: first in every exit trap. The watcher ends, and a late TERM or a write to the closed
 # session no longer stops the script: the trap's own work runs to its end.
