@@ -169,7 +169,11 @@ export class ClusterBackups extends pulumi.ComponentResource {
       { parent: this, dependsOn: [repository, ...memberSteps, ...credentialSteps, ...(args.after as pulumi.Resource[])] },
     );
     this.stanza = pulumi.output(b.stanza);
-    this.state = pulumi.all([stanzaStep.stdout]).apply(() => (args.readers?.backupState ?? readBackupState)(spec, leader));
+    const readState = args.readers?.backupState ?? readBackupState;
+    // a preview changes nothing, so its read starts now, beside the engine's diff, not after it
+    const early = pulumi.runtime.isDryRun() ? readState(spec, leader) : undefined;
+    early?.catch(() => undefined); // a preview with changes never reads it
+    this.state = pulumi.all([stanzaStep.stdout]).apply(() => early ?? readState(spec, leader));
     this.registerOutputs({ stanza: this.stanza, state: this.state });
   }
 }

@@ -230,16 +230,15 @@ export class PostgresCluster extends pulumi.ComponentResource {
         }),
       ),
     );
+    const readState = args.readers?.replicationState ?? readReplicationState;
+    const slots = Object.fromEntries(followers.map((h) => [h.name, slotName(h.name)]));
+    const stateAs = (user: string, password: string) => readState(leader.name, { ...endpointOf("postgres"), user, password }, slots);
+    // a preview changes nothing, so its read starts now, beside the engine's diff, not after it
+    const early = pulumi.runtime.isDryRun() ? pulumi.output(args.adminPassword).apply((pw) => stateAs(ADMIN_ROLE, pw)) : undefined;
     this.replicationState = pulumi.unsecret(
       pulumi
         .all([args.adminPassword, admin.roleName, ...done])
-        .apply(([pw, user]) =>
-          (args.readers?.replicationState ?? readReplicationState)(
-            leader.name,
-            { ...endpointOf("postgres"), user, password: pw },
-            Object.fromEntries(followers.map((h) => [h.name, slotName(h.name)])),
-          ),
-        ),
+        .apply(([pw, user]) => (early && user === ADMIN_ROLE ? early : pulumi.output(stateAs(user, pw)))),
     );
     this.adminConnectionString = pulumi.secret(
       pulumi
