@@ -121,6 +121,8 @@ for (const scale of parts.has("standby") ? scales : []) {
   sshOk("pg1", `cd / && sudo -n -u postgres /usr/lib/postgresql/15/bin/pgbench -i -q -s ${scale} bench >/dev/null 2>&1`, undefined, HEAVY);
   psql("pg1", "checkpoint");
   const size = psql("pg1", "select pg_size_pretty(sum(pg_database_size(datname))) from pg_database");
+  // every host writes to this machine's one disk: each copy starts with nothing left to write back
+  execFileSync("sync");
   const raw = time(() =>
     sshOk(
       "pg3",
@@ -132,6 +134,7 @@ for (const scale of parts.has("standby") ? scales : []) {
   dev.editStackFile((t) =>
     t.replace(/(address: 10\.77\.0\.13)(\n\s+rebuild: \S+)?/, `$1\n          rebuild: bench-${Date.now()}-${token++}`),
   );
+  execFileSync("sync");
   const viaUp = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
   standbyRows.push([String(scale), size, raw.toFixed(2), viaUp.toFixed(2), (viaUp - raw).toFixed(2), (viaUp / raw).toFixed(2)]);
   process.stderr.write(`  scale ${scale} (${size}): raw pg_basebackup ${raw.toFixed(2)} s, pulumi up to streaming ${viaUp.toFixed(2)} s\n`);
