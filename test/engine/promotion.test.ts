@@ -9,7 +9,7 @@ import { dump, load } from "js-yaml";
 import { policyOptions } from "../../policy/options";
 import { DEV_PASSPHRASE } from "../support/devStack";
 import { EngineProject } from "../support/engine";
-import { SANDBOX_DIR, sshOk } from "../support/sandbox";
+import { SANDBOX_DIR, psql, sshOk } from "../support/sandbox";
 
 const ROOT = path.resolve(__dirname, "../..");
 const STAGING = "sandbox-staging";
@@ -78,6 +78,14 @@ describe("pull-request report, promotion and policies on two stacks", function (
     project.ok(["up", "--yes", "--stack", STAGING]);
   });
   after(() => project.dispose());
+
+  it("streams stg2 from stg1 over TLS that checks stg1's certificate against the stack's CA (H1, sslmode verify-full)", () => {
+    assert.match(psql("stg2", "select conninfo from pg_stat_wal_receiver where status = 'streaming'"), /sslmode=verify-full/);
+    assert.equal(
+      psql("stg1", "select s.ssl from pg_stat_replication r join pg_stat_ssl s using (pid) where r.application_name = 'stg2'"),
+      "t",
+    );
+  });
 
   it("refuses to promote what staging ran at another commit", () => {
     commit("a later commit");
