@@ -63,8 +63,6 @@ sql() {
   sock=$(sed -n 5p "$datadir/postmaster.pid")
   as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
 }
-# the line of a command's output that says why it failed: the first error, else the last line
-why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
 # runs a command; on failure the line that says why becomes the reason
 try() {
   local out

@@ -20,12 +20,12 @@ main() {
 
   step="reading the source"
   # a role name with a control character could split the lines below into statements of its own
-  odd=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$src" -c "select string_agg(quote_ident(rolname), ', ') from pg_authid where rolname ~ '[[:cntrl:]]'" 2>&1) || fail "$odd"
+  odd=$(source_sql -c "select string_agg(quote_ident(rolname), ', ') from pg_authid where rolname ~ '[[:cntrl:]]'" 2>&1) || fail "$odd"
   [ -z "$odd" ] || fail "the source has roles whose names hold control characters ($odd): rename or drop them before the migration"
-  owner=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$src" -c "select pg_get_userbyid(datdba) from pg_database where datname = current_database()" 2>&1) || fail "$owner"
+  owner=$(source_sql -c "select pg_get_userbyid(datdba) from pg_database where datname = current_database()" 2>&1) || fail "$owner"
   # the roles, their memberships and their settings (in every database), as one JSON document:
   # data, which the target reads as a literal and quotes itself (psql writes it, as postgres)
-  out=$(as_postgres "$pgbin/psql" -w -X -A -t -q -d "$src" -o "$tmp/source-roles.json" <<'SQL' 2>&1
+  out=$(source_sql -o "$tmp/source-roles.json" <<'SQL' 2>&1
 select json_build_object(
   'roles', (select coalesce(json_agg(json_build_object('name', rolname, 'super', rolsuper, 'inherit', rolinherit,
               'createrole', rolcreaterole, 'createdb', rolcreatedb, 'login', rolcanlogin, 'replication', rolreplication,
@@ -77,7 +77,7 @@ select format('ALTER ROLE %I SET %s = %s;', s.role,
  where s.role in (select name from new_roles) \gexec
 select 'roles copied: ' || count(*) || ' new' from new_roles;
 SQL
-  ) || fail "creating the roles, their memberships and settings (none kept): $(printf '%s\n' "$out" | grep -m 1 ERROR || printf '%s\n' "$out" | tail -n 1)"
+  ) || fail "creating the roles, their memberships and settings (none kept): $(why "$out")"
   say "$(printf '%s\n' "$out" | tail -n 1)"
 
   step="creating the target database"

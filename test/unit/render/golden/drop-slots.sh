@@ -7,13 +7,18 @@ cluster=(15 main)
 slots=(pgr_pg4@0/3000148)
 
 # shellcheck shell=bash
-# What every script a host receives shares, before its library. A step cancelled hard (the
-# program killed, its connection cut) leaves its script running with nobody reading it: bash
-# would go on, then die at its next line of output (SIGPIPE), at any point, with no exit trap to
-# take the step back. watch_session turns that into an ordinary failure: a watcher sees the ssh
-# session gone, stops what the script runs (servers it started have left its tree and are kept),
-# then the script, whose handler (the library's session_ended) and exit trap take the step back.
+# What every script a host receives shares, before its library: `why`, and the session's watch.
+#
+# A step cancelled hard (the program killed, its connection cut) leaves its script running with
+# nobody reading it: bash would go on, then die at its next line of output (SIGPIPE), at any
+# point, with no exit trap to take the step back. watch_session turns that into an ordinary
+# failure: a watcher sees the ssh session gone, stops what the script runs (servers it started
+# have left its tree and are kept), then the script, whose handler (the library's
+# session_ended) and exit trap take the step back.
 # A script that no sshd runs (by hand, in a test) is not watched.
+
+# the line of a command's output that says why it failed: the first error, else the last line
+why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
 
 # descendants PID SKIP...: every process under PID, parents first, but none of SKIP or under them
 descendants() {
@@ -119,8 +124,6 @@ sql() {
   sock=$(sed -n 5p "$datadir/postmaster.pid")
   as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -d postgres "$@"
 }
-# the line of a command's output that says why it failed: the first error, else the last line
-why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
 # runs a command; on failure the line that says why becomes the reason
 try() {
   local out

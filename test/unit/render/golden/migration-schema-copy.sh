@@ -6,13 +6,18 @@ src="host='10.77.0.10' port='5432' dbname='appdb' user='migrator' passfile='/var
 db=appdb
 
 # shellcheck shell=bash
-# What every script a host receives shares, before its library. A step cancelled hard (the
-# program killed, its connection cut) leaves its script running with nobody reading it: bash
-# would go on, then die at its next line of output (SIGPIPE), at any point, with no exit trap to
-# take the step back. watch_session turns that into an ordinary failure: a watcher sees the ssh
-# session gone, stops what the script runs (servers it started have left its tree and are kept),
-# then the script, whose handler (the library's session_ended) and exit trap take the step back.
+# What every script a host receives shares, before its library: `why`, and the session's watch.
+#
+# A step cancelled hard (the program killed, its connection cut) leaves its script running with
+# nobody reading it: bash would go on, then die at its next line of output (SIGPIPE), at any
+# point, with no exit trap to take the step back. watch_session turns that into an ordinary
+# failure: a watcher sees the ssh session gone, stops what the script runs (servers it started
+# have left its tree and are kept), then the script, whose handler (the library's
+# session_ended) and exit trap take the step back.
 # A script that no sshd runs (by hand, in a test) is not watched.
+
+# the line of a command's output that says why it failed: the first error, else the last line
+why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
 
 # descendants PID SKIP...: every process under PID, parents first, but none of SKIP or under them
 descendants() {
@@ -107,12 +112,12 @@ main() {
 
   step="reading the source"
   # a role name with a control character could split the lines below into statements of its own
-  odd=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$src" -c "select string_agg(quote_ident(rolname), ', ') from pg_authid where rolname ~ '[[:cntrl:]]'" 2>&1) || fail "$odd"
+  odd=$(source_sql -c "select string_agg(quote_ident(rolname), ', ') from pg_authid where rolname ~ '[[:cntrl:]]'" 2>&1) || fail "$odd"
   [ -z "$odd" ] || fail "the source has roles whose names hold control characters ($odd): rename or drop them before the migration"
-  owner=$(as_postgres "$pgbin/psql" -w -X -A -t -d "$src" -c "select pg_get_userbyid(datdba) from pg_database where datname = current_database()" 2>&1) || fail "$owner"
+  owner=$(source_sql -c "select pg_get_userbyid(datdba) from pg_database where datname = current_database()" 2>&1) || fail "$owner"
   # the roles, their memberships and their settings (in every database), as one JSON document:
   # data, which the target reads as a literal and quotes itself (psql writes it, as postgres)
-  out=$(as_postgres "$pgbin/psql" -w -X -A -t -q -d "$src" -o "$tmp/source-roles.json" <<'SQL' 2>&1
+  out=$(source_sql -o "$tmp/source-roles.json" <<'SQL' 2>&1
 select json_build_object(
   'roles', (select coalesce(json_agg(json_build_object('name', rolname, 'super', rolsuper, 'inherit', rolinherit,
               'createrole', rolcreaterole, 'createdb', rolcreatedb, 'login', rolcanlogin, 'replication', rolreplication,
@@ -164,7 +169,7 @@ select format('ALTER ROLE %I SET %s = %s;', s.role,
  where s.role in (select name from new_roles) \gexec
 select 'roles copied: ' || count(*) || ' new' from new_roles;
 SQL
-  ) || fail "creating the roles, their memberships and settings (none kept): $(printf '%s\n' "$out" | grep -m 1 ERROR || printf '%s\n' "$out" | tail -n 1)"
+  ) || fail "creating the roles, their memberships and settings (none kept): $(why "$out")"
   say "$(printf '%s\n' "$out" | tail -n 1)"
 
   step="creating the target database"

@@ -10,13 +10,18 @@ publication=p
 published='all tables'
 
 # shellcheck shell=bash
-# What every script a host receives shares, before its library. A step cancelled hard (the
-# program killed, its connection cut) leaves its script running with nobody reading it: bash
-# would go on, then die at its next line of output (SIGPIPE), at any point, with no exit trap to
-# take the step back. watch_session turns that into an ordinary failure: a watcher sees the ssh
-# session gone, stops what the script runs (servers it started have left its tree and are kept),
-# then the script, whose handler (the library's session_ended) and exit trap take the step back.
+# What every script a host receives shares, before its library: `why`, and the session's watch.
+#
+# A step cancelled hard (the program killed, its connection cut) leaves its script running with
+# nobody reading it: bash would go on, then die at its next line of output (SIGPIPE), at any
+# point, with no exit trap to take the step back. watch_session turns that into an ordinary
+# failure: a watcher sees the ssh session gone, stops what the script runs (servers it started
+# have left its tree and are kept), then the script, whose handler (the library's
+# session_ended) and exit trap take the step back.
 # A script that no sshd runs (by hand, in a test) is not watched.
+
+# the line of a command's output that says why it failed: the first error, else the last line
+why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
 
 # descendants PID SKIP...: every process under PID, parents first, but none of SKIP or under them
 descendants() {
@@ -108,12 +113,14 @@ make_tmp() {
   chmod 700 "$tmp"
 }
 
-# copy_missing_tables SCOPE SECTION [SNAPSHOT]: a table the source has (SCOPE published: the
-# publication's; all: every table and view) and the target lacks, created here from the source's
-# schema (SECTION all, or pre-data: without its indexes and constraints), in one transaction
+# copy_missing_tables [SNAPSHOT]: the tables the source has and the target lacks, created here
+# from the source's schema in one transaction. Without SNAPSHOT: the publication's tables, whole
+# (one published since the schema copy). At SNAPSHOT, before a copy at it: every table and view,
+# pre-data only (without their indexes and constraints, which come after the rows).
 copy_missing_tables() {
   : "${src:?}" "${publication:?}"
-  local scope=$1 section=$2 snapshot=${3:-} out lacking t
+  local snapshot=${1:-} scope=published out lacking t
+  [ -z "$snapshot" ] || scope=all
   make_tmp
   step="reading the source's tables"
   # one JSON document (control characters escaped) in a file, which the target reads in one query
@@ -144,16 +151,15 @@ SQL
 
   step="copying the schema of ${missing[*]}"
   local options=(--schema-only --no-publications --no-subscriptions --strict-names)
-  [ "$section" = all ] || options+=(--section="$section")
-  [ -z "$snapshot" ] || options+=(--snapshot="$snapshot")
+  [ -z "$snapshot" ] || options+=(--section=pre-data --snapshot="$snapshot")
   out=$(as_postgres "$pgbin/pg_dump" -w -d "$src" "${options[@]}" "${patterns[@]}" 2>&1 >"$tmp/tables.sql") ||
     fail "$(printf '%s\n' "$out" | tail -n 1)"
   out=$(target_sql "$db" --single-transaction -f "$tmp/tables.sql" 2>&1 >/dev/null) ||
-    fail "nothing of it was kept: $(printf '%s\n' "$out" | grep -m 1 ERROR || printf '%s\n' "$out" | tail -n 1)"
-  if [ "$scope" = published ]; then
+    fail "nothing of it was kept: $(why "$out")"
+  if [ -z "$snapshot" ]; then
     say "published since the schema copy, created here from the source's schema: ${missing[*]}"
   else
-    say "new on the source since the schema copy, created here from the source's schema ($section): ${missing[*]}"
+    say "new on the source since the schema copy, created here from the source's schema (pre-data): ${missing[*]}"
   fi
 }
 
@@ -205,7 +211,7 @@ copy_at_snapshot() {
   snapshot=${BASH_REMATCH[1]}
   slot_made=1
 
-  copy_missing_tables all pre-data "$snapshot"
+  copy_missing_tables "$snapshot"
 
   step="reading the published tables"
   out=$(source_sql -v pub="$publication" -o "$tmp/copied.json" <<'SQL' 2>&1
@@ -264,7 +270,7 @@ SQL
   out=$(as_postgres "$pgbin/pg_dump" -w -d "$src" --snapshot="$snapshot" --schema-only --section=post-data --no-publications --no-subscriptions 2>&1 >"$tmp/post-data.sql") ||
     fail "$(printf '%s\n' "$out" | tail -n 1)"
   out=$(target_sql "$db" --single-transaction -f "$tmp/post-data.sql" 2>&1 >/dev/null) ||
-    fail "nothing of it was kept: $(printf '%s\n' "$out" | grep -m 1 ERROR || printf '%s\n' "$out" | tail -n 1)"
+    fail "nothing of it was kept: $(why "$out")"
   say "indexes and constraints built after the data"
 
   step="creating the subscription"
@@ -290,7 +296,7 @@ BEGIN
 END $$;
 COMMIT;
 SQL
-  ) || fail "nothing of it was kept: $(printf '%s\n' "$out" | grep -m 1 ERROR || printf '%s\n' "$out" | tail -n 1)"
+  ) || fail "nothing of it was kept: $(why "$out")"
   subscribed=1
   exec {slot_in}>&-
   wait "$slot_pid" 2>/dev/null || true
@@ -337,7 +343,7 @@ main() {
   step="checking the subscription"
   exists=$(target_sql "$db" -v sub="$subscription" <<<"select count(*) from pg_subscription where subname = :'sub'")
   if [ "$exists" = 1 ]; then
-    copy_missing_tables published all
+    copy_missing_tables
     step="updating the subscription in place"
     target_sql "$db" -v sub="$subscription" -v pub="$publication" -v conn="$conn" <<'SQL'
 ALTER SUBSCRIPTION :"sub" CONNECTION :'conn';
@@ -375,7 +381,7 @@ SQL
       copy_at_snapshot
     else
       # a schema made before (by hand, or by an earlier version) keeps its indexes: the subscription copies
-      copy_missing_tables published all
+      copy_missing_tables
       step="creating the subscription"
       target_sql "$db" -v sub="$subscription" -v pub="$publication" -v conn="$conn" <<'SQL' || fail "CREATE SUBSCRIPTION was refused (the server log has the reason; the password is never in it: it is in the passfile)"
 CREATE SUBSCRIPTION :"sub" CONNECTION :'conn' PUBLICATION :"pub";
