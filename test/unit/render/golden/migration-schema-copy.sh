@@ -43,6 +43,7 @@ watch_session() {
   (
     while kill -0 "$session" 2>/dev/null && kill -0 "$$" 2>/dev/null; do sleep 0.5; done
     kill -0 "$$" 2>/dev/null || exit 0
+    # read here: inside $(...) below, $BASHPID would be that subshell's own
     watcher=$BASHPID
     for child in $(descendants "$$" "$watcher" "${lock_holder:-}"); do kill -TERM "$child" 2>/dev/null || true; done
     kill -TERM "$$"
