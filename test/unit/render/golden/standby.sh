@@ -445,7 +445,7 @@ main() {
 
   step="stopping the member"
   say "rebuilding as a standby of $leader (pg_basebackup)"
-  if running; then try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"; fi
+  stop_for_replacement
   mv "$datadir" "$prev"
   moved=yes
   # made by postgres in its own folder: a link planted at the name is no way into root's
@@ -502,7 +502,7 @@ delta_ready() {
 rebuild_from_backup() {
   step="stopping the member"
   say "rebuilding as a standby of $leader from stanza $rebuild_stanza's latest backup (pgbackrest restore --delta: only what differs is written)"
-  if running; then try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"; fi
+  stop_for_replacement
   was_running=no
   restoring=yes
   if [ "$(grep -v '^[[:space:]]*#' "$start_conf" 2>/dev/null | tr -d '[:space:]')" != manual ]; then
@@ -556,6 +556,13 @@ rollback() {
   fi
   restore_files
   if [ "$was_running" = yes ] && ! running; then pg_ctlcluster "${cluster[@]}" start >/dev/null 2>&1; fi
+}
+# stop_for_replacement: stops a member whose data directory is about to be replaced. Immediate:
+# the pages it has not written yet are not worth writing (at scale 200 a fast stop spent 3 s on
+# them), and a rollback that starts the old directory again replays its WAL, which keeps every
+# commit. A directory kept aside (keep_as) was stopped cleanly before this.
+stop_for_replacement() {
+  if running; then try pg_ctlcluster "${cluster[@]}" stop -m immediate || die "$reason"; fi
 }
 # the leader keeps a physical slot for this member, so that it never recycles WAL the member needs
 ensure_slot() {
