@@ -102,7 +102,8 @@ main() {
   [ "$role" = primary ] || [ "$(sql -c "select status from pg_stat_wal_receiver")" != streaming ] || streamed=yes
   say "restarting postgresql ${cluster[*]} ($role) for: $pending"
   restarted=yes
-  try pg_ctlcluster "${cluster[@]}" restart -m fast || die "$reason"
+  try pg_ctlcluster "${cluster[@]}" stop -m fast || die "$reason"
+  start_server || die "$reason"
   if [ "$streamed" = yes ]; then
     step="waiting for the standby to stream again"
     wait_streaming 120 || die "the standby is not streaming 120 s after its restart"

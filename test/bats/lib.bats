@@ -58,3 +58,23 @@ setup() {
   mkdir "$datadir/base/16384"
   [ "$(holds_data)" = "1 databases and 0 relation files of its own" ]
 }
+
+@test "start_server returns once the server takes connections, while pg_ctlcluster still probes it" {
+  # Debian's pg_ctlcluster goes on for two seconds after the server runs (three probes, 0.5 s apart)
+  pg_ctlcluster() { sleep 3; touch "$BATS_TEST_TMPDIR/probed"; }
+  answer_psql "select 1" 1
+  tmp=$BATS_TEST_TMPDIR
+  start_server
+  [ ! -e "$BATS_TEST_TMPDIR/probed" ]
+}
+
+@test "start_server waits for a start that fails, and says why" {
+  pg_ctlcluster() {
+    echo "The PostgreSQL server failed to start. Please check the log output:"
+    echo '2026-12-03 14:00:00 UTC [1] FATAL:  invalid value for parameter "work_mem": "64 megabytes"'
+    return 1
+  }
+  tmp=$BATS_TEST_TMPDIR
+  if start_server; then false; fi
+  [ "$reason" = '2026-12-03 14:00:00 UTC [1] FATAL:  invalid value for parameter "work_mem": "64 megabytes"' ]
+}

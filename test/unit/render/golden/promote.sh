@@ -135,7 +135,22 @@ try() {
   fi
   [ -z "$out" ] || printf '%s\n' "$out"
 }
-start_server() { try pg_ctlcluster "${cluster[@]}" start; }
+# start_server: pg_ctlcluster start, until the server takes connections. Debian's pg_ctlcluster
+# goes on probing a server that already runs (three connections half a second apart: two seconds
+# of every start); that probe runs on by itself, its output into a file, and only a start that
+# fails is waited for, to say why.
+start_server() {
+  local out=$tmp/start.out pid
+  pg_ctlcluster "${cluster[@]}" start </dev/null >"$out" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sql -c "select 1" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  wait "$pid" && return 0
+  reason=$(why "$(cat "$out")")
+  return 1
+}
 reload_server() {
   local loaded
   loaded=$(sql -c "select pg_conf_load_time()")
