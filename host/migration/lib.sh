@@ -6,6 +6,7 @@
 begin() {
   : "${host:?}" "${pgbin:?}" "${datadir:?}"
   step="starting"
+  lock_host
   watch_session
 }
 # nobody reads the failure line now: a script's exit trap (cleanup) takes its step back

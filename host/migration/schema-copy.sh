@@ -16,7 +16,7 @@ main() {
   tmp=$(mktemp -d)
   chown postgres:postgres "$tmp"
   chmod 700 "$tmp"
-  trap 'rm -rf "$tmp"' EXIT
+  trap 'rm -rf "$tmp"; unlock_host' EXIT
 
   step="reading the source"
   # a role name with a control character could split the lines below into statements of its own

@@ -138,7 +138,8 @@ SQL
 
   step="copying the tables at the slot's snapshot"
   copying=1
-  local workers running=() failed="" n=0 pid done_pid
+  local workers failed="" n=0 pid done_pid
+  running=()
   workers=$(nproc)
   [ "$workers" -ge 2 ] || workers=2
   [ "$workers" -le 8 ] || workers=8
@@ -217,7 +218,8 @@ undo() {
   [ -z "${slot_pid:-}" ] || wait "$slot_pid" 2>/dev/null || true
   local out
   if [ -n "${copying:-}" ]; then
-    wait 2>/dev/null || true
+    # the copies still running, by name: a plain wait would wait for the host's lock too
+    [ ${#running[@]} -eq 0 ] || wait "${running[@]}" 2>/dev/null || true
     out=$(target_sql "$db" -v copied_file="$tmp/copied.json" 2>&1 <<'SQL'
 \set copied `cat :'copied_file'`
 select format('TRUNCATE %s', string_agg(t, ', ')) from json_array_elements_text(:'copied'::json) t where to_regclass(t) is not null having count(*) > 0 \gexec
@@ -236,12 +238,14 @@ cleanup() {
   undo
   [ -z "$undone" ] || echo "pg-replication migration on $host: $step was interrupted: $undone" >&2
   [ -z "${tmp:-}" ] || rm -rf "$tmp"
+  unlock_host
   exit "$rc"
 }
 
 main() {
   : "${db:?}" "${src:?}" "${conn:?}" "${subscription:?}" "${publication:?}" "${published:?}"
   begin
+  running=()
   trap cleanup EXIT
 
   step="checking the subscription"

@@ -70,3 +70,24 @@ main() {
 main "\$@"
 SCRIPT
 }
+
+# migration_script BODY: a migration script as the renderer writes one (header,
+# host/migration/lib.sh, a main that begins, then runs BODY), its lock as host_script's
+migration_script() {
+  cat <<SCRIPT
+set -euo pipefail
+host=test-host
+pgbin=$REPO/test/bats/fake-bin
+datadir=$BATS_TEST_TMPDIR/data
+lock_file=$BATS_TEST_TMPDIR/host.lock
+lock_wait=${LOCK_WAIT:-5}
+$(cat "$REPO/host/session.sh")
+$(cat "$REPO/host/migration/lib.sh")
+main() {
+  begin
+  step="the step"
+  $1
+}
+main "\$@"
+SCRIPT
+}

@@ -54,3 +54,19 @@ setup() {
   [ "$status" -eq 0 ]
   kill "$(cat "$BATS_TEST_TMPDIR/first")"
 }
+
+@test "a migration's script takes the same lock: it waits for a host step, and past the bound changes nothing" {
+  host_script 'echo held >"$BATS_TEST_TMPDIR/first"; sleep 4; committed=yes' >"$BATS_TEST_TMPDIR/first.sh"
+  bash "$BATS_TEST_TMPDIR/first.sh" >/dev/null 2>&1 &
+  for _ in $(seq 50); do [ -e "$BATS_TEST_TMPDIR/first" ] && break; sleep 0.1; done
+  LOCK_WAIT=1 run bash -c "$(LOCK_WAIT=1 migration_script 'echo ran >"$BATS_TEST_TMPDIR/second"')"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == "pg-replication on test-host: taking the host's lock failed: another pg-replication run on this host has held $BATS_TEST_TMPDIR/host.lock for more than 1 s"* ]]
+  [ ! -e "$BATS_TEST_TMPDIR/second" ]
+  wait
+  run bash -c "$(LOCK_WAIT=5 migration_script 'say free')"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "pg-replication migration on test-host: free" ]
+}

@@ -68,7 +68,8 @@ PG_REPLICATION_EOF
 }
 
 # shellcheck shell=bash
-# What every script a host receives shares, before its library: `why`, and the session's watch.
+# What every script a host receives shares, before its library: `why`, the host's lock, and the
+# session's watch.
 #
 # A step cancelled hard (the program killed, its connection cut) leaves its script running with
 # nobody reading it: bash would go on, then die at its next line of output (SIGPIPE), at any
@@ -80,6 +81,28 @@ PG_REPLICATION_EOF
 
 # the line of a command's output that says why it failed: the first error, else the last line
 why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
+
+# lock_host: one run at a time on this host, from begin to the script's end, a migration's
+# scripts included: a second run, or a cancelled one whose script goes on, would overwrite this
+# one's .prev copies, or restart the server under a copy. The lock lives in a folder only root
+# writes (/run/pg-replication), and is held by a flock process of its own that ends with this
+# script (killed by the exit trap, or seeing it gone): a server this script starts inherits
+# nothing that keeps it. Waits lock_wait seconds at most, then fails in one line.
+lock_host() {
+  local file=${lock_file:-/run/pg-replication/lock} wait=${lock_wait:-300} answer=""
+  [ -n "${lock_file:-}" ] || install -d -o root -g root -m 700 /run/pg-replication
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  exec 9< <(exec flock -o -w "$wait" "$file" sh -c 'echo locked; exec tail --pid="$1" -s 0.2 -f /dev/null >/dev/null' sh "$$" </dev/null 2>/dev/null)
+  lock_holder=$!
+  read -r answer <&9 || true
+  exec 9<&-
+  if [ "$answer" != locked ]; then
+    # shellcheck disable=SC2154 # host: the script's header sets it
+    echo "pg-replication on $host: taking the host's lock failed: another pg-replication run on this host has held $file for more than $wait s (a step still running, or a cancelled one whose script goes on): wait for it to end, then run again; the host is as it was before this step" >&2
+    exit 1
+  fi
+}
+unlock_host() { [ -z "${lock_holder:-}" ] || kill "$lock_holder" 2>/dev/null || true; }
 
 # descendants PID SKIP...: every process under PID, parents first, but none of SKIP or under them
 descendants() {
@@ -147,29 +170,10 @@ begin() {
   trap on_exit EXIT
 }
 
-# lock_host: one run at a time on this host, from begin to the script's end: a second run, or a
-# cancelled one whose script goes on, would overwrite this one's .prev copies. The lock lives in a
-# folder only root writes (/run/pg-replication), and is held by a flock process of its own that ends with this
-# script (killed by the exit trap, or seeing it gone): a server this script starts inherits
-# nothing that keeps it. Waits lock_wait seconds at most, then fails in one line.
-lock_host() {
-  local file=${lock_file:-/run/pg-replication/lock} wait=${lock_wait:-300} answer=""
-  [ -n "${lock_file:-}" ] || install -d -o root -g root -m 700 /run/pg-replication
-  # shellcheck disable=SC2016 # expanded by the inner sh
-  exec 9< <(exec flock -o -w "$wait" "$file" sh -c 'echo locked; exec tail --pid="$1" -s 0.2 -f /dev/null >/dev/null' sh "$$" </dev/null 2>/dev/null)
-  lock_holder=$!
-  read -r answer <&9 || true
-  exec 9<&-
-  if [ "$answer" != locked ]; then
-    echo "pg-replication on $host: taking the host's lock failed: another pg-replication run on this host has held $file for more than $wait s (a step still running, or a cancelled one whose script goes on): wait for it to end, then run again; the host is as it was before this step" >&2
-    exit 1
-  fi
-}
 session_ended() {
   reason="the step's ssh session ended (the run was cancelled, or its connection was cut)"
   exit 1
 }
-unlock_host() { [ -z "${lock_holder:-}" ] || kill "$lock_holder" 2>/dev/null || true; }
 
 say() { echo "pg-replication on $host: $*"; }
 die() {

@@ -10,7 +10,8 @@ publication=p
 published='all tables'
 
 # shellcheck shell=bash
-# What every script a host receives shares, before its library: `why`, and the session's watch.
+# What every script a host receives shares, before its library: `why`, the host's lock, and the
+# session's watch.
 #
 # A step cancelled hard (the program killed, its connection cut) leaves its script running with
 # nobody reading it: bash would go on, then die at its next line of output (SIGPIPE), at any
@@ -22,6 +23,28 @@ published='all tables'
 
 # the line of a command's output that says why it failed: the first error, else the last line
 why() { printf '%s\n' "$1" | awk 'NF { last = $0 } /(FATAL|ERROR|error|failed):/ && !found { found = $0 } END { print (found ? found : last) }'; }
+
+# lock_host: one run at a time on this host, from begin to the script's end, a migration's
+# scripts included: a second run, or a cancelled one whose script goes on, would overwrite this
+# one's .prev copies, or restart the server under a copy. The lock lives in a folder only root
+# writes (/run/pg-replication), and is held by a flock process of its own that ends with this
+# script (killed by the exit trap, or seeing it gone): a server this script starts inherits
+# nothing that keeps it. Waits lock_wait seconds at most, then fails in one line.
+lock_host() {
+  local file=${lock_file:-/run/pg-replication/lock} wait=${lock_wait:-300} answer=""
+  [ -n "${lock_file:-}" ] || install -d -o root -g root -m 700 /run/pg-replication
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  exec 9< <(exec flock -o -w "$wait" "$file" sh -c 'echo locked; exec tail --pid="$1" -s 0.2 -f /dev/null >/dev/null' sh "$$" </dev/null 2>/dev/null)
+  lock_holder=$!
+  read -r answer <&9 || true
+  exec 9<&-
+  if [ "$answer" != locked ]; then
+    # shellcheck disable=SC2154 # host: the script's header sets it
+    echo "pg-replication on $host: taking the host's lock failed: another pg-replication run on this host has held $file for more than $wait s (a step still running, or a cancelled one whose script goes on): wait for it to end, then run again; the host is as it was before this step" >&2
+    exit 1
+  fi
+}
+unlock_host() { [ -z "${lock_holder:-}" ] || kill "$lock_holder" 2>/dev/null || true; }
 
 # descendants PID SKIP...: every process under PID, parents first, but none of SKIP or under them
 descendants() {
@@ -71,6 +94,7 @@ unwatch() {
 begin() {
   : "${host:?}" "${pgbin:?}" "${datadir:?}"
   step="starting"
+  lock_host
   watch_session
 }
 # nobody reads the failure line now: a script's exit trap (cleanup) takes its step back
@@ -235,7 +259,8 @@ SQL
 
   step="copying the tables at the slot's snapshot"
   copying=1
-  local workers running=() failed="" n=0 pid done_pid
+  local workers failed="" n=0 pid done_pid
+  running=()
   workers=$(nproc)
   [ "$workers" -ge 2 ] || workers=2
   [ "$workers" -le 8 ] || workers=8
@@ -314,7 +339,8 @@ undo() {
   [ -z "${slot_pid:-}" ] || wait "$slot_pid" 2>/dev/null || true
   local out
   if [ -n "${copying:-}" ]; then
-    wait 2>/dev/null || true
+    # the copies still running, by name: a plain wait would wait for the host's lock too
+    [ ${#running[@]} -eq 0 ] || wait "${running[@]}" 2>/dev/null || true
     out=$(target_sql "$db" -v copied_file="$tmp/copied.json" 2>&1 <<'SQL'
 \set copied `cat :'copied_file'`
 select format('TRUNCATE %s', string_agg(t, ', ')) from json_array_elements_text(:'copied'::json) t where to_regclass(t) is not null having count(*) > 0 \gexec
@@ -333,12 +359,14 @@ cleanup() {
   undo
   [ -z "$undone" ] || echo "pg-replication migration on $host: $step was interrupted: $undone" >&2
   [ -z "${tmp:-}" ] || rm -rf "$tmp"
+  unlock_host
   exit "$rc"
 }
 
 main() {
   : "${db:?}" "${src:?}" "${conn:?}" "${subscription:?}" "${publication:?}" "${published:?}"
   begin
+  running=()
   trap cleanup EXIT
 
   step="checking the subscription"
