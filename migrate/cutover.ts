@@ -31,7 +31,7 @@ import {
   verify,
   waitForSmallLag,
 } from "./steps";
-import { WayBackNames, closeWayBack, openWayBack } from "./wayBack";
+import { WayBackNames, closeWayBack, makeWayBackSlot, openWayBack } from "./wayBack";
 
 export interface CutoverInput {
   source: Endpoint;
@@ -93,6 +93,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     : undefined;
   let frozen = false;
   let switched = false;
+  let wayBackMade = false;
   try {
     const already = await tgt.query("select 1 from pg_subscription where subname = $1", [input.subscription]);
     const left = await frozenState(srcControl, sdb);
@@ -115,6 +116,14 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
         throw new Error(
           `the source publishes tables the subscription does not have (${missing.join(", ")}): nothing frozen; run the sync phase again (it refreshes the subscription), then cut over`,
         );
+    }
+
+    // the way back's slot, made before the freeze: making it waits for the transactions running
+    // on the target, which must not happen inside the pause
+    if (input.wayBack) {
+      wayBackMade = true;
+      await makeWayBackSlot(src, tgt, input.wayBack);
+      say("way back's slot made on the target");
     }
 
     // 0. the lag gate: the drain inside the pause is short
@@ -164,7 +173,8 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
         throw new Error(`verification failed (source against target), nothing dropped:\n  ${mismatches.join("\n  ")}`);
     }
 
-    // 5. the way back, made ready before anything is dropped: a failure here still unfreezes the source
+    // 5. the way back, made ready before anything is dropped, from where the target stands now: a
+    // failure here still unfreezes the source
     if (input.wayBack) {
       await openWayBack(src, tgt, { target: input.target, wayBack: input.wayBack }, tables);
       say("way back ready: a subscription on the source will follow the target");
@@ -218,8 +228,8 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
       ...(checksumSeconds !== undefined ? { checksumSeconds } : {}),
     };
   } catch (e) {
+    if (wayBackMade && !switched && input.wayBack) await closeWayBack(src, tgt, input.wayBack).catch(() => undefined);
     if (frozen && !switched) {
-      if (input.wayBack) await closeWayBack(src, tgt, input.wayBack).catch(() => undefined);
       await openToSessions(srcControl, sdb).catch(() => undefined);
       await unfreeze(src, sdb).catch(() => undefined);
       await unfreeze(tgt, tdb).catch(() => undefined);

@@ -63,7 +63,22 @@ export interface RevertReport {
   resumed?: boolean;
 }
 
-/** Called by the cutover with both sides frozen and verified; `tables` are the migrated ones. */
+/**
+ * Called by the cutover before its freeze (any earlier way back is dropped first): the way back's
+ * slot on the target. Making a logical slot waits for every transaction running on the target
+ * (an autovacuum's analyze of a freshly copied table, a user's), which must not happen inside the
+ * write pause; openWayBack moves it past what the source sent meanwhile.
+ */
+export async function makeWayBackSlot(src: Client, tgt: Client, w: WayBackNames): Promise<void> {
+  await closeWayBack(src, tgt, w);
+  await tgt.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [w.subscription]);
+}
+
+/**
+ * Called by the cutover with both sides frozen and drained (and verified, in that mode), after
+ * makeWayBackSlot; `tables` are the migrated ones. The slot starts where the target stands now:
+ * what the source sent it is never sent back.
+ */
 export async function openWayBack(
   src: Client,
   tgt: Client,
@@ -72,10 +87,9 @@ export async function openWayBack(
 ): Promise<void> {
   const w = input.wayBack;
   const password = randomBytes(24).toString("base64url");
-  await closeWayBack(src, tgt, w);
   await tgt.query(`create role ${ident(WAY_BACK_ROLE)} login replication password ${lit(scramVerifier(WAY_BACK_ROLE, password))}`);
   await tgt.query(`create publication ${ident(w.subscription)} for table ${tables.map((t) => ident(t.schema, t.name)).join(", ")}`);
-  await tgt.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [w.subscription]);
+  await tgt.query("select pg_replication_slot_advance($1, pg_current_wal_lsn())", [w.subscription]);
   const sslmode = (SSLMODES as readonly string[]).includes(w.targetSslmode) ? w.targetSslmode : "prefer";
   const connection = conninfo({
     host: w.targetAddress,

@@ -296,7 +296,8 @@ describe("a migration from the old server onto the cluster", function () {
     const sourceOpen = () => psql("old", "select datallowconn from pg_database where datname = 'appdb'");
     // a superuser's lock on the target's orders (the freeze ends no superuser session): the
     // subscription stays connected, but cannot apply the writer's orders, so the drain waits until the kill
-    const release = await holdLock("pg1", "appdb", "lock table orders in access exclusive mode");
+    // share mode: no transaction id, so the way back's slot, made before the freeze, does not wait for it
+    const release = await holdLock("pg1", "appdb", "lock table orders in share mode");
     try {
       dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
       const running = dev.project.runAsync(["up", "--yes", "--stack", dev.stack]);
@@ -346,7 +347,27 @@ describe("a migration from the old server onto the cluster", function () {
     // a superuser writing past the read-only default: the freeze must hold against it too
     const rogue = new SuperuserWriter("migrator", SOURCE_PASSWORD);
     rogue.start();
-    const out = await dev.upAsync();
+    // a transaction running on the target (an autovacuum's analyze, a user's): the way back's slot
+    // waits for it, and must do so before the freeze, not inside the pause
+    const release = await holdLock("pg1", "postgres", "select pg_current_xact_id()");
+    const running = dev.upAsync();
+    let releasedAt = 0;
+    try {
+      await eventually(
+        "the way back's slot waits for the transaction on pg1",
+        () =>
+          psql(
+            "pg1",
+            "select count(*) from pg_stat_activity where query like '%pg_create_logical_replication_slot%' and pid <> pg_backend_pid()",
+          ) === "1",
+        180,
+      );
+      await sleep(1000);
+    } finally {
+      releasedAt = Date.now();
+      release();
+    }
+    const out = await running;
     await rogue.stop();
     const report = (
       dev.outputs().migration as {
@@ -386,6 +407,10 @@ describe("a migration from the old server onto the cluster", function () {
       "every order the source acknowledged is on the target",
     );
     assert.ok(Math.min(...app.onTarget) > Math.max(...app.onSource), "the target's ids continue after the source's");
+    assert.ok(
+      app.ackedAt[app.onSource.length - 1] > releasedAt,
+      "the source took writes until the target's transaction ended: the freeze came after it",
+    );
     assert.ok(rogue.acknowledged.length > 0, "the superuser wrote before the freeze");
     assert.deepEqual(
       rogue.acknowledged.filter((id) => !onTarget.has(id)),
