@@ -11,9 +11,9 @@ main() {
   begin
   local out
   step="creating the stanza $stanza"
-  out=$(runuser -u "$backup_user" -- pgbackrest --stanza="$stanza" stanza-create 2>&1) || die "$(why "$out")"
+  out=$(retry_on_backrest_lock runuser -u "$backup_user" -- pgbackrest --stanza="$stanza" stanza-create) || die "$(why "$out")"
   step="checking the archive of stanza $stanza"
-  out=$(runuser -u "$backup_user" -- pgbackrest --stanza="$stanza" check 2>&1) || die "$(why "$out")"
+  out=$(retry_on_backrest_lock runuser -u "$backup_user" -- pgbackrest --stanza="$stanza" check) || die "$(why "$out")"
   committed=yes
   say "stanza $stanza: created or found, and WAL reaches the repository (pgbackrest check)"
 }

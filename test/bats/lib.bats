@@ -78,3 +78,21 @@ setup() {
   if start_server; then false; fi
   [ "$reason" = '2026-12-03 14:00:00 UTC [1] FATAL:  invalid value for parameter "work_mem": "64 megabytes"' ]
 }
+
+@test "retry_on_backrest_lock runs a pgbackrest command again while another holds the stanza's lock" {
+  attempts="$BATS_TEST_TMPDIR/attempts"
+  flaky() {
+    echo x >>"$attempts"
+    if [ "$(wc -l <"$attempts")" -lt 3 ]; then
+      echo "ERROR: [050]: unable to acquire lock on file '/tmp/pgbackrest/main-archive.lock': Resource temporarily unavailable"
+      return 50
+    fi
+    echo "stanza main: created"
+  }
+  [ "$(retry_on_backrest_lock flaky)" = "stanza main: created" ]
+  broken() { echo "ERROR: [055]: unable to load info file"; return 55; }
+  rc=0
+  out=$(retry_on_backrest_lock broken) || rc=$?
+  [ "$rc" -eq 55 ]
+  [ "$out" = "ERROR: [055]: unable to load info file" ]
+}

@@ -215,6 +215,20 @@ start_server() {
   reason=$(why "$(cat "$out")")
   return 1
 }
+# retry_on_backrest_lock COMMAND...: runs a pgbackrest command, again for up to a minute while
+# another pgBackRest process holds the stanza's lock (ERROR [050]: a member's archive-push or check
+# meeting this step); prints its output, and returns its status once it is not that
+retry_on_backrest_lock() {
+  local out rc
+  for _ in $(seq 120); do
+    rc=0
+    out=$("$@" 2>&1) || rc=$?
+    if [ "$rc" -eq 0 ] || [[ $out != *"ERROR: [050]"* ]]; then break; fi
+    sleep 0.5
+  done
+  printf '%s\n' "$out"
+  return "$rc"
+}
 reload_server() {
   local loaded
   loaded=$(sql -c "select pg_conf_load_time()")
