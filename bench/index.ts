@@ -209,6 +209,8 @@ function deltaBench(scale: number, rawBasebackup: number, copyRebuild: number): 
 // BENCH_MIGRATION_SCALE: one scale or several ("50 200"), each with both modes
 const migrationScales = (process.env.BENCH_MIGRATION_SCALE ?? "50").split(/\s+/).filter(Boolean).map(Number);
 const migrationRows: string[][] = [];
+// the old server's migration role (sandbox/old-server.sh's default)
+const SOURCE_PASSWORD = "m1grat0r-source-pw";
 const migrationRuns = migrationScales.flatMap((scale) => ["in-pause", "after-switch"].map((checksums) => ({ scale, checksums })));
 async function migrationBench(): Promise<void> {
   // the old server, the target's three members, and the WAL of the copy on each member until its
@@ -223,7 +225,7 @@ async function migrationBench(): Promise<void> {
       stdio: ["ignore", "ignore", "inherit"],
     });
     const size = psql("old", "select pg_size_pretty(pg_database_size('appdb'))");
-    dev.project.setConfig("dev", "pg-replication:sourcePassword", "m1grat0r-source-pw", true);
+    dev.project.setConfig("dev", "pg-replication:sourcePassword", SOURCE_PASSWORD, true);
     dev.editConfig((c) => {
       c["pg-replication:migration"] = {
         source: { address: "10.77.0.10", database: "appdb", user: "migrator" },
@@ -242,7 +244,7 @@ async function migrationBench(): Promise<void> {
       sshOk(
         "pg1",
         "cd / && sudo -n -u postgres sh -c 'umask 077 && cat > /var/tmp/bench-source.pgpass'",
-        "10.77.0.10:5432:appdb:migrator:m1grat0r-source-pw\n",
+        `10.77.0.10:5432:appdb:migrator:${SOURCE_PASSWORD}\n`,
       );
       execFileSync("sync");
       dumpRestore = time(() =>

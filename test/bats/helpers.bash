@@ -50,30 +50,14 @@ postgres_dir() {
 
 # host_script BODY: a script as the renderer writes one (header, host/lib.sh, a main that begins,
 # then runs BODY), its lock in the test's folder and its wait bounded by $LOCK_WAIT (default 5 s)
-host_script() {
-  cat <<SCRIPT
-set -euo pipefail
-host=test-host
-pgbin=$REPO/test/bats/fake-bin
-datadir=$BATS_TEST_TMPDIR/data
-cluster=(15 main)
-lock_file=$BATS_TEST_TMPDIR/host.lock
-lock_wait=${LOCK_WAIT:-5}
-$(cat "$REPO/host/session.sh")
-$(cat "$REPO/host/lib.sh")
-rollback() { restore_files; }
-main() {
-  begin
-  step="the step"
-  $1
-}
-main "\$@"
-SCRIPT
-}
+host_script() { assembled_script lib.sh $'cluster=(15 main)\nrollback() { restore_files; }' "$1"; }
 
-# migration_script BODY: a migration script as the renderer writes one (header,
-# host/migration/lib.sh, a main that begins, then runs BODY), its lock as host_script's
-migration_script() {
+# migration_script BODY: the same with host/migration/lib.sh, as a migration's script is written
+migration_script() { assembled_script migration/lib.sh "" "$1"; }
+
+# assembled_script LIBRARY EXTRA BODY: the header, host/session.sh, host/LIBRARY, EXTRA lines, a
+# main that begins and runs BODY
+assembled_script() {
   cat <<SCRIPT
 set -euo pipefail
 host=test-host
@@ -82,11 +66,12 @@ datadir=$BATS_TEST_TMPDIR/data
 lock_file=$BATS_TEST_TMPDIR/host.lock
 lock_wait=${LOCK_WAIT:-5}
 $(cat "$REPO/host/session.sh")
-$(cat "$REPO/host/migration/lib.sh")
+$(cat "$REPO/host/$1")
+$2
 main() {
   begin
   step="the step"
-  $1
+  $3
 }
 main "\$@"
 SCRIPT
