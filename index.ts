@@ -15,13 +15,14 @@ import {
   parseStackConfig,
 } from "./config";
 import { PostgresCluster } from "./components/cluster";
-import { ADMIN_ROLE, OBSERVED_ROLES, REPLICATION_ROLE, readerAccount } from "./names";
+import { ADMIN_ROLE, OBSERVED_ROLES, PREVIEW_ROLE, REPLICATION_ROLE, readerAccount } from "./names";
 import { HostObservation, HostUnreachable, observeDownHost, observeHost } from "./observe/hosts";
 import { clusterMemoryProblems } from "./config/hostMemory";
 import { cutoverAhead, preflightSource, sourceClosed, unsubscribedAtPlan } from "./observe/migration";
 import { primaryProblems } from "./config/primaries";
 import { wayBackProblems } from "./config/wayBackGuard";
-import { fencing } from "./config/fencing";
+import { fencedToAsk, fencing } from "./config/fencing";
+import { askPostgres } from "./observe/postgresAnswer";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
 import { findHostKey, hostKeyProblem } from "./observe/knownHosts";
@@ -208,12 +209,39 @@ async function main() {
   for (const byHost of downObservations)
     for (const [name, o] of Object.entries(byHost))
       if ("unreachable" in o) pulumi.log.info(`${o.unreachable} (${name} is marked down: expected)`);
-  const fences = spec.clusters.map((c, i) => fencing(c, observations[i][c.leader], downSeen[i], i));
+  // a host stated fenced is asked on its PostgreSQL port before a promotion takes its word
+  const adminPassword = pulumi.runtime.getConfig(`${NAMESPACE}:adminPassword`) ?? "";
+  const planLogin =
+    identity.kind === "preview" ? { user: PREVIEW_ROLE, password: identity.dbPassword } : { user: ADMIN_ROLE, password: adminPassword };
+  const postgresAnswers = await Promise.all(
+    spec.clusters.map(async (c, i) =>
+      Object.fromEntries(
+        await Promise.all(
+          fencedToAsk(c, observations[i][c.leader], downSeen[i]).map(async (name) => {
+            const h = c.hosts.find((x) => x.name === name)!;
+            const answer = await askPostgres({
+              host: h.address,
+              port: c.port,
+              database: "postgres",
+              ...planLogin,
+              sslmode: c.sslmode,
+              sslrootcert: c.sslRootCert,
+            });
+            if (answer === "not logged in")
+              pulumi.log.warn(
+                `${name} is stated fenced, and its PostgreSQL at ${h.address}:${c.port} answers from here (the plan-time login was refused, so whether it is a primary cannot be told)`,
+              );
+            return [name, answer] as const;
+          }),
+        ),
+      ),
+    ),
+  );
+  const fences = spec.clusters.map((c, i) => fencing(c, observations[i][c.leader], downSeen[i], i, postgresAnswers[i]));
   const unfenced = fences.flatMap((f) => f.problems);
   if (unfenced.length > 0) throw new ConfigError(unfenced);
 
   // whether the admin role logs in on each leader now (a drifted password is repaired; adoption needs it)
-  const adminPassword = pulumi.runtime.getConfig(`${NAMESPACE}:adminPassword`) ?? "";
   const adminLogins: LoginCheck[] =
     identity.kind === "preview"
       ? await checkPreviewLogins(spec.clusters, observations, identity.dbPassword)

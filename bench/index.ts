@@ -105,6 +105,32 @@ function ensureDisk(what: string, scale: number, copies: number): void {
   }
 }
 
+/**
+ * Runs `fn` (which blocks the event loop) while a shell loop beside it samples the free space on /
+ * every second: how many GB more than at the start it used at its peak.
+ */
+function peakDiskUse(fn: () => void): number {
+  const log = path.join(os.tmpdir(), `bench-disk-${process.pid}`);
+  const freeNow = () => (fs.statfsSync("/").bavail * fs.statfsSync("/").bsize) / 1e9;
+  const start = freeNow();
+  const sampler = spawn("bash", ["-c", `while :; do df --output=avail -B1 / | tail -n 1 >> ${log}; sleep 1; done`], { stdio: "ignore" });
+  try {
+    fn();
+  } finally {
+    sampler.kill("SIGKILL");
+  }
+  const least = Math.min(
+    freeNow(),
+    ...fs
+      .readFileSync(log, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((b) => Number(b) / 1e9),
+  );
+  fs.rmSync(log, { force: true });
+  return start - least;
+}
+
 // A standby built by the engine against a raw pg_basebackup of the same leader.
 const scales = (process.env.BENCH_SCALES ?? "50 200").split(/\s+/).filter(Boolean).map(Number);
 // the leader, two standbys, the raw copy, pg3's old directory until it is removed, the backups,
@@ -114,7 +140,15 @@ const standbyRows: string[][] = [];
 const backupRows: string[][] = [];
 const deltaRows: string[][] = [];
 let token = 0;
+const diskRows: string[][] = [];
 for (const scale of parts.has("standby") ? scales : []) {
+  const peak = peakDiskUse(() => standbyAndBackups(scale));
+  diskRows.push([String(scale), peak.toFixed(1), (peak / ((scale * MB_PER_SCALE) / 1000)).toFixed(1)]);
+  process.stderr.write(`  scale ${scale}: the disk held up to ${peak.toFixed(1)} GB more than at the start\n`);
+}
+psql("pg1", "drop database if exists bench");
+
+function standbyAndBackups(scale: number): void {
   process.stderr.write(`bench: pgbench -i -s ${scale} on the leader\n`);
   psql("pg1", "drop database if exists bench");
   psql("pg1", "create database bench");
@@ -141,7 +175,6 @@ for (const scale of parts.has("standby") ? scales : []) {
   backupBench(scale, size, raw);
   deltaBench(scale, raw, viaUp);
 }
-psql("pg1", "drop database if exists bench");
 
 // Backups at the same scale: a full backup (make backup) against the raw pg_basebackup above; one
 // small table back (make restore-table) against a raw restore of the whole backup on the
@@ -346,6 +379,11 @@ function printAll(): void {
     "standby rebuilt from the backups (backup.standbyRebuild: delta) against copying the leader, same run",
     ["scale", "raw pg_basebackup s", "rebuild by copy (pulumi up) s", "rebuild by delta (pulumi up) s", "delta / raw"],
     deltaRows,
+  );
+  printTable(
+    "disk: the most the standby and backup benchmarks held at once beyond the start, against one copy of pgbench's data (16 MB a scale unit)",
+    ["scale", "peak GB", "copies"],
+    diskRows,
   );
   if (migrationRows.length > 0) {
     console.log("\nmigration (old server to the dev stack's cluster), same run");

@@ -3,9 +3,10 @@
 // the leader's system (running or stopped) gets a fence step: stopped, and kept from starting by
 // itself, before the leader is promoted. One that does not answer can only be taken on trust: a
 // promotion in this update (the leader to be is a standby) goes on only if config says it is
-// fenced (`fenced: true`: powered off, or cut off from clients and members). Without a promotion
-// nothing new can take writes, so a converged cluster with a down host away for good is never
-// refused for it.
+// fenced (`fenced: true`: powered off, or cut off from clients and members). That word is checked
+// as far as this machine can see: a host stated fenced whose PostgreSQL port answers here as a
+// primary is not fenced, and the promotion is refused. Without a promotion nothing new can take
+// writes, so a converged cluster with a down host away for good is never refused for it.
 import { PrimarySeen } from "./primaries";
 import { ClusterSpec, NAMESPACE } from "./spec";
 
@@ -16,18 +17,29 @@ export interface Fencing {
   problems: string[];
 }
 
+/** What a down host's PostgreSQL port said when asked from here (observe/postgresAnswer.ts). */
+export type PostgresAnswer = "primary" | "standby" | "not logged in" | "no answer";
+
 /** Whether this update promotes the leader: its data directory is a standby's. */
 export const promotes = (leader: PrimarySeen | undefined) => leader?.standby === true;
 
+/** The down hosts whose PostgreSQL port is asked: stated fenced, silent over SSH, and a promotion ahead. */
+export function fencedToAsk(c: ClusterSpec, leader: PrimarySeen | undefined, seen: Record<string, PrimarySeen | undefined>): string[] {
+  if (!promotes(leader)) return [];
+  return c.hosts.filter((h) => h.down && h.fenced && seen[h.name] === undefined).map((h) => h.name);
+}
+
 /**
  * What to do with each down host: `seen` holds what each down host showed, undefined for one that
- * did not answer; `leader` what the leader to be showed.
+ * did not answer; `leader` what the leader to be showed; `answers` what the PostgreSQL port of
+ * each host in `fencedToAsk` said.
  */
 export function fencing(
   c: ClusterSpec,
   leader: PrimarySeen | undefined,
   seen: Record<string, PrimarySeen | undefined>,
   i: number,
+  answers: Record<string, PostgresAnswer> = {},
 ): Fencing {
   const key = `${NAMESPACE}:clusters[${i}]`;
   const fence: string[] = [];
@@ -36,6 +48,10 @@ export function fencing(
     if (!h.down) return;
     const s = seen[h.name];
     if (s === undefined) {
+      if (promotes(leader) && h.fenced && answers[h.name] === "primary")
+        problems.push(
+          `${key}.hosts[${hi}].fenced: is true, but ${h.name}'s PostgreSQL at ${h.address}:${c.port} answers from here as a primary, which can take writes: stop it, or cut it off from this machine as well, before ${c.leader} is promoted`,
+        );
       if (promotes(leader) && !h.fenced)
         problems.push(
           `${key}.hosts[${hi}]: ${h.name} is marked down and does not answer over SSH, and ${c.leader} is to be promoted: if ${h.name} still runs as a primary, both would take writes. Either make ${h.name} reachable (the update then stops it before the promotion), or, once it is powered off or cut off from clients and members, set ${key}.hosts[${hi}].fenced to true`,

@@ -90,6 +90,27 @@ describe("fencing a host marked down, through the engine", function () {
   });
 
   it("refuses a failover while pg1, marked down, cannot be reached, until config says it is fenced", async () => {
+    // stated fenced while its sshd is gone but its postgres still answers as a primary: not fenced
+    sandboxScript("stop-sshd.sh", "pg1");
+    try {
+      dev.editCluster((c) => {
+        c.leader = "pg2";
+        Object.assign(
+          c.hosts.find((h) => h.name === "pg1")!,
+          { down: true, fenced: true },
+        );
+      });
+      const refused = dev.run(["preview"]);
+      assert.notEqual(refused.code, 0, "a host stated fenced that answers as a primary is not taken at its word");
+      assert.match(
+        refused.stdout + refused.stderr,
+        /pg-replication:clusters\[0\]\.hosts\[0\]\.fenced: is true, but pg1's PostgreSQL at [\d.]+:5432 answers from here as a primary/,
+      );
+      assert.ok(!isPrimary("pg2"), "pg2 was not promoted");
+      dev.editCluster((c) => delete c.hosts.find((h) => h.name === "pg1")!.fenced);
+    } finally {
+      sandboxScript("up.sh");
+    }
     const pid = sshOk("pg1", "sudo -n head -n 1 /var/lib/postgresql/15/main/postmaster.pid").trim();
     sshOk("pg1", `sudo -n kill -9 ${pid}`);
     sandboxScript("stop-sshd.sh", "pg1");

@@ -6,7 +6,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { registered, reset, value } from "../support/mocks";
-import { setHostObserver } from "../../observe/hosts";
+import { HostUnreachable, setHostObserver } from "../../observe/hosts";
+import { setPostgresAsker } from "../../observe/postgresAnswer";
+import { Endpoint } from "../../lib/endpoint";
 import { setLoginChecker } from "../../observe/adminLogin";
 
 setLoginChecker(async () => "ok");
@@ -36,7 +38,6 @@ fs.writeFileSync(keyPath, "PRIVATE KEY");
 function configure(knownHosts: string, plaintextAdmin = false, extra: object[] = [], overrides: object = {}): void {
   fs.writeFileSync(knownHostsPath, knownHosts);
   const cluster = {
-    ...overrides,
     name: "prog",
     leader: "pg1",
     hosts: [
@@ -45,6 +46,7 @@ function configure(knownHosts: string, plaintextAdmin = false, extra: object[] =
     ],
     ssh: { user: "deploy", privateKeyPath: keyPath, knownHostsPath },
     adminAddresses: ["10.77.0.254/32"],
+    ...overrides,
   };
   pulumi.runtime.setAllConfig(
     {
@@ -141,6 +143,50 @@ describe("index.ts", () => {
       await assert.rejects(runProgram, /pg-replication:clusters\[0\]\.leader: pg1 is a primary on timeline 1, behind pg2 on timeline 2/);
       assert.deepEqual(types(), []);
     } finally {
+      observeMembers();
+    }
+  });
+
+  it("asks a host stated fenced on its PostgreSQL port as the admin role, and refuses the promotion when it answers as a primary", async () => {
+    reset();
+    setHostObserver(async (c, h) => {
+      if (h.name === "pg1") throw new HostUnreachable(c.name, h, "connection refused");
+      return {
+        memoryMiB: 2048,
+        cpus: 2,
+        roles: [],
+        running: true,
+        standby: true,
+        systemId: "7431",
+        passfileHash: "",
+        replicationVerifierHash: "",
+        timeline: 1,
+      };
+    });
+    const asked: Endpoint[] = [];
+    setPostgresAsker(async (at) => {
+      asked.push(at);
+      return "primary";
+    });
+    try {
+      configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n", false, [], {
+        leader: "pg2",
+        hosts: [
+          { name: "pg1", address: "10.77.0.11", down: true, fenced: true },
+          { name: "pg2", address: "10.77.0.12" },
+        ],
+      });
+      await assert.rejects(
+        runProgram,
+        /pg-replication:clusters\[0\]\.hosts\[0\]\.fenced: is true, but pg1's PostgreSQL at 10\.77\.0\.11:5432 answers from here as a primary/,
+      );
+      assert.deepEqual(types(), []);
+      assert.deepEqual(
+        asked.map((a) => [a.host, a.port, a.user, a.password]),
+        [["10.77.0.11", 5432, "pgr_admin", "a-pw"]],
+      );
+    } finally {
+      setPostgresAsker(async () => "no answer");
       observeMembers();
     }
   });

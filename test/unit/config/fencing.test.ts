@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { fencing, promotes } from "../../../config/fencing";
+import { fencedToAsk, fencing, promotes } from "../../../config/fencing";
 import { PrimarySeen } from "../../../config/primaries";
 import { HostSpec } from "../../../config/spec";
 import { clusterSpec } from "../fixtures";
@@ -65,6 +65,30 @@ describe("fencing hosts marked down", () => {
 
   it("lets the promotion go on when the unreachable host is stated fenced", () => {
     assert.deepEqual(fencing(failover({ fenced: true }), standby(), {}, 0), { fence: [], problems: [] });
+  });
+
+  it("refuses the promotion when a host stated fenced answers on its PostgreSQL port as a primary: one line under its fenced key", () => {
+    const { fence, problems } = fencing(failover({ fenced: true }), standby(), {}, 0, { pg1: "primary" });
+    assert.deepEqual(fence, []);
+    assert.equal(problems.length, 1);
+    assert.doesNotMatch(problems[0], /\n/);
+    assert.match(
+      problems[0],
+      /^pg-replication:clusters\[0\]\.hosts\[0\]\.fenced: is true, but pg1's PostgreSQL at 10\.77\.0\.11:5432 answers from here as a primary/,
+    );
+    assert.match(problems[0], /stop it, or cut it off from this machine as well, before pg2 is promoted$/);
+    // what cannot write, or does not answer, is consistent with the statement
+    for (const answer of ["standby", "no answer", "not logged in"] as const)
+      assert.deepEqual(fencing(failover({ fenced: true }), standby(), {}, 0, { pg1: answer }), { fence: [], problems: [] });
+    // converged: nothing is promoted on the statement's word
+    assert.deepEqual(fencing(failover({ fenced: true }), primary({ timeline: 2 }), {}, 0, { pg1: "primary" }).problems, []);
+  });
+
+  it("asks the PostgreSQL port only of a host stated fenced that does not answer over SSH, and only for a promotion", () => {
+    assert.deepEqual(fencedToAsk(failover({ fenced: true }), standby(), {}), ["pg1"]);
+    assert.deepEqual(fencedToAsk(failover({ fenced: true }), standby(), { pg1: primary() }), []);
+    assert.deepEqual(fencedToAsk(failover(), standby(), {}), []);
+    assert.deepEqual(fencedToAsk(failover({ fenced: true }), primary({ timeline: 2 }), {}), []);
   });
 
   it("never refuses a converged cluster for a down host that stays away, fenced or not", () => {
