@@ -105,37 +105,43 @@ function ensureDisk(what: string, scale: number, copies: number): void {
   }
 }
 
+// The disk sampler's log: free bytes every second, and the bench's phase names between them.
+const DISK_LOG = path.join(os.tmpdir(), `bench-disk-${process.pid}`);
+const phase = (name: string) => fs.appendFileSync(DISK_LOG, `phase ${name}\n`);
+
 /**
  * Runs `fn` (which blocks the event loop) while a shell loop beside it samples the free space on /
- * every second: how many GB more than at the start it used at its peak.
+ * every second: how many GB more than at the start it used at its peak, and in which phase.
  */
-function peakDiskUse(fn: () => void): number {
-  const log = path.join(os.tmpdir(), `bench-disk-${process.pid}`);
+function peakDiskUse(fn: () => void): { gb: number; during: string } {
   const freeNow = () => (fs.statfsSync("/").bavail * fs.statfsSync("/").bsize) / 1e9;
   const start = freeNow();
-  const sampler = spawn("bash", ["-c", `while :; do df --output=avail -B1 / | tail -n 1 >> ${log}; sleep 1; done`], { stdio: "ignore" });
+  fs.writeFileSync(DISK_LOG, "");
+  const sampler = spawn("bash", ["-c", `while :; do df --output=avail -B1 / | tail -n 1 >> ${DISK_LOG}; sleep 1; done`], {
+    stdio: "ignore",
+  });
   try {
     fn();
   } finally {
     sampler.kill("SIGKILL");
   }
-  const least = Math.min(
-    freeNow(),
-    ...fs
-      .readFileSync(log, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((b) => Number(b) / 1e9),
-  );
-  fs.rmSync(log, { force: true });
-  return start - least;
+  let least = freeNow();
+  let during = "the end";
+  let current = "the start";
+  for (const line of fs.readFileSync(DISK_LOG, "utf8").split("\n").filter(Boolean)) {
+    if (line.startsWith("phase ")) current = line.slice("phase ".length);
+    else if (Number(line) / 1e9 < least) [least, during] = [Number(line) / 1e9, current];
+  }
+  fs.rmSync(DISK_LOG, { force: true });
+  return { gb: start - least, during };
 }
 
 // A standby built by the engine against a raw pg_basebackup of the same leader.
 const scales = (process.env.BENCH_SCALES ?? "50 200").split(/\s+/).filter(Boolean).map(Number);
 // the leader, two standbys, the raw copy, pg3's old directory until it is removed, the backups,
-// and the WAL each member holds until its next checkpoint (a 500 filled this machine's 69 GB)
-if (parts.has("standby")) for (const scale of scales) ensureDisk("the standby and backup benchmarks", scale, 9);
+// and the WAL each member holds until its next checkpoint: the bench prints the most it held at
+// once (6.4 copies at scale 200), and asks for 7
+if (parts.has("standby")) for (const scale of scales) ensureDisk("the standby and backup benchmarks", scale, 7);
 const standbyRows: string[][] = [];
 const backupRows: string[][] = [];
 const deltaRows: string[][] = [];
@@ -143,13 +149,14 @@ let token = 0;
 const diskRows: string[][] = [];
 for (const scale of parts.has("standby") ? scales : []) {
   const peak = peakDiskUse(() => standbyAndBackups(scale));
-  diskRows.push([String(scale), peak.toFixed(1), (peak / ((scale * MB_PER_SCALE) / 1000)).toFixed(1)]);
-  process.stderr.write(`  scale ${scale}: the disk held up to ${peak.toFixed(1)} GB more than at the start\n`);
+  diskRows.push([String(scale), peak.gb.toFixed(1), (peak.gb / ((scale * MB_PER_SCALE) / 1000)).toFixed(1), peak.during]);
+  process.stderr.write(`  scale ${scale}: the disk held up to ${peak.gb.toFixed(1)} GB more than at the start (${peak.during})\n`);
 }
 psql("pg1", "drop database if exists bench");
 
 function standbyAndBackups(scale: number): void {
   process.stderr.write(`bench: pgbench -i -s ${scale} on the leader\n`);
+  phase("pgbench -i");
   psql("pg1", "drop database if exists bench");
   psql("pg1", "create database bench");
   sshOk("pg1", `cd / && sudo -n -u postgres /usr/lib/postgresql/15/bin/pgbench -i -q -s ${scale} bench >/dev/null 2>&1`, undefined, HEAVY);
@@ -157,6 +164,7 @@ function standbyAndBackups(scale: number): void {
   const size = psql("pg1", "select pg_size_pretty(sum(pg_database_size(datname))) from pg_database");
   // every host writes to this machine's one disk: each copy starts with nothing left to write back
   execFileSync("sync");
+  phase("the raw pg_basebackup");
   const raw = time(() =>
     sshOk(
       "pg3",
@@ -169,6 +177,7 @@ function standbyAndBackups(scale: number): void {
     t.replace(/(address: 10\.77\.0\.13)(\n\s+rebuild: \S+)?/, `$1\n          rebuild: bench-${Date.now()}-${token++}`),
   );
   execFileSync("sync");
+  phase("pg3 rebuilt by copy");
   const viaUp = time(() => dev.ok(["up", "--yes", "--skip-preview"]));
   standbyRows.push([String(scale), size, raw.toFixed(2), viaUp.toFixed(2), (viaUp - raw).toFixed(2), (viaUp / raw).toFixed(2)]);
   process.stderr.write(`  scale ${scale} (${size}): raw pg_basebackup ${raw.toFixed(2)} s, pulumi up to streaming ${viaUp.toFixed(2)} s\n`);
@@ -186,10 +195,13 @@ function backupBench(scale: number, size: string, rawBasebackup: number): void {
       env: { ...dev.project.env, ...env },
       stdio: ["ignore", "ignore", "inherit"],
     });
+  phase("the full backup");
   const full = time(() => tool("backup.ts", { TYPE: "full" }));
   const at = psql("pg1", "select to_char(now() at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') || '+00'");
+  phase("one table back");
   const oneTable = time(() => tool("restoreTable.ts", { DB: "bench", TABLE: "public.pgbench_branches", AT: at }));
   psql("pg1", "select format('drop schema %I cascade', nspname) from pg_namespace where nspname like 'restored\\_%' \\gexec", "bench");
+  phase("the whole restore");
   const whole = time(() =>
     sshOk(
       "backup",
@@ -222,6 +234,7 @@ function deltaBench(scale: number, rawBasebackup: number, copyRebuild: number): 
     c.hosts.find((h) => h.name === "pg3")!.rebuild = `bench-delta-${Date.now()}`;
   });
   let out = "";
+  phase("pg3 rebuilt by delta");
   const delta = time(() => (out = dev.ok(["up", "--yes", "--skip-preview"])));
   dev.editCluster((c) => delete (c.backup as Record<string, unknown>).standbyRebuild);
   const how = /pg3: standby of pg1 [^\n]*rebuilt from the backups/.test(out) ? "" : " (copied: no delta)";
@@ -382,7 +395,7 @@ function printAll(): void {
   );
   printTable(
     "disk: the most the standby and backup benchmarks held at once beyond the start, against one copy of pgbench's data (16 MB a scale unit)",
-    ["scale", "peak GB", "copies"],
+    ["scale", "peak GB", "copies", "during"],
     diskRows,
   );
   if (migrationRows.length > 0) {

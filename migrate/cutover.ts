@@ -79,13 +79,22 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
   // a database cannot be closed to sessions from a session on it: this one is on postgres
   const srcControl = await connect({ ...input.source, database: "postgres" }, "source's postgres database");
   const [sdb, tdb] = [input.source.database, input.target.database];
-  // a cutover killed inside its pause left the source closed: opened to be read (new sessions stay read-only)
-  if ((await frozenState(srcControl, sdb)).closed) {
+  const tgt = await connect(input.target, "target");
+  const left = await frozenState(srcControl, sdb);
+  const subscribed = (await tgt.query("select 1 from pg_subscription where subname = $1", [input.subscription])).rowCount !== 0;
+  // a cutover stopped inside its pause (killed, the host lost) left the source closed and frozen.
+  // Before the switch: unfrozen, then opened, so that no new session finds it read-only on its way
+  // back to writable; after it: opened, still read-only (finishInterrupted)
+  if (subscribed && (left.closed || left.readOnly)) {
+    await unfreeze(srcControl, sdb);
+    await unfreeze(tgt, tdb);
+    await openToSessions(srcControl, sdb);
+    say("an interrupted cutover had left the source frozen: unfrozen, starting again");
+  } else if (left.closed) {
     await openToSessions(srcControl, sdb);
     say("the source was closed to sessions by an interrupted cutover: open again, read-only for new sessions");
   }
   const src = await connect(input.source, "source");
-  const tgt = await connect(input.target, "target");
   const late = input.checksumsAfterSwitch === true;
   // opened now: nobody, this program included, opens a session on the source during the pause
   const snapshots = late
@@ -95,18 +104,9 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
   let switched = false;
   let wayBackMade = false;
   try {
-    const already = await tgt.query("select 1 from pg_subscription where subname = $1", [input.subscription]);
-    const left = await frozenState(srcControl, sdb);
-    if (already.rowCount === 0) {
+    if (!subscribed) {
       if (left.readOnly) return await finishInterrupted(src, srcControl, tgt, input);
       throw new Error(`no subscription ${input.subscription} on the target: run the sync phase first`);
-    }
-    if (left.closed || left.readOnly) {
-      // an earlier cutover was stopped inside its pause (killed, the host lost): start again from writable
-      await openToSessions(srcControl, sdb);
-      await unfreeze(src, sdb);
-      await unfreeze(tgt, tdb);
-      say("an interrupted cutover had left the source frozen: unfrozen, starting again");
     }
 
     // a table published but not subscribed (added during sync, before a refresh) would be left behind
@@ -132,11 +132,12 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
 
     // 1. freeze: the source takes no new session, and new sessions start read-only on both sides
     // once it does again (the application writes nowhere until the switch); then every session
-    // that was open on the source ends, superusers' too, and the target's application sessions
-    await freeze(src, sdb);
-    await closeToSessions(srcControl, sdb);
+    // that was open on the source ends, superusers' too, and the target's application sessions.
+    // Closed first: no new session finds the source read-only while the target still takes writes
     frozen = true;
+    await closeToSessions(srcControl, sdb);
     const frozeAt = Date.now();
+    await freeze(src, sdb);
     const targetSince = await freeze(tgt, tdb);
     say("source closed to new sessions; source and target read-only for new sessions");
     const parts: Record<string, number> = {};
@@ -185,12 +186,13 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     const exported = snapshots ? await Promise.all(snapshots.map(async (c) => exportSnapshot(await takeSnapshot(c)))) : undefined;
 
     // 7. the switch: the subscription (and its slot on the source) goes, the source still closed;
-    // then it takes sessions again, read-only
+    // the target takes writes, then the source takes sessions again, read-only: an application
+    // that finds the source read-only finds the target writable
     await dropSubscription(tgt, src, input.subscription);
     switched = true;
-    await openToSessions(srcControl, sdb);
     if (input.wayBack) await src.query(`alter subscription ${ident(input.wayBack.subscription)} enable`);
     await unfreeze(tgt, tdb);
+    await openToSessions(srcControl, sdb);
     part("switch");
     const pause = (Date.now() - frozeAt) / 1000;
     say(`subscription dropped; writes go to the target now (write pause ${pause.toFixed(3)} s)`);
@@ -229,14 +231,15 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     };
   } catch (e) {
     if (wayBackMade && !switched && input.wayBack) await closeWayBack(src, tgt, input.wayBack).catch(() => undefined);
+    // writable before open: no new session finds a source read-only that is not cut over
     if (frozen && !switched) {
-      await openToSessions(srcControl, sdb).catch(() => undefined);
-      await unfreeze(src, sdb).catch(() => undefined);
+      await unfreeze(srcControl, sdb).catch(() => undefined);
       await unfreeze(tgt, tdb).catch(() => undefined);
+      await openToSessions(srcControl, sdb).catch(() => undefined);
       say("nothing dropped: the source is writable again, the target still follows it");
     } else if (switched) {
-      await openToSessions(srcControl, sdb).catch(() => undefined);
       await unfreeze(tgt, tdb).catch(() => undefined);
+      await openToSessions(srcControl, sdb).catch(() => undefined);
     }
     throw e;
   } finally {
@@ -300,9 +303,9 @@ async function verifyOnSnapshots(
  * the switch leaves to do, so that the application is never left with nowhere to write.
  */
 async function finishInterrupted(src: Client, srcControl: Client, tgt: Client, input: CutoverInput): Promise<CutoverReport> {
-  await openToSessions(srcControl, input.source.database);
   if (input.wayBack) await src.query(`alter subscription ${ident(input.wayBack.subscription)} enable`).catch(() => undefined);
   await unfreeze(tgt, input.target.database);
+  await openToSessions(srcControl, input.source.database);
   say("an interrupted cutover had switched already: the target takes writes, the source stays read-only");
   return {
     writePauseSeconds: 0,

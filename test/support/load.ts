@@ -1,7 +1,7 @@
 // Load for the tests that change a cluster under its users: a writer that follows the leader and
 // remembers every insert the server acknowledged, and a reader that samples every member.
 import { Client } from "pg";
-import { host, psql } from "./sandbox";
+import { host } from "./sandbox";
 
 /** A client of `member` over TLS, as an application connects; errors surface on its queries. */
 function client(member: string, password: string, user = "pgr_admin", database = "postgres"): Client {
@@ -138,6 +138,21 @@ export class Reader extends Load<Round[]> {
  * The application of a migration: an order every 10 ms into `appdb` on the old server, then, once
  * the old server refuses writes (the cutover), on the new leader pg1; remembers each acknowledged id.
  */
+/**
+ * Whether a write refused on the old server was refused because its database is read-only by
+ * default (the cutover's freeze), asked on the session that was refused: a session begun after the
+ * freeze takes the database's default, and the freeze ends every session begun before it.
+ */
+async function sourceFrozen(c: Client | undefined, e: unknown): Promise<boolean> {
+  if (!c || (e as { code?: string }).code !== "25006") return false;
+  try {
+    const r = await c.query("show default_transaction_read_only");
+    return r.rows[0].default_transaction_read_only === "on";
+  } catch {
+    return false;
+  }
+}
+
 export class OrderWriter {
   readonly onSource: number[] = [];
   readonly onTarget: number[] = [];
@@ -171,29 +186,18 @@ export class OrderWriter {
           (where === "old" ? this.onSource : this.onTarget).push(Number(r.rows[0].id));
           this.ackedAt.push(Date.now());
         } catch (e) {
+          // the source refusing writes by its database's own default is the cutover: the
+          // application moves to the new leader (asked on its own session, as an application can)
+          const frozen = where === "old" && this.onSource.length > 0 && (await sourceFrozen(c, e));
           await c?.end().catch(() => undefined);
           c = undefined;
-          // the source refusing writes is the cutover: the application moves to the new leader
-          if (
-            /read-only|terminating connection/.test((e as Error).message) &&
-            where === "old" &&
-            this.onSource.length > 0 &&
-            (await this.sourceFrozen())
-          )
-            where = "pg1";
-          await sleep(20);
+          if (frozen) where = "pg1";
+          else await sleep(20);
         }
         await sleep(10);
       }
       await c?.end().catch(() => undefined);
     })();
-  }
-  private async sourceFrozen(): Promise<boolean> {
-    return psql(
-      "old",
-      "select coalesce((select setconfig::text from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase where d.datname = 'appdb' and setrole = 0), '')",
-      "postgres",
-    ).includes("default_transaction_read_only=on");
   }
   async stop(): Promise<void> {
     this.stopped = true;
