@@ -31,7 +31,7 @@ import {
   verify,
   waitForSmallLag,
 } from "./steps";
-import { WayBackNames, closeWayBack, makeWayBackSlot, openWayBack } from "./wayBack";
+import { WayBackNames, advanceWayBackSlot, closeWayBack, makeWayBackSlot, openWayBack } from "./wayBack";
 
 export interface CutoverInput {
   source: Endpoint;
@@ -129,6 +129,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     // 0. the lag gate: the drain inside the pause is short
     const lagBefore = await waitForSmallLag(src, input.subscription, MAX_LAG_BEFORE_FREEZE, 600_000);
     say(`lag before the freeze: ${lagBefore} bytes`);
+    if (input.wayBack) await advanceWayBackSlot(tgt, input.wayBack);
 
     // 1. freeze: the source takes no new session, and new sessions start read-only on both sides
     // once it does again (the application writes nowhere until the switch); then every session
@@ -178,6 +179,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     // failure here still unfreezes the source
     if (input.wayBack) {
       await openWayBack(src, tgt, { target: input.target, wayBack: input.wayBack }, tables);
+      part("wayBack");
       say("way back ready: a subscription on the source will follow the target");
     }
 

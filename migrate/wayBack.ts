@@ -75,6 +75,15 @@ export async function makeWayBackSlot(src: Client, tgt: Client, w: WayBackNames)
 }
 
 /**
+ * Moves the way back's slot to where the target stands now. A logical slot advances by decoding
+ * every WAL record on its way, so the cutover calls this once before the freeze: the advance inside
+ * the pause then decodes only what the target wrote since, not everything since the slot was made.
+ */
+export async function advanceWayBackSlot(tgt: Client, w: WayBackNames): Promise<void> {
+  await tgt.query("select pg_replication_slot_advance($1, pg_current_wal_lsn())", [w.subscription]);
+}
+
+/**
  * Called by the cutover with both sides frozen and drained (and verified, in that mode), after
  * makeWayBackSlot; `tables` are the migrated ones. The slot starts where the target stands now:
  * what the source sent it is never sent back.
@@ -89,7 +98,7 @@ export async function openWayBack(
   const password = randomBytes(24).toString("base64url");
   await tgt.query(`create role ${ident(WAY_BACK_ROLE)} login replication password ${lit(scramVerifier(WAY_BACK_ROLE, password))}`);
   await tgt.query(`create publication ${ident(w.subscription)} for table ${tables.map((t) => ident(t.schema, t.name)).join(", ")}`);
-  await tgt.query("select pg_replication_slot_advance($1, pg_current_wal_lsn())", [w.subscription]);
+  await advanceWayBackSlot(tgt, w);
   const sslmode = (SSLMODES as readonly string[]).includes(w.targetSslmode) ? w.targetSslmode : "prefer";
   const connection = conninfo({
     host: w.targetAddress,

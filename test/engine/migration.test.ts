@@ -388,7 +388,7 @@ describe("a migration from the old server onto the cluster", function () {
     assert.equal(report.checksums, "after-switch");
     assert.deepEqual(
       Object.keys(report.pauseParts).sort(),
-      ["drain", "endSessions", "sequences", "switch"],
+      ["drain", "endSessions", "sequences", "switch", "wayBack"],
       "nothing in the pause reads every row",
     );
     assert.equal(report.tablesVerified, 7);
