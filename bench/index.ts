@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { devStack } from "../test/support/devStack";
 import { LibpqWriter, prepareLibpqWriter, removeLibpqWriter } from "../test/support/libpqWriter";
 import { OrderWriter } from "../test/support/load";
-import { psql, sshOk } from "../test/support/sandbox";
+import { SANDBOX_DIR, host, psql, sshOk } from "../test/support/sandbox";
 
 const ROUNDS = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -58,6 +58,11 @@ function fixedCosts(): void {
     execFileSync("pulumi", ["preview", "--non-interactive"], { cwd: emptyProgram.dir, env: emptyProgram.env, stdio: "ignore" }),
   );
   fs.rmSync(emptyProgram.dir, { recursive: true, force: true });
+  const floor = floorProject(commandInputSizes());
+  measure(`pulumi preview of the dev stack's ${floor.steps} command steps alone (same sizes and SDK, nothing read)`, () =>
+    execFileSync("pulumi", ["preview", "--non-interactive", "--expect-no-changes"], { cwd: floor.dir, env: floor.env, stdio: "ignore" }),
+  );
+  fs.rmSync(floor.dir, { recursive: true, force: true });
   const profiled = execFileSync("pulumi", ["preview", "--non-interactive", "--stack", "dev"], {
     cwd: dev.project.dir,
     env: { ...dev.project.env, PGR_PROFILE: "1" },
@@ -86,6 +91,34 @@ function emptyProject(): { dir: string; env: NodeJS.ProcessEnv } {
   const env = { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: "empty" };
   execFileSync("pulumi", ["stack", "init", "empty", "--non-interactive"], { cwd: dir, env, stdio: "ignore" });
   return { dir, env };
+}
+
+/** The size of each command step's inputs in the dev stack's state, as the engine diffs them. */
+function commandInputSizes(): number[] {
+  const state = JSON.parse(dev.ok(["stack", "export"])) as { deployment: { resources: { type: string; inputs?: unknown }[] } };
+  return state.deployment.resources.filter((r) => r.type === "command:remote:Command").map((r) => JSON.stringify(r.inputs ?? {}).length);
+}
+
+/**
+ * The engine's floor for a program of this shape: as many command steps as the dev stack has, each
+ * with a script of the same size, run once on pg2 by an `up`, and nothing read at plan time. A
+ * no-change preview of it is what the engine and the command provider cost, without the program.
+ */
+function floorProject(sizes: number[]): { dir: string; env: NodeJS.ProcessEnv; steps: number } {
+  const project = emptyProject();
+  fs.writeFileSync(path.join(project.dir, "sizes.json"), JSON.stringify(sizes));
+  fs.writeFileSync(
+    path.join(project.dir, "index.ts"),
+    `import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+const sizes: number[] = JSON.parse(fs.readFileSync("sizes.json", "utf8"));
+const connection = { host: "${host("pg2").address}", user: "deploy", privateKey: pulumi.secret(fs.readFileSync("${path.join(SANDBOX_DIR, "id_ed25519")}", "utf8")) };
+sizes.forEach((size, i) => new command.remote.Command(\`step-\${i}\`, { connection, create: "#".repeat(Math.max(0, size - 400)) + "\\ntrue\\n" }));
+`,
+  );
+  execFileSync("pulumi", ["up", "--yes", "--non-interactive", "--skip-preview"], { cwd: project.dir, env: project.env, stdio: "ignore" });
+  return { ...project, steps: sizes.length };
 }
 
 // A scale that the disk cannot hold stops the bench before it writes anything: pgbench takes about
@@ -372,8 +405,24 @@ async function migrationBench(): Promise<void> {
   }
 }
 
+/** The preview's goal is a ratio: each no-change preview against the empty program's, from the medians. */
+function previewRatios(): void {
+  const median = (prefix: string) => {
+    const t = rows.find(([l]) => l.startsWith(prefix))?.[1];
+    return t && [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)];
+  };
+  const empty = median("pulumi preview of an empty program");
+  const dev = median("pulumi preview, no changes (dev stack)");
+  const floor = median("pulumi preview of the dev stack's");
+  if (!empty || !dev) return;
+  console.log(`\nno-change preview against the empty program (goal: at most 1.5): dev ${(dev / empty).toFixed(2)}`);
+  if (floor)
+    console.log(`  the command steps alone ${(floor / empty).toFixed(2)}; dev against the command steps alone ${(dev / floor).toFixed(2)}`);
+}
+
 function printAll(): void {
   if (rows.length > 0) table();
+  previewRatios();
   if (profileLines.length > 0) {
     console.log("\nwhere a no-change preview of the dev stack spends its time (PGR_PROFILE=1, seconds since node started):");
     for (const l of profileLines) console.log(`  ${l}`);
