@@ -143,7 +143,7 @@ main() {
   started=$(date +%s)
   # shellcheck disable=SC2154 # the header sets it (an empty array counts as unset for ${a[*]?})
   for db in "${masked_databases[@]}"; do
-    out=$(masking_sql "$db" | as_postgres "$pgbin/psql" -w -X -v ON_ERROR_STOP=1 -h "$(sed -n 5p "$datadir/postmaster.pid")" -p "$(sed -n 4p "$datadir/postmaster.pid")" -d "$db" -f - 2>&1) ||
+    out=$(masking_sql "$db" | as_postgres env PGDATABASE="$db" "$pgbin/psql" -w -X -v ON_ERROR_STOP=1 -h "$(sed -n 5p "$datadir/postmaster.pid")" -p "$(sed -n 4p "$datadir/postmaster.pid")" -f - 2>&1) ||
       die "masking $db: $(why "$out")"
     printf '%s\n' "$out" | awk -v db="$db" '/^UPDATE [0-9]+$/ { print "rows " db " " ++n " " $2 }' >>"$tmp/rows"
   done
@@ -197,7 +197,7 @@ report_unmasked() {
       [ -n "$column" ] || continue
       case $masked in *" $db.$column "*) continue ;; esac
       say "needs attention: $db.$column looks like personal data and no masking rule covers it"
-    done < <(as_postgres "$pgbin/psql" -w -X -A -t -q -h "$(sed -n 5p "$datadir/postmaster.pid")" -p "$(sed -n 4p "$datadir/postmaster.pid")" -d "$db" -c \
+    done < <(as_postgres env PGDATABASE="$db" "$pgbin/psql" -w -X -A -t -q -h "$(sed -n 5p "$datadir/postmaster.pid")" -p "$(sed -n 4p "$datadir/postmaster.pid")" -c \
       "select table_schema || '.' || table_name || '.' || column_name from information_schema.columns c join pg_class r on r.oid = (quote_ident(table_schema) || '.' || quote_ident(table_name))::regclass and r.relkind in ('r', 'p') where table_schema not in ('pg_catalog', 'information_schema') and column_name ~* '(e_?mail|phone|mobile|(first|last|full|sur|given|user)_?name|^name$|address|birth|ssn|passport|iban|card)' order by 1")
   done
 }

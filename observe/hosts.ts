@@ -142,7 +142,7 @@ slots=`)}`,
     `echo "passfile=$(cat ${PASSFILE_PATH} 2>/dev/null | sha256sum | cut -c1-64)"`,
     ...(options.personalColumns
       ? [
-          `printf '%s\n' "$out" | sed -n 's/^database=//p' | while IFS= read -r db; do ${asPostgres} psql -X -A -t -q -d "$db" -c ${shellQuote(PERSONAL_COLUMNS_SQL)} 2>/dev/null | while IFS= read -r column; do printf 'personal_column=%s.%s\n' "$db" "$column"; done; done`,
+          `printf '%s\n' "$out" | sed -n 's/^database=//p' | while IFS= read -r db; do ${asPostgres} env PGDATABASE="$db" psql -X -A -t -q -c ${shellQuote(PERSONAL_COLUMNS_SQL)} 2>/dev/null | while IFS= read -r column; do printf 'personal_column=%s.%s\n' "$db" "$column"; done; done`,
         ]
       : []),
   ].join("; ");

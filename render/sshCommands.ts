@@ -8,6 +8,14 @@ export const RUN_SCRIPT_AS_ROOT = "sudo -n bash -s";
 export const RUN_SQL_AS_POSTGRES = "cd / && sudo -n -u postgres psql -w -X -q -v ON_ERROR_STOP=1 -d postgres";
 
 /**
+ * psql as the local postgres superuser, in database `db`, with `options`. The name goes to libpq
+ * as PGDATABASE, which it never reads as connection settings, as it would read `-d 'host=…'`.
+ */
+export function psqlAsPostgres(db: string, options: string): string {
+  return `cd / && sudo -n -u postgres env PGDATABASE=${shellQuote(db)} psql ${options}`;
+}
+
+/**
  * The command that writes a passfile from stdin (mode 0600, owner postgres); `note` says why it
  * runs again. It runs as postgres, whose home holds the file: root writes nothing there, so a link
  * postgres planted leads nowhere it could not write already. The text goes into a new private file

@@ -6,6 +6,7 @@
 import { readBackupState, sshRun } from "../observe/backups";
 import { IDENTIFIER, primaryKeySql, renderCompareSql, renderMergeSql, renderScratchRestoreScript } from "../render/restore";
 import { shellQuote, sqlLiteral } from "../render/quote";
+import { psqlAsPostgres } from "../render/sshCommands";
 import { accessSpec, archiveNow, leaderHost, readBackupAccess, repositoryHost } from "./backupAccess";
 import { parseRestoreTarget } from "./restoreTarget";
 
@@ -29,8 +30,7 @@ async function main() {
   const access = readBackupAccess(stack, env("CLUSTER"));
   const spec = accessSpec(access);
   const leader = leaderHost(access);
-  const psql = (db: string, sql: string) =>
-    `cd / && sudo -n -u postgres psql -X -A -t -q -v ON_ERROR_STOP=1 -d ${shellQuote(db)} -c ${shellQuote(sql)}`;
+  const psql = (db: string, sql: string) => `${psqlAsPostgres(db, "-X -A -t -q -v ON_ERROR_STOP=1")} -c ${shellQuote(sql)}`;
 
   const dbs = await sshRun(spec, leader, psql("postgres", `select count(*) from pg_database where datname = ${sqlLiteral(database)}`));
   if (dbs.code !== 0) throw new Error(`the leader ${leader.name} could not be read: ${dbs.err.trim().split("\n").pop()}`);
@@ -78,7 +78,7 @@ async function main() {
   const load = await sshRun(
     spec,
     leader,
-    `cd / && sudo -n -u postgres psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d ${shellQuote(database)} >/dev/null`,
+    `${psqlAsPostgres(database, "-X -q -v ON_ERROR_STOP=1 --single-transaction")} >/dev/null`,
     6 * 3600_000,
     dump.out,
   );

@@ -27,7 +27,8 @@ cleanup() {
 }
 
 as_owner() { (cd / && runuser -u "$backup_user" -- "$@"); }
-scratch_sql() { as_owner "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$scratch" -p 5432 -d "$1" -c "$2"; }
+# the database's name as PGDATABASE: libpq never reads it as connection settings, as it would `-d 'a=b'`
+scratch_sql() { as_owner env PGDATABASE="$1" "$pgbin/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$scratch" -p 5432 -c "$2"; }
 # psql's error line alone
 first_error() { awk '/ERROR:|FATAL:/ { sub(/^.*(ERROR|FATAL): */, ""); print; exit }'; }
 
@@ -124,7 +125,7 @@ main() {
     out=$(scratch_sql "$database" "delete from $moved where not coalesce(($where), false)" 2>&1) ||
       fail "WHERE is not a condition on $schema.$table: $(printf '%s\n' "$out" | first_error)"
   fi
-  as_owner "$pgbin/pg_dump" -h "$scratch" -p 5432 -d "$database" -n "$restored_schema" --no-owner --no-privileges ||
+  as_owner env PGDATABASE="$database" "$pgbin/pg_dump" -h "$scratch" -p 5432 -n "$restored_schema" --no-owner --no-privileges ||
     fail "pg_dump of the restored table failed"
 }
 main "$@"

@@ -8,6 +8,7 @@ import {
   RUN_SCRIPT_AS_ROOT,
   RUN_SQL_AS_POSTGRES,
   passfileCommand,
+  psqlAsPostgres,
   removeFileCommand,
 } from "../../../render/sshCommands";
 import { probeScript } from "../../../observe/hosts";
@@ -26,6 +27,27 @@ function fakeSudo(dir: string): string {
 }
 
 describe("the SSH commands of the host steps", () => {
+  it("give psql a database name that reads like connection settings as a name: it connects where it would have", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgr-dbname-"));
+    try {
+      for (const db of ["host=/nowhere-b", "postgresql:///app?host=/nowhere-b"]) {
+        let err = "";
+        try {
+          execFileSync("sh", ["-c", `${psqlAsPostgres(db, "-w -X -A -t")} -c 'select 1'`], {
+            env: { ...process.env, PATH: `${fakeSudo(fs.mkdtempSync(path.join(dir, "s-")))}:${process.env.PATH}`, PGHOST: "/nowhere-a" },
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+        } catch (e) {
+          err = String((e as { stderr: Buffer }).stderr);
+        }
+        assert.match(err, /"\/nowhere-a\/\.s\.PGSQL\.5432"/, `${db}: ${err}`);
+        assert.doesNotMatch(err, /nowhere-b/, db);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("write the passfile as postgres, into a new private file renamed into place: a link planted at its name leads nowhere", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgr-passfile-"));
     try {

@@ -103,11 +103,12 @@ session_ended() { exit 1; }
 as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 sock() { sed -n 5p "$datadir/postmaster.pid"; }
 port() { sed -n 4p "$datadir/postmaster.pid"; }
-# target_sql DB PSQL_ARGS...: psql on the target's own server, through its socket
+# target_sql DB PSQL_ARGS...: psql on the target's own server, through its socket (the name as
+# PGDATABASE, which libpq never reads as connection settings, as it would `-d 'a=b'`)
 target_sql() {
   local db=$1
   shift
-  as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$(sock)" -p "$(port)" -d "$db" "$@"
+  as_postgres env PGDATABASE="$db" "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -h "$(sock)" -p "$(port)" "$@"
 }
 # source_sql PSQL_ARGS...: psql on the source database, as postgres (its passfile holds the password)
 source_sql() {
