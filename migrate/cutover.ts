@@ -118,12 +118,13 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
         );
     }
 
-    // the way back's slot, made before the freeze: making it waits for the transactions running
-    // on the target, which must not happen inside the pause
+    // the way back's slot and publication, made before the freeze: making them waits for
+    // transactions and locks on the target, which must not happen inside the pause
+    const tables = await subscribedTables(tgt, input.subscription);
     if (input.wayBack) {
       wayBackMade = true;
-      await makeWayBackSlot(src, tgt, input.wayBack);
-      say("way back's slot made on the target");
+      await makeWayBackSlot(src, tgt, input.wayBack, tables);
+      say("way back's slot and publication made on the target");
     }
 
     // 0. the lag gate: the drain inside the pause is short
@@ -165,7 +166,6 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     say(`${sequences} sequences set (margin ${input.sequenceMargin})`);
 
     // 4. verify every published table, exactly, in the pause, unless it follows the switch
-    const tables = await subscribedTables(tgt, input.subscription);
     let { rows, mismatches } = { rows: 0, mismatches: [] as string[] };
     if (!late) {
       ({ rows, mismatches } = await verify(src, tgt, tables, { checksums: true }));
@@ -178,7 +178,7 @@ export async function cutover(input: CutoverInput): Promise<CutoverReport> {
     // 5. the way back, made ready before anything is dropped, from where the target stands now: a
     // failure here still unfreezes the source
     if (input.wayBack) {
-      await openWayBack(src, tgt, { target: input.target, wayBack: input.wayBack }, tables);
+      await openWayBack(src, tgt, { target: input.target, wayBack: input.wayBack });
       part("wayBack");
       say("way back ready: a subscription on the source will follow the target");
     }

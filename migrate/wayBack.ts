@@ -65,13 +65,21 @@ export interface RevertReport {
 
 /**
  * Called by the cutover before its freeze (any earlier way back is dropped first): the way back's
- * slot on the target. Making a logical slot waits for every transaction running on the target
- * (an autovacuum's analyze of a freshly copied table, a user's), which must not happen inside the
- * write pause; openWayBack moves it past what the source sent meanwhile.
+ * slot on the target and its publication of the migrated `tables`. Each can wait, which must not
+ * happen inside the write pause: the slot for every transaction running on the target (an
+ * autovacuum's analyze, a user's), the publication for a lock on every table (an autovacuum holds
+ * one, and gives way only after deadlock_timeout). openWayBack moves the slot past what the source
+ * sent meanwhile.
  */
-export async function makeWayBackSlot(src: Client, tgt: Client, w: WayBackNames): Promise<void> {
+export async function makeWayBackSlot(
+  src: Client,
+  tgt: Client,
+  w: WayBackNames,
+  tables: { schema: string; name: string }[],
+): Promise<void> {
   await closeWayBack(src, tgt, w);
   await tgt.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [w.subscription]);
+  await tgt.query(`create publication ${ident(w.subscription)} for table ${tables.map((t) => ident(t.schema, t.name)).join(", ")}`);
 }
 
 /**
@@ -85,19 +93,13 @@ export async function advanceWayBackSlot(tgt: Client, w: WayBackNames): Promise<
 
 /**
  * Called by the cutover with both sides frozen and drained (and verified, in that mode), after
- * makeWayBackSlot; `tables` are the migrated ones. The slot starts where the target stands now:
- * what the source sent it is never sent back.
+ * makeWayBackSlot. The slot starts where the target stands now: what the source sent it is never
+ * sent back.
  */
-export async function openWayBack(
-  src: Client,
-  tgt: Client,
-  input: { target: Endpoint; wayBack: WayBackNames },
-  tables: { schema: string; name: string }[],
-): Promise<void> {
+export async function openWayBack(src: Client, tgt: Client, input: { target: Endpoint; wayBack: WayBackNames }): Promise<void> {
   const w = input.wayBack;
   const password = randomBytes(24).toString("base64url");
   await tgt.query(`create role ${ident(WAY_BACK_ROLE)} login replication password ${lit(scramVerifier(WAY_BACK_ROLE, password))}`);
-  await tgt.query(`create publication ${ident(w.subscription)} for table ${tables.map((t) => ident(t.schema, t.name)).join(", ")}`);
   await advanceWayBackSlot(tgt, w);
   const sslmode = (SSLMODES as readonly string[]).includes(w.targetSslmode) ? w.targetSslmode : "prefer";
   const connection = conninfo({

@@ -27,6 +27,8 @@ source_sql() {
   as_postgres "$pgbin/psql" -w -X -A -t -q -v ON_ERROR_STOP=1 -d "${src:?}" "$@"
 }
 say() { echo "pg-replication migration on $host: $*"; }
+# seconds_since EPOCHREALTIME: the seconds since then, to a tenth
+seconds_since() { awk -v a="${1/,/.}" -v b="${EPOCHREALTIME/,/.}" 'BEGIN { printf "%.1f", b - a }'; }
 # a script that defines undo (takes back what its step began, and says so in $undone) has it run first
 fail() {
   undone=""

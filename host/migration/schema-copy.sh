@@ -3,7 +3,8 @@
 source "${BASH_SOURCE[0]%/*}/lib.sh"
 # Schema copy: copies the roles the target lacks (with their SCRAM verifiers, so passwords stay
 # the same; a role the target has already is never altered), with their memberships and their
-# settings, and, into a target database that has no table yet, the source database's schema
+# settings, what the source sets for the database (where the target sets nothing of that name),
+# and, into a target database that has no table yet, the source database's schema
 # (pre-data: the subscription step builds the indexes and constraints after the rows). A
 # target database that already has tables is left as it is. The source's password stays in the
 # passfile src names. What the source answers is data: every statement is made by the target's
@@ -35,16 +36,37 @@ select json_build_object(
               order by m.rolname, r.rolname), '[]')
               from pg_auth_members a join pg_authid r on r.oid = a.roleid join pg_authid m on m.oid = a.member
              where m.rolname !~ '^pg_' and m.oid >= 16384),
-  'settings', (select coalesce(json_agg(json_build_object('role', r.rolname, 'setting', c) order by r.rolname, c), '[]')
-              from pg_db_role_setting s join pg_authid r on r.oid = s.setrole, unnest(s.setconfig) c
-             where s.setdatabase = 0 and r.rolname !~ '^pg_' and r.oid >= 16384))
+  'settings', (select coalesce(json_agg(json_build_object('role', r.rolname, 'setting', u.c) order by r.rolname, u.n), '[]')
+              from pg_db_role_setting s join pg_authid r on r.oid = s.setrole, unnest(s.setconfig) with ordinality as u(c, n)
+             where s.setdatabase = 0 and r.rolname !~ '^pg_' and r.oid >= 16384),
+  -- what is set for this database alone: for everyone (ALTER DATABASE … SET), and for one role in it
+  'database', (select coalesce(json_agg(json_build_object('role', r.rolname, 'setting', u.c) order by r.rolname nulls first, u.n), '[]')
+              from pg_db_role_setting s left join pg_authid r on r.oid = s.setrole, unnest(s.setconfig) with ordinality as u(c, n)
+             where s.setdatabase = (select oid from pg_database where datname = current_database())
+               and (s.setrole = 0 or (r.rolname !~ '^pg_' and r.oid >= 16384))))
 SQL
   ) || fail "$(printf '%s\n' "$out" | tail -n 1)"
 
+  # setting(NAME=VALUE): `NAME = VALUE` for ALTER … SET, the name quoted part by part, the value
+  # as a literal (a list that PostgreSQL stores quoted, search_path say, as one literal per element)
+  # written as postgres, whose folder it is: root writes nothing there
+  as_postgres tee "$tmp/setting.sql" >/dev/null <<'SQL'
+create function pg_temp.setting(setting text) returns text language sql immutable as $$
+  select format('%s = %s',
+           (select string_agg(quote_ident(p), '.' order by o) from unnest(string_to_array(n.name, '.')) with ordinality as x(p, o)),
+           case when lower(n.name) in ('search_path', 'temp_tablespaces', 'session_preload_libraries', 'local_preload_libraries')
+                then coalesce((select string_agg(quote_literal(case when e[1] like '"%' then replace(substr(e[1], 2, length(e[1]) - 2), '""', '"') else e[1] end), ', ' order by o)
+                                 from regexp_matches(n.value, '("([^"]|"")*"|[^", ]+)', 'g') with ordinality as l(e, o)), '''''')
+                else quote_literal(n.value) end)
+    from (select split_part(setting, '=', 1) as name, substr(setting, strpos(setting, '=') + 1) as value) n
+$$;
+SQL
+
   step="copying the roles"
   # one transaction: the roles the target lacks, their memberships and their settings, or none of them
-  out=$(target_sql postgres --single-transaction -v source_file="$tmp/source-roles.json" <<'SQL' 2>&1
+  out=$(target_sql postgres --single-transaction -v source_file="$tmp/source-roles.json" -v setting_file="$tmp/setting.sql" <<'SQL' 2>&1
 \set source `cat :'source_file'`
+\i :setting_file
 create temp table new_roles on commit drop as
   select r.* from json_to_recordset(:'source'::json -> 'roles')
     as r(name text, super bool, inherit bool, createrole bool, createdb bool, login bool, replication bool, bypassrls bool, password text)
@@ -64,17 +86,10 @@ select format('GRANT %I TO %I%s;', m.role, m.member, case when m.admin then ' WI
   from json_to_recordset(:'source'::json -> 'members') as m(role text, member text, admin bool)
  where (m.role in (select name from new_roles) or m.member in (select name from new_roles))
    and exists (select from pg_roles where rolname = m.role) and exists (select from pg_roles where rolname = m.member) \gexec
--- a new role's settings: the name quoted part by part, the value as a literal (a list that
--- PostgreSQL stores quoted, search_path say, as one literal per element)
-select format('ALTER ROLE %I SET %s = %s;', s.role,
-         (select string_agg(quote_ident(p), '.' order by o) from unnest(string_to_array(s.name, '.')) with ordinality as n(p, o)),
-         case when lower(s.name) in ('search_path', 'temp_tablespaces', 'session_preload_libraries', 'local_preload_libraries')
-              then coalesce((select string_agg(quote_literal(case when e[1] like '"%' then replace(substr(e[1], 2, length(e[1]) - 2), '""', '"') else e[1] end), ', ' order by o)
-                               from regexp_matches(s.value, '("([^"]|"")*"|[^", ]+)', 'g') with ordinality as l(e, o)), '''''')
-              else quote_literal(s.value) end)
-  from (select role, split_part(setting, '=', 1) as name, substr(setting, strpos(setting, '=') + 1) as value
-          from json_to_recordset(:'source'::json -> 'settings') as x(role text, setting text)) s
- where s.role in (select name from new_roles) \gexec
+-- a new role's settings
+select format('ALTER ROLE %I SET %s;', x.role, pg_temp.setting(x.setting))
+  from json_to_recordset(:'source'::json -> 'settings') as x(role text, setting text)
+ where x.role in (select name from new_roles) \gexec
 select 'roles copied: ' || count(*) || ' new' from new_roles;
 SQL
   ) || fail "creating the roles, their memberships and settings (none kept): $(why "$out")"
@@ -84,6 +99,30 @@ SQL
   target_sql postgres -v db="$db" -v owner="$owner" <<'SQL' || fail "CREATE DATABASE was refused"
 select format('CREATE DATABASE %I OWNER %I', :'db', :'owner') where not exists (select from pg_database where datname = :'db') \gexec
 SQL
+
+  step="copying the database's settings"
+  # what the source sets for its database, for everyone and for each role in it (the roles are
+  # all here now), where the target sets nothing of that name: a setting the target has is never
+  # altered; the read-only default a cutover's freeze leaves is never copied
+  out=$(target_sql postgres --single-transaction -v db="$db" -v source_file="$tmp/source-roles.json" -v setting_file="$tmp/setting.sql" <<'SQL' 2>&1
+\set source `cat :'source_file'`
+\i :setting_file
+create temp view missing as
+  select x.role, x.setting
+    from json_to_recordset(:'source'::json -> 'database') as x(role text, setting text)
+   where (x.role is null or exists (select from pg_roles where rolname = x.role))
+     and lower(split_part(x.setting, '=', 1)) <> 'default_transaction_read_only'
+     and not exists (select from pg_db_role_setting s, unnest(s.setconfig) c
+                      where s.setdatabase = (select oid from pg_database where datname = :'db')
+                        and s.setrole = coalesce((select oid from pg_roles where rolname = x.role), 0)
+                        and lower(split_part(c, '=', 1)) = lower(split_part(x.setting, '=', 1)));
+select 'database settings copied: ' || count(*) from missing;
+select case when role is null then format('ALTER DATABASE %I SET %s;', :'db', pg_temp.setting(setting))
+            else format('ALTER ROLE %I IN DATABASE %I SET %s;', role, :'db', pg_temp.setting(setting)) end
+  from missing \gexec
+SQL
+  ) || fail "nothing of them was kept: $(why "$out")"
+  say "$(printf '%s\n' "$out" | grep -m 1 '^database settings copied: ')"
 
   step="copying the schema"
   tables=$(target_sql "$db" -c "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r','p') and n.nspname not in ('pg_catalog','information_schema')")

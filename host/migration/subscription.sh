@@ -138,6 +138,7 @@ SQL
 
   step="copying the tables at the slot's snapshot"
   copying=1
+  local started=$EPOCHREALTIME
   local workers failed="" n=0 pid done_pid
   running=()
   workers=$(nproc)
@@ -169,14 +170,15 @@ SQL
     n=${n%% *}
     fail "${tables[$((n - 1))]}: $(cat "$tmp/dump.$n.err" "$tmp/load.$n.err" | grep -m 1 . || echo "no message")"
   fi
-  say "${#tables[@]} tables copied at the slot's snapshot, $workers at a time"
+  say "${#tables[@]} tables copied at the slot's snapshot, $workers at a time, in $(seconds_since "$started") s"
 
   step="building the indexes and constraints (post-data)"
+  started=$EPOCHREALTIME
   out=$(as_postgres "$pgbin/pg_dump" -w -d "$src" --snapshot="$snapshot" --schema-only --section=post-data --no-publications --no-subscriptions 2>&1 >"$tmp/post-data.sql") ||
     fail "$(printf '%s\n' "$out" | tail -n 1)"
   out=$(target_sql "$db" --single-transaction -f "$tmp/post-data.sql" 2>&1 >/dev/null) ||
     fail "nothing of it was kept: $(why "$out")"
-  say "indexes and constraints built after the data"
+  say "indexes and constraints built after the data, in $(seconds_since "$started") s"
 
   step="creating the subscription"
   # in one transaction with the check: a table published since the list was read would be taken

@@ -23,8 +23,7 @@ describe("a migration from the old server onto the cluster", function () {
   let logFrom = 1;
 
   /** A superuser session on `member` that takes a lock and keeps it until released (no freeze ends a superuser's session). */
-  const holdLock = async (member: string, db: string, lock: string): Promise<() => void> => {
-    const name = "pgr-test-lock";
+  const holdLock = async (member: string, db: string, lock: string, name = "pgr-test-lock"): Promise<() => void> => {
     const holder = spawn(
       "ssh",
       ["-F", sandbox().sshConfigPath, member, `cd / && sudo -n -u postgres psql -X -q 'dbname=${db} application_name=${name}'`],
@@ -76,6 +75,10 @@ describe("a migration from the old server onto the cluster", function () {
         `alter role reporter set statement_timeout = '7s';`,
         `alter role reporter set search_path = "$user", public, "Odd, Schema";`,
         `alter role reporter set "myapp.note" = 'it''s; not SQL';`,
+        // and what is set for the database alone, for everyone and for one role in it
+        `alter database appdb set work_mem = '12MB';`,
+        `alter database appdb set search_path = "$user", public, "Odd, Schema";`,
+        `alter role reporter in database appdb set statement_timeout = '9s';`,
       ].join("\n"),
     );
     // the old server logs every statement, as some do: the way back's password must still stay out
@@ -250,14 +253,25 @@ describe("a migration from the old server onto the cluster", function () {
     assert.equal(
       psql(
         "pg1",
-        "select array_to_string(setconfig, E'\\n') from pg_db_role_setting where setrole = 'reporter'::regrole and setdatabase = 0",
+        "select string_agg(c, E'\\n' order by c) from pg_db_role_setting, unnest(setconfig) c where setrole = 'reporter'::regrole and setdatabase = 0",
       ),
       psql(
         "old",
-        "select array_to_string(setconfig, E'\\n') from pg_db_role_setting where setrole = 'reporter'::regrole and setdatabase = 0",
+        "select string_agg(c, E'\\n' order by c) from pg_db_role_setting, unnest(setconfig) c where setrole = 'reporter'::regrole and setdatabase = 0",
       ),
       "its settings came along as they were",
     );
+    // (the order of a list of settings means nothing to PostgreSQL)
+    const databaseSettings = `select string_agg(line, E'\n' order by line) from (
+      select coalesce(r.rolname, '(everyone)') || ': ' || c as line
+        from pg_db_role_setting s left join pg_roles r on r.oid = s.setrole, unnest(s.setconfig) c
+       where s.setdatabase = (select oid from pg_database where datname = 'appdb')) l`;
+    assert.equal(
+      psql("pg1", databaseSettings),
+      psql("old", databaseSettings),
+      "what the source sets for its database, for everyone and for a role in it, came along",
+    );
+    assert.match(psql("pg1", databaseSettings), /work_mem=12MB/);
     const repl = dev.outputs().replicationState as { main: { standbys: Record<string, { state: string }> } };
     for (const s of ["pg2", "pg3"]) assert.equal(repl.main.standbys[s].state, "streaming");
     for (const m of ["pg1", "pg2", "pg3"]) {
@@ -294,10 +308,25 @@ describe("a migration from the old server onto the cluster", function () {
 
   it("a cutover killed inside its write pause (M6) leaves the source closed, and the next up starts it again from writable", async () => {
     const sourceOpen = () => psql("old", "select datallowconn from pg_database where datname = 'appdb'");
-    // a superuser's lock on the target's orders (the freeze ends no superuser session): the
-    // subscription stays connected, but cannot apply the writer's orders, so the drain waits until the kill
-    // share mode: no transaction id, so the way back's slot, made before the freeze, does not wait for it
-    const release = await holdLock("pg1", "appdb", "lock table orders in share mode");
+    // the subscription stays connected, but cannot apply the writer's orders, so the drain waits
+    // until the kill: a trigger that fires for the subscription's inserts waits for a superuser's
+    // advisory lock (the freeze ends no superuser session). An advisory lock takes no transaction
+    // id, so the way back's slot does not wait for it, and no table lock, so neither does its
+    // publication: both are made before the freeze
+    const hold = await holdLock("pg1", "appdb", "select pg_advisory_lock(4242)", "pgr-test-advisory");
+    psql(
+      "pg1",
+      `set default_transaction_read_only = off;
+       create function pgr_test_hold() returns trigger language plpgsql as $$ begin perform pg_advisory_xact_lock_shared(4242); return new; end $$;
+       create trigger pgr_test_hold before insert on orders for each row execute function pgr_test_hold();
+       alter table orders enable always trigger pgr_test_hold;`,
+      "appdb",
+    );
+    let killed: { code: number; stdout: string; stderr: string } | undefined;
+    const release = () => {
+      hold();
+      psql("pg1", "set default_transaction_read_only = off; drop trigger pgr_test_hold on orders; drop function pgr_test_hold()", "appdb");
+    };
     try {
       dev.editConfig((c) => ((c["pg-replication:migration"] as Record<string, unknown>).phase = "cutover"));
       const running = dev.project.runAsync(["up", "--yes", "--stack", dev.stack]);
@@ -307,12 +336,12 @@ describe("a migration from the old server onto the cluster", function () {
         // as a crash, or the step's timeout, ends it
         spawnSync("pkill", ["-KILL", "-f", "migrate/cutover[.]ts"]);
       }
-      const killed = await running;
+      killed = await running;
       assert.notEqual(killed.code, 0, "the up whose cutover was killed fails");
     } finally {
       release();
     }
-    assert.equal(sourceOpen(), "f", "the kill left the source closed to sessions");
+    assert.equal(sourceOpen(), "f", `the kill left the source closed to sessions: ${killed?.stdout ?? ""}${killed?.stderr ?? ""}`);
     assert.equal(psql("pg1", "select count(*) from pg_subscription"), "1", "nothing was dropped");
     const preview = dev.run(["preview"]);
     assert.equal(preview.code, 0, preview.stdout + preview.stderr);
@@ -347,25 +376,32 @@ describe("a migration from the old server onto the cluster", function () {
     // a superuser writing past the read-only default: the freeze must hold against it too
     const rogue = new SuperuserWriter("migrator", SOURCE_PASSWORD);
     rogue.start();
-    // a transaction running on the target (an autovacuum's analyze, a user's): the way back's slot
-    // waits for it, and must do so before the freeze, not inside the pause
-    const release = await holdLock("pg1", "postgres", "select pg_current_xact_id()");
+    // on the target, a transaction running (an autovacuum's analyze, a user's), and a lock on a
+    // migrated table that a CREATE PUBLICATION waits for (an autovacuum's, which gives way only
+    // after deadlock_timeout): the way back's slot and publication wait for them before the
+    // freeze, never inside the pause
+    const holders = new Map([
+      ["pg_create_logical_replication_slot", await holdLock("pg1", "postgres", "select pg_current_xact_id()")],
+      ["create publication", await holdLock("pg1", "appdb", "lock table orders in share update exclusive mode", "pgr-test-table-lock")],
+    ]);
     const running = dev.upAsync();
     let releasedAt = 0;
     try {
-      await eventually(
-        "the way back's slot waits for the transaction on pg1",
-        () =>
-          psql(
-            "pg1",
-            "select count(*) from pg_stat_activity where query like '%pg_create_logical_replication_slot%' and pid <> pg_backend_pid()",
-          ) === "1",
-        180,
-      );
-      await sleep(1000);
+      const deadline = Date.now() + 180_000;
+      while (holders.size > 0) {
+        assert.ok(Date.now() < deadline, `not within 180 s: the way back's ${[...holders.keys()].join(" and ")} waiting on pg1`);
+        for (const [statement, release] of holders) {
+          const waits = `select count(*) from pg_stat_activity where query ilike '%${statement}%' and wait_event_type = 'Lock' and pid <> pg_backend_pid()`;
+          if (psql("pg1", waits) !== "1") continue;
+          await sleep(1000);
+          releasedAt = Date.now();
+          release();
+          holders.delete(statement);
+        }
+        await sleep(200);
+      }
     } finally {
-      releasedAt = Date.now();
-      release();
+      for (const release of holders.values()) release();
     }
     const out = await running;
     await rogue.stop();
@@ -409,7 +445,7 @@ describe("a migration from the old server onto the cluster", function () {
     assert.ok(Math.min(...app.onTarget) > Math.max(...app.onSource), "the target's ids continue after the source's");
     assert.ok(
       app.ackedAt[app.onSource.length - 1] > releasedAt,
-      "the source took writes until the target's transaction ended: the freeze came after it",
+      "the source took writes until the target's transaction and lock ended: the freeze came after them",
     );
     assert.ok(rogue.acknowledged.length > 0, "the superuser wrote before the freeze");
     assert.deepEqual(

@@ -86,7 +86,11 @@ describe("migration scripts", () => {
     // every statement the target runs is made by the target's own format(), names %I, values %L or quote_literal
     assert.match(script, /format\('CREATE ROLE %I WITH/);
     assert.match(script, /format\('GRANT %I TO %I%s;'/);
-    assert.match(script, /format\('ALTER ROLE %I SET %s = %s;'/);
+    assert.match(script, /format\('ALTER ROLE %I SET %s;', x\.role, pg_temp\.setting\(x\.setting\)\)/);
+    // and what the source sets for its database alone, for everyone and for a role in it
+    assert.match(script, /'database', \(select/);
+    assert.match(script, /format\('ALTER DATABASE %I SET %s;', :'db', pg_temp\.setting\(setting\)\)/);
+    assert.match(script, /format\('ALTER ROLE %I IN DATABASE %I SET %s;', role, :'db', pg_temp\.setting\(setting\)\)/);
     assert.doesNotMatch(script, /rolname \|\| E'\\t'/, "no statement is built on the source");
     // roles, memberships and settings in one transaction: a failure keeps none of them
     assert.match(script, /target_sql postgres --single-transaction -v source_file=/);
