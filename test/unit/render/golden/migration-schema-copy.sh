@@ -156,12 +156,12 @@ select json_build_object(
               order by m.rolname, r.rolname), '[]')
               from pg_auth_members a join pg_authid r on r.oid = a.roleid join pg_authid m on m.oid = a.member
              where m.rolname !~ '^pg_' and m.oid >= 16384),
-  'settings', (select coalesce(json_agg(json_build_object('role', r.rolname, 'setting', c) order by r.rolname, c), '[]')
-              from pg_db_role_setting s join pg_authid r on r.oid = s.setrole, unnest(s.setconfig) c
+  'settings', (select coalesce(json_agg(json_build_object('role', r.rolname, 'setting', u.c) order by r.rolname, u.n), '[]')
+              from pg_db_role_setting s join pg_authid r on r.oid = s.setrole, unnest(s.setconfig) with ordinality as u(c, n)
              where s.setdatabase = 0 and r.rolname !~ '^pg_' and r.oid >= 16384),
   -- what is set for this database alone: for everyone (ALTER DATABASE … SET), and for one role in it
-  'database', (select coalesce(json_agg(json_build_object('role', r.rolname, 'setting', c) order by r.rolname nulls first, c), '[]')
-              from pg_db_role_setting s left join pg_authid r on r.oid = s.setrole, unnest(s.setconfig) c
+  'database', (select coalesce(json_agg(json_build_object('role', r.rolname, 'setting', u.c) order by r.rolname nulls first, u.n), '[]')
+              from pg_db_role_setting s left join pg_authid r on r.oid = s.setrole, unnest(s.setconfig) with ordinality as u(c, n)
              where s.setdatabase = (select oid from pg_database where datname = current_database())
                and (s.setrole = 0 or (r.rolname !~ '^pg_' and r.oid >= 16384))))
 SQL
