@@ -15,6 +15,11 @@ export function psqlAsPostgres(db: string, options: string): string {
   return `cd / && sudo -n -u postgres env PGDATABASE=${shellQuote(db)} psql ${options}`;
 }
 
+/** The command that runs `sql` in database `db` as the local postgres superuser, its rows unaligned. */
+export function sqlAsPostgres(db: string, sql: string): string {
+  return `${psqlAsPostgres(db, "-X -A -t -q -v ON_ERROR_STOP=1")} -c ${shellQuote(sql)}`;
+}
+
 /**
  * The command that writes a passfile from stdin (mode 0600, owner postgres); `note` says why it
  * runs again. It runs as postgres, whose home holds the file: root writes nothing there, so a link

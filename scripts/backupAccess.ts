@@ -3,7 +3,8 @@
 import { execFileSync } from "node:child_process";
 import { BackupSpec, ClusterSpec, HostSpec } from "../config";
 import { BackupState, sshRun } from "../observe/backups";
-import { shellQuote, sqlLiteral } from "../render/quote";
+import { sqlLiteral } from "../render/quote";
+import { sqlAsPostgres } from "../render/sshCommands";
 
 export interface BackupAccess {
   stanza: string;
@@ -69,7 +70,7 @@ export const repositoryHost = (a: BackupAccess): HostSpec => ({
   sshPort: a.repository.sshPort,
 });
 
-const leaderSql = (sql: string) => `cd / && sudo -n -u postgres psql -X -A -t -q -v ON_ERROR_STOP=1 -d postgres -c ${shellQuote(sql)}`;
+const leaderSql = (sql: string) => sqlAsPostgres("postgres", sql);
 
 /**
  * The leader commits a transaction of its own (a commit record: recovery to a time after the last

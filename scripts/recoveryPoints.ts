@@ -5,7 +5,7 @@ import { sshRun } from "../observe/backups";
 import { describePoint, parsePoints } from "../observe/recoveryPoints";
 import { renderRecoveryPointsScript } from "../render/restore";
 import { shellQuote, sqlLiteral } from "../render/quote";
-import { psqlAsPostgres } from "../render/sshCommands";
+import { sqlAsPostgres } from "../render/sshCommands";
 import { accessSpec, archiveNow, leaderHost, readBackupAccess, repositoryHost } from "./backupAccess";
 import { parseRestoreTarget } from "./restoreTarget";
 
@@ -19,8 +19,7 @@ async function main() {
   const access = readBackupAccess(stack, process.env.CLUSTER?.trim() || undefined);
   const spec = accessSpec(access);
   const leader = leaderHost(access);
-  const psql = (db: string, sql: string) => `${psqlAsPostgres(db, "-X -A -t -q -v ON_ERROR_STOP=1")} -c ${shellQuote(sql)}`;
-  const oid = await sshRun(spec, leader, psql("postgres", `select oid from pg_database where datname = ${sqlLiteral(database)}`));
+  const oid = await sshRun(spec, leader, sqlAsPostgres("postgres", `select oid from pg_database where datname = ${sqlLiteral(database)}`));
   if (oid.code !== 0) throw new Error(`the leader ${leader.name} could not be read: ${oid.err.trim().split("\n").pop()}`);
   if (!/^[0-9]+$/.test(oid.out.trim())) throw new Error(`there is no database ${database} on ${leader.name}`);
 
@@ -40,7 +39,7 @@ async function main() {
     ? await sshRun(
         spec,
         leader,
-        psql(
+        sqlAsPostgres(
           database,
           `select c.relfilenode, c.oid, format('%I.%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace ` +
             `where c.relfilenode::text = any(${sqlLiteral(`{${nodes.join(",")}}`)}::text[]) or c.oid::text = any(${sqlLiteral(`{${nodes.join(",")}}`)}::text[])`,

@@ -6,7 +6,7 @@
 import { readBackupState, sshRun } from "../observe/backups";
 import { IDENTIFIER, primaryKeySql, renderCompareSql, renderMergeSql, renderScratchRestoreScript } from "../render/restore";
 import { shellQuote, sqlLiteral } from "../render/quote";
-import { psqlAsPostgres } from "../render/sshCommands";
+import { psqlAsPostgres, sqlAsPostgres } from "../render/sshCommands";
 import { accessSpec, archiveNow, leaderHost, readBackupAccess, repositoryHost } from "./backupAccess";
 import { parseRestoreTarget } from "./restoreTarget";
 
@@ -30,9 +30,12 @@ async function main() {
   const access = readBackupAccess(stack, env("CLUSTER"));
   const spec = accessSpec(access);
   const leader = leaderHost(access);
-  const psql = (db: string, sql: string) => `${psqlAsPostgres(db, "-X -A -t -q -v ON_ERROR_STOP=1")} -c ${shellQuote(sql)}`;
 
-  const dbs = await sshRun(spec, leader, psql("postgres", `select count(*) from pg_database where datname = ${sqlLiteral(database)}`));
+  const dbs = await sshRun(
+    spec,
+    leader,
+    sqlAsPostgres("postgres", `select count(*) from pg_database where datname = ${sqlLiteral(database)}`),
+  );
   if (dbs.code !== 0) throw new Error(`the leader ${leader.name} could not be read: ${dbs.err.trim().split("\n").pop()}`);
   if (dbs.out.trim() !== "1") throw new Error(`there is no database ${database} on ${leader.name}`);
   if (target.type === "time") {
@@ -85,11 +88,15 @@ async function main() {
   if (load.code !== 0)
     throw new Error(`loading the restored table on ${leader.name} failed (nothing was kept): ${load.err.trim().split("\n").pop()}`);
 
-  const key = (await sshRun(spec, leader, psql(database, primaryKeySql(restoredSchema, table)))).out.trim().split("\n").filter(Boolean);
+  const key = (await sshRun(spec, leader, sqlAsPostgres(database, primaryKeySql(restoredSchema, table)))).out
+    .trim()
+    .split("\n")
+    .filter(Boolean);
   const liveExists =
-    (await sshRun(spec, leader, psql(database, `select to_regclass(${sqlLiteral(`"${schema}"."${table}"`)}) is not null`))).out.trim() ===
-    "t";
-  const counts = await sshRun(spec, leader, psql(database, renderCompareSql(schema, table, restoredSchema, key, liveExists)));
+    (
+      await sshRun(spec, leader, sqlAsPostgres(database, `select to_regclass(${sqlLiteral(`"${schema}"."${table}"`)}) is not null`))
+    ).out.trim() === "t";
+  const counts = await sshRun(spec, leader, sqlAsPostgres(database, renderCompareSql(schema, table, restoredSchema, key, liveExists)));
   if (counts.code !== 0) throw new Error(`comparing with the live table failed: ${counts.err.trim().split("\n").pop()}`);
   const [rows, onlyBackup, onlyLive, changed] = counts.out.trim().split("|");
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
