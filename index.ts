@@ -21,8 +21,9 @@ import { clusterMemoryProblems } from "./config/hostMemory";
 import { cutoverAhead, preflightSource, sourceClosed, unsubscribedAtPlan } from "./observe/migration";
 import { primaryProblems } from "./config/primaries";
 import { wayBackProblems } from "./config/wayBackGuard";
-import { fencedToAsk, fencing } from "./config/fencing";
+import { askMembers, fencedToAsk, fencing } from "./config/fencing";
 import { askPostgres } from "./observe/postgresAnswer";
+import { askFromMember } from "./observe/memberAnswer";
 import { checkSourceFromLeader } from "./observe/sourceReach";
 import { LoginCheck, checkLogin } from "./observe/adminLogin";
 import { findHostKey, hostKeyProblem } from "./observe/knownHosts";
@@ -237,7 +238,28 @@ async function main() {
       ),
     ),
   );
-  const fences = spec.clusters.map((c, i) => fencing(c, observations[i][c.leader], downSeen[i], i, postgresAnswers[i]));
+  // silent here, or refusing the login: asked again from each member, as one of its standbys would
+  // connect (the preview key runs nothing but the observation, so a preview asks from here alone)
+  const memberAnswers = await Promise.all(
+    spec.clusters.map(async (c, i) =>
+      Object.fromEntries(
+        await Promise.all(
+          askMembers(postgresAnswers[i]).map(async (name) => {
+            if (identity.kind === "preview") {
+              pulumi.log.info(`${name} is stated fenced and silent here; the preview identity does not ask the members (an up does)`);
+              return [name, {}] as const;
+            }
+            const down = c.hosts.find((h) => h.name === name)!;
+            const said = await Promise.all(
+              c.hosts.filter((h) => !h.down).map(async (m) => [m.name, await askFromMember(c, m, down)] as const),
+            );
+            return [name, Object.fromEntries(said)] as const;
+          }),
+        ),
+      ),
+    ),
+  );
+  const fences = spec.clusters.map((c, i) => fencing(c, observations[i][c.leader], downSeen[i], i, postgresAnswers[i], memberAnswers[i]));
   const unfenced = fences.flatMap((f) => f.problems);
   if (unfenced.length > 0) throw new ConfigError(unfenced);
 

@@ -4,9 +4,10 @@
 // itself, before the leader is promoted. One that does not answer can only be taken on trust: a
 // promotion in this update (the leader to be is a standby) goes on only if config says it is
 // fenced (`fenced: true`: powered off, or cut off from clients and members). That word is checked
-// as far as this machine can see: a host stated fenced whose PostgreSQL port answers here as a
-// primary is not fenced, and the promotion is refused. Without a promotion nothing new can take
-// writes, so a converged cluster with a down host away for good is never refused for it.
+// as far as this machine and the members can see: a host stated fenced whose PostgreSQL port
+// answers here as a primary, or answers a member so (cut off from this machine alone), is not
+// fenced, and the promotion is refused. Without a promotion nothing new can take writes, so a
+// converged cluster with a down host away for good is never refused for it.
 import { PrimarySeen } from "./primaries";
 import { ClusterSpec, NAMESPACE } from "./spec";
 
@@ -29,10 +30,18 @@ export function fencedToAsk(c: ClusterSpec, leader: PrimarySeen | undefined, see
   return c.hosts.filter((h) => h.down && h.fenced && seen[h.name] === undefined).map((h) => h.name);
 }
 
+/** Of the hosts asked from here, those the members are asked about too: silent here, or refusing the plan-time login. */
+export function askMembers(answers: Record<string, PostgresAnswer>): string[] {
+  return Object.entries(answers)
+    .filter(([, a]) => a === "no answer" || a === "not logged in")
+    .map(([name]) => name);
+}
+
 /**
  * What to do with each down host: `seen` holds what each down host showed, undefined for one that
  * did not answer; `leader` what the leader to be showed; `answers` what the PostgreSQL port of
- * each host in `fencedToAsk` said.
+ * each host in `fencedToAsk` said; `fromMembers`, for each host in `askMembers`, what it said to
+ * each member that answers over SSH.
  */
 export function fencing(
   c: ClusterSpec,
@@ -40,6 +49,7 @@ export function fencing(
   seen: Record<string, PrimarySeen | undefined>,
   i: number,
   answers: Record<string, PostgresAnswer> = {},
+  fromMembers: Record<string, Record<string, PostgresAnswer>> = {},
 ): Fencing {
   const key = `${NAMESPACE}:clusters[${i}]`;
   const fence: string[] = [];
@@ -51,6 +61,11 @@ export function fencing(
       if (promotes(leader) && h.fenced && answers[h.name] === "primary")
         problems.push(
           `${key}.hosts[${hi}].fenced: is true, but ${h.name}'s PostgreSQL at ${h.address}:${c.port} answers from here as a primary, which can take writes: stop it, or cut it off from this machine as well, before ${c.leader} is promoted`,
+        );
+      const primaryTo = Object.keys(fromMembers[h.name] ?? {}).filter((m) => fromMembers[h.name][m] === "primary");
+      if (promotes(leader) && h.fenced && answers[h.name] !== "primary" && primaryTo.length > 0)
+        problems.push(
+          `${key}.hosts[${hi}].fenced: is true, but ${h.name}'s PostgreSQL at ${h.address}:${c.port} answers ${primaryTo.join(" and ")} as a primary (this machine cannot reach it), which can take writes: stop it, or cut it off from the members as well, before ${c.leader} is promoted`,
         );
       if (promotes(leader) && !h.fenced)
         problems.push(

@@ -5,7 +5,7 @@
 // through a switchover there and back and a failover loses no acknowledged write. Each test
 // leaves pg1 the leader of pg2 and pg3.
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { devStack } from "../support/devStack";
 import { eventually, isPrimary, streamingFrom } from "../support/hosts";
@@ -147,6 +147,42 @@ describe("fencing a host marked down, through the engine", function () {
     assert.match(fenced, /pg1: marked down but running as a primary: stopping it/, "a former leader back while marked down is fenced");
     assert.ok(!runs("pg1"));
     await pg1LeadsAgain();
+  });
+
+  it("refuses a failover while pg1, stated fenced, is cut off from this machine alone and answers the members as a primary", async () => {
+    // pg1 runs, a primary, and routes nothing back to the controller: silent here over SSH and PostgreSQL
+    const controller = "10.77.0.254/32";
+    execFileSync("ip", ["-n", "pgr-pg1", "route", "replace", "prohibit", controller]);
+    try {
+      dev.editCluster((c) => {
+        c.leader = "pg2";
+        Object.assign(
+          c.hosts.find((h) => h.name === "pg1")!,
+          { down: true, fenced: true },
+        );
+      });
+      const refused = dev.run(["preview"]);
+      assert.notEqual(refused.code, 0, "a host stated fenced that the members find a primary is not taken at its word");
+      assert.match(
+        refused.stdout + refused.stderr,
+        /pg-replication:clusters\[0\]\.hosts\[0\]\.fenced: is true, but pg1's PostgreSQL at 10\.77\.0\.11:5432 answers pg2 and pg3 as a primary \(this machine cannot reach it\)/,
+      );
+      const up = dev.run(["up", "--yes", "--skip-preview"]);
+      assert.notEqual(up.code, 0, "nor by an up");
+      assert.ok(!isPrimary("pg2"), "pg2 was not promoted");
+    } finally {
+      execFileSync("ip", ["-n", "pgr-pg1", "route", "del", "prohibit", controller]);
+      dev.editCluster((c) => {
+        c.leader = "pg1";
+        const pg1 = c.hosts.find((h) => h.name === "pg1")!;
+        delete pg1.down;
+        delete pg1.fenced;
+      });
+    }
+    assert.ok(isPrimary("pg1"), "pg1 still leads");
+    for (const m of ["pg2", "pg3"]) await eventually(`${m} streams from pg1`, () => streamingFrom(m, "pg1"), 60);
+    const converged = dev.run(["preview", "--expect-no-changes"]);
+    assert.equal(converged.code, 0, converged.stdout + converged.stderr);
   });
 
   it("keeps an application on libpq writing through a switchover there and back and a failover, losing no acknowledged write", async () => {

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registered, reset, value } from "../support/mocks";
 import { HostUnreachable, setHostObserver } from "../../observe/hosts";
 import { setPostgresAsker } from "../../observe/postgresAnswer";
+import { setMemberAsker } from "../../observe/memberAnswer";
 import { Endpoint } from "../../lib/endpoint";
 import { setLoginChecker } from "../../observe/adminLogin";
 
@@ -186,6 +187,50 @@ describe("index.ts", () => {
         [["10.77.0.11", 5432, "pgr_admin", "a-pw"]],
       );
     } finally {
+      setPostgresAsker(async () => "no answer");
+      observeMembers();
+    }
+  });
+
+  it("asks the members about a host stated fenced that is silent here, and refuses the promotion when it answers one as a primary", async () => {
+    reset();
+    setHostObserver(async (c, h) => {
+      if (h.name === "pg1") throw new HostUnreachable(c.name, h, "connection timed out");
+      return {
+        memoryMiB: 2048,
+        cpus: 2,
+        roles: [],
+        running: true,
+        standby: true,
+        systemId: "7431",
+        passfileHash: "",
+        replicationVerifierHash: "",
+        timeline: 1,
+      };
+    });
+    setPostgresAsker(async () => "no answer");
+    const asked: string[] = [];
+    setMemberAsker(async (_c, member, down) => {
+      asked.push(`${member.name} asks ${down.name}`);
+      return member.name === "pg3" ? "primary" : "no answer";
+    });
+    try {
+      configure("10.77.0.11 ssh-ed25519 K1\n10.77.0.12 ssh-ed25519 K2\n10.77.0.13 ssh-ed25519 K3\n", false, [], {
+        leader: "pg2",
+        hosts: [
+          { name: "pg1", address: "10.77.0.11", down: true, fenced: true },
+          { name: "pg2", address: "10.77.0.12" },
+          { name: "pg3", address: "10.77.0.13" },
+        ],
+      });
+      await assert.rejects(
+        runProgram,
+        /pg-replication:clusters\[0\]\.hosts\[0\]\.fenced: is true, but pg1's PostgreSQL at 10\.77\.0\.11:5432 answers pg3 as a primary \(this machine cannot reach it\)/,
+      );
+      assert.deepEqual(types(), []);
+      assert.deepEqual(asked.sort(), ["pg2 asks pg1", "pg3 asks pg1"]);
+    } finally {
+      setMemberAsker(async () => "no answer");
       setPostgresAsker(async () => "no answer");
       observeMembers();
     }

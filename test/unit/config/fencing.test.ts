@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { fencedToAsk, fencing, promotes } from "../../../config/fencing";
+import { askMembers, fencedToAsk, fencing, promotes } from "../../../config/fencing";
 import { PrimarySeen } from "../../../config/primaries";
 import { HostSpec } from "../../../config/spec";
 import { clusterSpec } from "../fixtures";
@@ -82,6 +82,37 @@ describe("fencing hosts marked down", () => {
       assert.deepEqual(fencing(failover({ fenced: true }), standby(), {}, 0, { pg1: answer }), { fence: [], problems: [] });
     // converged: nothing is promoted on the statement's word
     assert.deepEqual(fencing(failover({ fenced: true }), primary({ timeline: 2 }), {}, 0, { pg1: "primary" }).problems, []);
+  });
+
+  it("refuses the promotion when a host stated fenced, silent here, answers a member as a primary: cut off from this machine alone", () => {
+    const { fence, problems } = fencing(
+      failover({ fenced: true }),
+      standby(),
+      {},
+      0,
+      { pg1: "no answer" },
+      { pg1: { pg2: "no answer", pg3: "primary" } },
+    );
+    assert.deepEqual(fence, []);
+    assert.equal(problems.length, 1);
+    assert.doesNotMatch(problems[0], /\n/);
+    assert.match(
+      problems[0],
+      /^pg-replication:clusters\[0\]\.hosts\[0\]\.fenced: is true, but pg1's PostgreSQL at 10\.77\.0\.11:5432 answers pg3 as a primary \(this machine cannot reach it\)/,
+    );
+    assert.match(problems[0], /stop it, or cut it off from the members as well, before pg2 is promoted$/);
+    // what the members see of a host that cannot write, or does not answer them, is consistent with the statement
+    for (const answer of ["standby", "no answer", "not logged in"] as const)
+      assert.deepEqual(fencing(failover({ fenced: true }), standby(), {}, 0, { pg1: "no answer" }, { pg1: { pg2: answer, pg3: answer } }), {
+        fence: [],
+        problems: [],
+      });
+    // converged: nothing is promoted on the statement's word
+    assert.deepEqual(fencing(failover({ fenced: true }), primary({ timeline: 2 }), {}, 0, {}, { pg1: { pg3: "primary" } }).problems, []);
+  });
+
+  it("asks the members only of a host stated fenced whose PostgreSQL port is silent here or refuses the login", () => {
+    assert.deepEqual(askMembers({ pg1: "no answer", pg4: "not logged in", pg5: "primary", pg6: "standby" }), ["pg1", "pg4"]);
   });
 
   it("asks the PostgreSQL port only of a host stated fenced that does not answer over SSH, and only for a promotion", () => {
