@@ -29,6 +29,23 @@ const observeMembers = (primaries: string[] = []) =>
   }));
 observeMembers();
 
+/** pg1 does not answer over SSH (`why`); the others are standbys of its system. */
+const observePg1Unreachable = (why: string) =>
+  setHostObserver(async (c, h) => {
+    if (h.name === "pg1") throw new HostUnreachable(c.name, h, why);
+    return {
+      memoryMiB: 2048,
+      cpus: 2,
+      roles: [],
+      running: true,
+      standby: true,
+      systemId: "7431",
+      passfileHash: "",
+      replicationVerifierHash: "",
+      timeline: 1,
+    };
+  });
+
 const types = () => registered.map((r) => r.type);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgr-program-"));
@@ -150,20 +167,7 @@ describe("index.ts", () => {
 
   it("asks a host stated fenced on its PostgreSQL port as the admin role, and refuses the promotion when it answers as a primary", async () => {
     reset();
-    setHostObserver(async (c, h) => {
-      if (h.name === "pg1") throw new HostUnreachable(c.name, h, "connection refused");
-      return {
-        memoryMiB: 2048,
-        cpus: 2,
-        roles: [],
-        running: true,
-        standby: true,
-        systemId: "7431",
-        passfileHash: "",
-        replicationVerifierHash: "",
-        timeline: 1,
-      };
-    });
+    observePg1Unreachable("connection refused");
     const asked: Endpoint[] = [];
     setPostgresAsker(async (at) => {
       asked.push(at);
@@ -194,20 +198,7 @@ describe("index.ts", () => {
 
   it("asks the members about a host stated fenced that is silent here, and refuses the promotion when it answers one as a primary", async () => {
     reset();
-    setHostObserver(async (c, h) => {
-      if (h.name === "pg1") throw new HostUnreachable(c.name, h, "connection timed out");
-      return {
-        memoryMiB: 2048,
-        cpus: 2,
-        roles: [],
-        running: true,
-        standby: true,
-        systemId: "7431",
-        passfileHash: "",
-        replicationVerifierHash: "",
-        timeline: 1,
-      };
-    });
+    observePg1Unreachable("connection timed out");
     setPostgresAsker(async () => "no answer");
     const asked: string[] = [];
     setMemberAsker(async (_c, member, down) => {
