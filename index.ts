@@ -264,10 +264,12 @@ async function main() {
   if (unfenced.length > 0) throw new ConfigError(unfenced);
 
   // whether the admin role logs in on each leader now (a drifted password is repaired; adoption needs it)
-  const adminLogins: LoginCheck[] =
-    identity.kind === "preview"
-      ? await checkPreviewLogins(spec.clusters, observations, identity.dbPassword)
-      : await Promise.all(spec.clusters.map((c) => checkLogin(leaderAdmin(c, "postgres", adminPassword))));
+  let adminLogins: LoginCheck[];
+  if (identity.kind === "preview") {
+    const preview = await checkPreviewLogins(spec.clusters, observations, identity.dbPassword);
+    for (const w of preview.warnings) pulumi.log.warn(w);
+    adminLogins = preview.logins;
+  } else adminLogins = await Promise.all(spec.clusters.map((c) => checkLogin(leaderAdmin(c, "postgres", adminPassword))));
 
   mark("plan-time checks and logins");
   const replicationPassword = pulumi.runtime.getConfig(`${NAMESPACE}:replicationPassword`) ?? "";

@@ -146,7 +146,14 @@ export class PostgresCluster extends pulumi.ComponentResource {
     for (const host of preview ? live : []) {
       const access = new PreviewAccess(
         `${name}-${host.name}-preview`,
-        { ssh: sshOf(host), user: preview!.user, publicKey: preview!.publicKey, roles: OBSERVED_ROLES, personalColumns: !!spec.refresh },
+        {
+          ssh: sshOf(host),
+          user: preview!.user,
+          publicKey: preview!.publicKey,
+          from: preview!.from,
+          roles: OBSERVED_ROLES,
+          personalColumns: !!spec.refresh,
+        },
         { parent: this, dependsOn: previousAccess },
       );
       previousAccess = [access];

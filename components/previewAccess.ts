@@ -8,6 +8,8 @@ export interface PreviewAccessArgs {
   /** The preview identity's Unix user and public key line. */
   user: string;
   publicKey: string;
+  /** CIDRs the key may log in from (ssh.preview.from); absent: anywhere sshd admits. */
+  from?: string[];
   /** The roles the observation reports on. */
   roles: string[];
   /** Whether it lists a primary's personal-looking columns (a cluster a refresh fills). */
@@ -27,6 +29,7 @@ export class PreviewAccess extends pulumi.ComponentResource {
     const script = renderPreviewAccessScript({
       user: args.user,
       publicKey: args.publicKey,
+      ...(args.from ? { from: args.from } : {}),
       probe: probeScript(args.roles, { personalColumns: args.personalColumns }),
     });
     const step = hostStep(`${name}-install`, args.ssh, script, {}, { parent: this });

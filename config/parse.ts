@@ -45,7 +45,7 @@ const CLUSTER_KEYS = [
 ];
 const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down", "fenced"];
 const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath", "insecureSkipHostKeyCheck", "preview"];
-const PREVIEW_KEYS = ["user", "publicKeyPath"];
+const PREVIEW_KEYS = ["user", "publicKeyPath", "from"];
 const CLIENT_KEYS = ["database", "user", "address"];
 const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin", "wayBack", "checksums"];
 const SOURCE_KEYS = ["address", "port", "database", "user", "sslmode"];
@@ -154,12 +154,18 @@ function parseTuning(c: Checker, raw: unknown, key: string): ClusterSpec["tuning
 
 function parsePreview(c: Checker, raw: unknown, key: string, deployUser: string): SshSpec["preview"] {
   const r = isObject(raw) ? raw : {};
-  if (!isObject(raw)) c.fail(key, "must be an object: {user, publicKeyPath}");
+  if (!isObject(raw)) c.fail(key, "must be an object: {user, publicKeyPath, from}");
   else c.knownKeys(r, PREVIEW_KEYS, key);
   const user = c.string(r, "user", key, "pgr-preview");
   if (c.unixUser(user, `${key}.user`) && user === deployUser)
     c.fail(`${key}.user`, "must not be the deploy user: the preview key must not be able to change a host");
-  return { user, publicKeyPath: c.string(r, "publicKeyPath", key) };
+  const publicKeyPath = c.string(r, "publicKeyPath", key);
+  if (r.from === undefined) return { user, publicKeyPath };
+  const from = c.array(r, "from", key, true).map((a, i) => {
+    if (typeof a !== "string" || !isCidr(a)) c.fail(`${key}.from[${i}]`, `must be a CIDR, got ${JSON.stringify(a)}`);
+    return String(a);
+  });
+  return { user, publicKeyPath, from };
 }
 
 function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {

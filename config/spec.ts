@@ -38,7 +38,12 @@ export interface SshSpec {
   /** Go without pinned host keys (refused on a production stack): anyone between can pose as a host. */
   insecureSkipHostKeyCheck?: boolean;
   /** The preview identity: a user whose key the hosts restrict to the read-only observation. */
-  preview?: { user: string; publicKeyPath: string };
+  preview?: {
+    user: string;
+    publicKeyPath: string;
+    /** CIDRs a preview runs from (its key and its role are admitted from these alone); absent: adminAddresses. */
+    from?: string[];
+  };
 }
 
 /** The pgBackRest repository host: reached over SSH by the deploy user, its files owned by `user`. */

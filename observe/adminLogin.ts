@@ -31,3 +31,29 @@ export function setLoginChecker(c: typeof checkLoginOverNetwork): void {
 export function checkLogin(at: Endpoint): Promise<LoginCheck> {
   return checker(at);
 }
+
+/** The address the server sees this machine's login come from (inet_client_addr), or undefined when it cannot be read. */
+export async function clientAddressOverNetwork(at: Endpoint): Promise<string | undefined> {
+  const client = new Client(clientConfig(at, "pg-replication login check"));
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    const r = await client.query<{ address: string | null }>("select host(inet_client_addr()) as address");
+    return r.rows[0]?.address ?? undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+let addressReader = clientAddressOverNetwork;
+
+/** Unit tests replace the network read; the program always uses the real one. */
+export function setClientAddressReader(r: typeof clientAddressOverNetwork): void {
+  addressReader = r;
+}
+
+export function clientAddress(at: Endpoint): Promise<string | undefined> {
+  return addressReader(at);
+}

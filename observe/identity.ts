@@ -3,7 +3,8 @@
 // only a key the hosts restrict to the read-only observation and a pg_monitor role's password.
 import { ClusterSpec, ConfigError, NAMESPACE, PREVIEW_SECRET_KEY } from "../config";
 import { PREVIEW_ROLE } from "../names";
-import { LoginCheck, checkLogin } from "./adminLogin";
+import { cidrHolds } from "../lib/cidr";
+import { LoginCheck, checkLogin, clientAddress } from "./adminLogin";
 import { HostObservation } from "./hosts";
 
 export type Identity = { kind: "deploy" } | { kind: "preview"; sshKeyFile: string; dbPassword: string };
@@ -39,18 +40,44 @@ export function checkIdentity(c: ClusterSpec, i: number, identity: Identity, env
     : [`${key}.privateKeyPath: is not set and no SSH agent (SSH_AUTH_SOCK) holds the deploy key: set one of them`];
 }
 
+/**
+ * The credentials a preview decrypts with its stack's config are useless only from where the
+ * hosts refuse them: the admin password from outside adminAddresses, the replication password
+ * from anywhere but a member. Where the leader saw this preview's login come from says whether
+ * that holds for the machine the pull request's code runs on.
+ */
+export function previewAddressWarnings(c: ClusterSpec, i: number, from: string | undefined): string[] {
+  if (!from) return [];
+  const key = `${NAMESPACE}:clusters[${i}]`;
+  const admitting = c.adminAddresses.find((cidr) => cidrHolds(cidr, from));
+  const member = c.hosts.findIndex((h) => h.address === from);
+  return [
+    ...(admitting
+      ? [
+          `needs attention: ${key}.adminAddresses: ${admitting} admits ${from}, where this preview runs: the admin password, which a preview decrypts, logs in from here; run pull requests' previews on a machine outside adminAddresses and admit it with ssh.preview.from`,
+        ]
+      : []),
+    ...(member >= 0
+      ? [
+          `needs attention: ${key}.hosts[${member}]: this preview runs on ${c.hosts[member].name} (${from}), where the replication password, which a preview decrypts, streams every database's WAL: run pull requests' previews elsewhere`,
+        ]
+      : []),
+  ];
+}
+
 /** A preview logs in with its pg_monitor role where the role exists already; the admin role is the deploy job's. */
 export async function checkPreviewLogins(
   clusters: ClusterSpec[],
   seen: Record<string, HostObservation>[],
   password: string,
-): Promise<LoginCheck[]> {
+): Promise<{ logins: LoginCheck[]; warnings: string[] }> {
   const problems: string[] = [];
+  const warnings: string[][] = clusters.map(() => []);
   await Promise.all(
     clusters.map(async (c, i) => {
       const leader = c.hosts.find((h) => h.name === c.leader)!;
       if (!seen[i][leader.name]?.roles.includes(PREVIEW_ROLE)) return;
-      const login = await checkLogin({
+      const at = {
         host: leader.address,
         port: c.port,
         database: "postgres",
@@ -58,14 +85,17 @@ export async function checkPreviewLogins(
         password,
         sslmode: c.sslmode,
         sslrootcert: c.sslRootCert,
-      });
+      };
+      const login = await checkLogin(at);
       if (login !== "ok") {
         problems.push(
           `PGR_PREVIEW_DB_PASSWORD: ${PREVIEW_ROLE} does not log in on ${c.leader} (${leader.address}) with it: set the stack's ${PREVIEW_SECRET_KEY}`,
         );
+        return;
       }
+      warnings[i] = previewAddressWarnings(c, i, await clientAddress(at));
     }),
   );
   if (problems.length > 0) throw new ConfigError(problems);
-  return clusters.map(() => "ok");
+  return { logins: clusters.map(() => "ok"), warnings: warnings.flat() };
 }

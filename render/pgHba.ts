@@ -42,7 +42,8 @@ export function renderHbaBlock(cluster: ClusterSpec, roles: HbaRoles): string {
   const lines = [HBA_BEGIN];
   for (const cidr of cluster.adminAddresses) lines.push(line(login, "all", admin, cidr, "scram-sha-256"));
   if (roles.preview)
-    for (const cidr of cluster.adminAddresses) lines.push(line(login, "postgres", hbaName(roles.preview), cidr, "scram-sha-256"));
+    for (const cidr of cluster.ssh.preview?.from ?? cluster.adminAddresses)
+      lines.push(line(login, "postgres", hbaName(roles.preview), cidr, "scram-sha-256"));
   for (const h of cluster.hosts) lines.push(line(login, "replication", repl, hbaAddress(h.address), "scram-sha-256"));
   lines.push(line("host", "all", repl, "0.0.0.0/0", "reject"));
   lines.push(line("host", "all", repl, "::/0", "reject"));

@@ -16,10 +16,12 @@ export function isPublicKey(text: string): boolean {
   return PUBLIC_KEY.test(text.trim()) && !text.trim().includes('"');
 }
 
-/** The authorized_keys line: `restrict` (no forwarding, no pty) and the forced observation. */
-export function authorizedLine(publicKey: string): string {
+/** The authorized_keys line: `restrict` (no forwarding, no pty), the forced observation, and where the key may log in from when `from` is set. */
+export function authorizedLine(publicKey: string, from?: string[]): string {
   if (!isPublicKey(publicKey)) throw new Error("not an OpenSSH public key line");
-  return `restrict,command="${OBSERVE_COMMAND}" ${publicKey.trim()}`;
+  if (from?.some((cidr) => !/^[0-9a-fA-F.:/]+$/.test(cidr))) throw new Error("not a CIDR");
+  const fromOption = from ? `from="${from.join(",")}",` : "";
+  return `restrict,${fromOption}command="${OBSERVE_COMMAND}" ${publicKey.trim()}`;
 }
 
 /** The observation as an executable file: the probe's own text, run as root through the sudo rule. */
@@ -32,6 +34,7 @@ const SCRIPT = fs.readFileSync(path.join(__dirname, "../host/preview-access.sh")
 export interface PreviewAccessScript {
   user: string;
   publicKey: string;
+  from?: string[];
   probe: string;
 }
 
@@ -39,7 +42,7 @@ export interface PreviewAccessScript {
 export function renderPreviewAccessScript(s: PreviewAccessScript): string {
   const vars: [string, string][] = [
     ["preview_user", s.user],
-    ["authorized_line", authorizedLine(s.publicKey)],
+    ["authorized_line", authorizedLine(s.publicKey, s.from)],
     ["observe_path", OBSERVE_PATH],
     ["sudoers_path", PREVIEW_SUDOERS_PATH],
     ["observe_script", renderObserveFile(s.probe)],

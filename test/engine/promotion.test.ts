@@ -147,6 +147,11 @@ describe("pull-request report, promotion and policies on two stacks", function (
   it("previews staging through the preview identity (what a pull request's preview holds): the hosts read, no change planned", () => {
     const r = asPreview(["preview", "--expect-no-changes", "--stack", STAGING]);
     assert.equal(r.code, 0, r.out);
+    // the sandbox's previews run on the controller, which staging's adminAddresses admits (C2)
+    assert.match(
+      r.out,
+      /needs attention: pg-replication:clusters\[0\]\.adminAddresses: 10\.77\.0\.254\/32 admits 10\.77\.0\.254, where this preview runs/,
+    );
   });
 
   it("refuses a wrong preview password at preview, naming it", () => {
@@ -183,6 +188,36 @@ describe("pull-request report, promotion and policies on two stacks", function (
     assert.doesNotMatch(r.stdout, /uid=/);
     // stg1's /tmp is its own (sandbox/hosts/stg1/tmp), not the controller's
     assert.equal(fs.existsSync(path.join(SANDBOX_DIR, "hosts", "stg1", "tmp", "pgr-preview-was-here")), false);
+  });
+
+  it("previews from a runner outside adminAddresses that ssh.preview.from admits: nothing needs attention, and the key and role are refused elsewhere (C2)", () => {
+    editConfig(STAGING, (c) => ((main(c).ssh as { preview: Record<string, unknown> }).preview.from = ["10.77.0.10/32"]));
+    project.ok(["up", "--yes", "--stack", STAGING]);
+    // the runner: another machine on the hosts' network (here the network namespace of the sandbox's old host)
+    const runner = spawnSync(
+      "ip",
+      ["netns", "exec", "pgr-old", "pulumi", "preview", "--expect-no-changes", "--non-interactive", "--stack", STAGING],
+      { cwd: project.dir, env: previewEnv(), encoding: "utf8" },
+    );
+    const out = `${runner.stdout}\n${runner.stderr}`;
+    assert.equal(runner.status, 0, out);
+    assert.doesNotMatch(out, /needs attention/);
+    // from the controller, the key no longer logs in
+    const fromAdmin = spawnSync(
+      "ssh",
+      [
+        ...["-i", path.join(SANDBOX_DIR, "preview_ed25519"), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-F", "/dev/null"],
+        ...["-o", `UserKnownHostsFile=${path.join(SANDBOX_DIR, "known_hosts")}`, "-l", "pgr-preview", "10.77.0.21", "true"],
+      ],
+      { encoding: "utf8" },
+    );
+    assert.notEqual(fromAdmin.status, 0, fromAdmin.stdout);
+    assert.match(fromAdmin.stderr, /Permission denied/);
+    assert.match(
+      sshOk("stg1", "sudo -n cat /etc/postgresql/15/main/pg_hba.conf"),
+      /^hostssl\s+postgres\s+pgr_preview\s+10\.77\.0\.10\/32\s/m,
+    );
+    assert.doesNotMatch(sshOk("stg1", "sudo -n cat /etc/postgresql/15/main/pg_hba.conf"), /pgr_preview\s+10\.77\.0\.254/);
   });
 
   it("refuses to promote when staging's last update failed", () => {

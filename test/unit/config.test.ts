@@ -290,6 +290,18 @@ describe("parseStackConfig: the preview identity", () => {
     assert.match(found.join("\n"), /clusters\[0\]\.ssh\.preview\.user: must not be the deploy user/);
   });
 
+  it("takes where previews run from (ssh.preview.from, CIDRs), refusing anything else under its key", () => {
+    const withSecret = [{ ...present, previewPassword: true }, new Set([...secrets, "previewPassword"])] as const;
+    const spec = parseStackConfig({ clusters: [withPreview({ publicKeyPath: "k", from: ["10.77.0.10/32"] })] }, ...withSecret);
+    assert.deepEqual(spec.clusters[0].ssh.preview, { user: "pgr-preview", publicKeyPath: "k", from: ["10.77.0.10/32"] });
+    const found = problems([withPreview({ publicKeyPath: "k", from: ["10.77.0.10/32", "runner.example.edu"] })], ...withSecret);
+    assert.deepEqual(found, ['pg-replication:clusters[0].ssh.preview.from[1]: must be a CIDR, got "runner.example.edu"']);
+    assert.match(
+      problems([withPreview({ publicKeyPath: "k", from: [] })], ...withSecret).join("\n"),
+      /ssh\.preview\.from: must not be empty/,
+    );
+  });
+
   it("takes the deploy key from an SSH agent when privateKeyPath is absent", () => {
     const c = rawCluster() as { ssh: Record<string, unknown> };
     delete c.ssh.privateKeyPath;

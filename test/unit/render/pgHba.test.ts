@@ -37,6 +37,18 @@ describe("renderHbaBlock", () => {
     assert.ok(block.startsWith(HBA_BEGIN + "\n") && block.endsWith(HBA_END + "\n"));
   });
 
+  it("admits the preview role from ssh.preview.from when set, from adminAddresses otherwise", () => {
+    const preview = (c: ReturnType<typeof clusterSpec>) =>
+      fields(renderHbaBlock(c, { ...roles, preview: "pgr_preview" }))
+        .filter((f) => f[2] === "pgr_preview")
+        .map((f) => f[3]);
+    const c = clusterSpec();
+    assert.deepEqual(preview({ ...c, ssh: { ...c.ssh, preview: { user: "pgr-preview", publicKeyPath: "k" } } }), ["10.77.0.254/32"]);
+    assert.deepEqual(preview({ ...c, ssh: { ...c.ssh, preview: { user: "pgr-preview", publicKeyPath: "k", from: ["10.77.0.10/32"] } } }), [
+      "10.77.0.10/32",
+    ]);
+  });
+
   it("admits members, the admin and clients over TLS only, unless the cluster's sslmode is disable", () => {
     const types = (sslmode: "disable" | "require" | "verify-full") =>
       fields(renderHbaBlock(clusterSpec({ sslmode }), roles)).map((f) => `${f[0]} ${f[f.length - 1]}`);

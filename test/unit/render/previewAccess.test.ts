@@ -9,6 +9,13 @@ describe("the preview identity's access", () => {
     assert.equal(authorizedLine(KEY), `restrict,command="${OBSERVE_COMMAND}" ${KEY}`);
   });
 
+  it("admits the key only from ssh.preview.from when it is set", () => {
+    assert.equal(
+      authorizedLine(KEY, ["10.77.0.10/32", "fd00::/64"]),
+      `restrict,from="10.77.0.10/32,fd00::/64",command="${OBSERVE_COMMAND}" ${KEY}`,
+    );
+  });
+
   it("takes one public key line, nothing that could add options or a second key", () => {
     assert.equal(isPublicKey(KEY), true);
     assert.equal(isPublicKey(`${KEY}\n${KEY}`), false);
