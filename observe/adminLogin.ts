@@ -1,5 +1,5 @@
-import { Client } from "pg";
 import { Endpoint, clientConfig } from "../lib/endpoint";
+import { inSession } from "../lib/pgSession";
 
 export type LoginCheck = "ok" | "refused" | "unreachable";
 
@@ -8,17 +8,12 @@ export type LoginCheck = "ok" | "refused" | "unreachable";
  * cluster's sslmode holds here too: with verify-ca or verify-full, a server whose certificate
  * does not verify never sees the password.
  */
-export async function checkLoginOverNetwork(at: Endpoint): Promise<LoginCheck> {
-  const client = new Client(clientConfig(at, "pg-replication login check"));
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    return "ok";
-  } catch (e) {
-    return (e as { code?: string }).code === "28P01" ? "refused" : "unreachable";
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export function checkLoginOverNetwork(at: Endpoint): Promise<LoginCheck> {
+  return inSession<LoginCheck>(
+    clientConfig(at, "pg-replication login check"),
+    async () => "ok",
+    (e) => ((e as { code?: string }).code === "28P01" ? "refused" : "unreachable"),
+  );
 }
 
 let checker = checkLoginOverNetwork;
@@ -33,18 +28,15 @@ export function checkLogin(at: Endpoint): Promise<LoginCheck> {
 }
 
 /** The address the server sees this machine's login come from (inet_client_addr), or undefined when it cannot be read. */
-export async function clientAddressOverNetwork(at: Endpoint): Promise<string | undefined> {
-  const client = new Client(clientConfig(at, "pg-replication login check"));
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    const r = await client.query<{ address: string | null }>("select host(inet_client_addr()) as address");
-    return r.rows[0]?.address ?? undefined;
-  } catch {
-    return undefined;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export function clientAddressOverNetwork(at: Endpoint): Promise<string | undefined> {
+  return inSession(
+    clientConfig(at, "pg-replication login check"),
+    async (client) => {
+      const r = await client.query<{ address: string | null }>("select host(inet_client_addr()) as address");
+      return r.rows[0]?.address ?? undefined;
+    },
+    () => undefined,
+  );
 }
 
 let addressReader = clientAddressOverNetwork;

@@ -3,6 +3,7 @@
 import { Client } from "pg";
 import { MigrationSpec, NAMESPACE } from "../config";
 import { Endpoint, clientConfig } from "../lib/endpoint";
+import { inSession } from "../lib/pgSession";
 import { migrationNames } from "../names";
 import { redact } from "../lib/redact";
 import { unsubscribedTables } from "../migrate/steps";
@@ -113,20 +114,17 @@ export function md5Problem(roles: string[]): string | undefined {
  * Whether the migration's cutover is still ahead: the source still has the subscription's slot,
  * which the cutover's switch drops with the subscription. undefined when the source cannot be read.
  */
-export async function cutoverAhead(m: MigrationSpec, password: string): Promise<boolean | undefined> {
-  const client = new Client(clientConfig(sourceEndpoint(m, password), "pg-replication preflight"));
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    const r = await client.query("select exists (select from pg_replication_slots where slot_name = $1) as ahead", [
-      migrationNames(m).subscription,
-    ]);
-    return r.rows[0]?.ahead === true;
-  } catch {
-    return undefined;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export function cutoverAhead(m: MigrationSpec, password: string): Promise<boolean | undefined> {
+  return inSession(
+    clientConfig(sourceEndpoint(m, password), "pg-replication preflight"),
+    async (client) => {
+      const r = await client.query("select exists (select from pg_replication_slots where slot_name = $1) as ahead", [
+        migrationNames(m).subscription,
+      ]);
+      return r.rows[0]?.ahead === true;
+    },
+    () => undefined,
+  );
 }
 
 export interface MigrationState {
@@ -219,16 +217,13 @@ export async function unsubscribedAtPlan(m: MigrationSpec, password: string, tar
  * Whether the source database refuses new sessions, as a cutover killed inside its write pause
  * leaves it (read through the source's postgres database). false when it cannot be read.
  */
-export async function sourceClosed(m: MigrationSpec, password: string): Promise<boolean> {
-  const client = new Client(clientConfig({ ...sourceEndpoint(m, password), database: "postgres" }, "pg-replication preflight"));
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    const r = await client.query("select not datallowconn as closed from pg_database where datname = $1", [m.source.database]);
-    return r.rows[0]?.closed === true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export function sourceClosed(m: MigrationSpec, password: string): Promise<boolean> {
+  return inSession(
+    clientConfig({ ...sourceEndpoint(m, password), database: "postgres" }, "pg-replication preflight"),
+    async (client) => {
+      const r = await client.query("select not datallowconn as closed from pg_database where datname = $1", [m.source.database]);
+      return r.rows[0]?.closed === true;
+    },
+    () => false,
+  );
 }

@@ -2,26 +2,24 @@
 // fenced (config/fencing.ts). A server that logs the plan-time role in and is not in recovery can
 // take writes; one that answers but does not log it in is still running, which is all that can be
 // told of it.
-import { Client, DatabaseError } from "pg";
+import { DatabaseError } from "pg";
 import { PostgresAnswer } from "../config/fencing";
 import { Endpoint, clientConfig } from "../lib/endpoint";
+import { inSession } from "../lib/pgSession";
 
 /** A host away is expected not to answer: asking it costs this much at most. */
 const ASK_TIMEOUT_MS = 3_000;
 
-export async function askPostgresOverNetwork(at: Endpoint): Promise<PostgresAnswer> {
-  const client = new Client({ ...clientConfig(at, "pg-replication fence check"), connectionTimeoutMillis: ASK_TIMEOUT_MS });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    const r = await client.query<{ standby: boolean }>("select pg_is_in_recovery() as standby");
-    return r.rows[0].standby ? "standby" : "primary";
-  } catch (e) {
+export function askPostgresOverNetwork(at: Endpoint): Promise<PostgresAnswer> {
+  return inSession<PostgresAnswer>(
+    { ...clientConfig(at, "pg-replication fence check"), connectionTimeoutMillis: ASK_TIMEOUT_MS },
+    async (client) => {
+      const r = await client.query<{ standby: boolean }>("select pg_is_in_recovery() as standby");
+      return r.rows[0].standby ? "standby" : "primary";
+    },
     // an error message from the server: it runs, and refused this login (or is starting, or stopping)
-    return e instanceof DatabaseError ? "not logged in" : "no answer";
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+    (e) => (e instanceof DatabaseError ? "not logged in" : "no answer"),
+  );
 }
 
 let asker = askPostgresOverNetwork;

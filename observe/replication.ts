@@ -1,7 +1,7 @@
 // The cluster's replication state, read on the leader as the admin role after every `up`:
 // what a person checks first (is every standby streaming, how far behind, what WAL a slot keeps).
-import { Client } from "pg";
 import { Endpoint, clientConfig } from "../lib/endpoint";
+import { inSession } from "../lib/pgSession";
 
 export interface StandbyState {
   state: string;
@@ -40,34 +40,32 @@ select slot_name, active, coalesce(wal_status, '') as wal_status,
  * database). `standbys` maps each configured standby to its slot name. Never throws: errors are
  * reported.
  */
-export async function readReplicationState(leader: string, at: Endpoint, standbys: Record<string, string>): Promise<ReplicationState> {
-  const client = new Client({ ...clientConfig(at, "pg-replication state"), statement_timeout: 10_000 });
+export function readReplicationState(leader: string, at: Endpoint, standbys: Record<string, string>): Promise<ReplicationState> {
   const result: ReplicationState = { leader, standbys: {} };
-  try {
-    await client.connect();
-    result.leaderInRecovery = (await client.query("select pg_is_in_recovery() as r")).rows[0].r as boolean;
-    const rows = (await client.query(STANDBYS_SQL)).rows as Record<string, unknown>[];
-    const slots = (await client.query(SLOTS_SQL)).rows as Record<string, unknown>[];
-    for (const [name, slot] of Object.entries(standbys)) {
-      const r = rows.find((x) => x.name === name);
-      const s = slots.find((x) => x.slot_name === slot);
-      const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-      result.standbys[name] = {
-        state: r ? String(r.state) : "not connected",
-        slot,
-        slotActive: Boolean(s?.active),
-        walStatus: s ? String(s.wal_status) : "no slot",
-        retainedWalBytes: s ? Number(s.retained) : 0,
-        sentLagBytes: num(r?.sent_lag_bytes),
-        replayLagBytes: num(r?.replay_lag_bytes),
-        writeLagSeconds: r ? (num(r.write_lag_seconds) ?? 0) : null,
-        replayLagSeconds: r ? (num(r.replay_lag_seconds) ?? 0) : null,
-      };
-    }
-  } catch (e) {
-    result.error = `cannot read the replication state on ${leader} (${at.host}:${at.port}): ${(e as Error).message}`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-  return result;
+  return inSession<ReplicationState>(
+    { ...clientConfig(at, "pg-replication state"), statement_timeout: 10_000 },
+    async (client) => {
+      result.leaderInRecovery = (await client.query("select pg_is_in_recovery() as r")).rows[0].r as boolean;
+      const rows = (await client.query(STANDBYS_SQL)).rows as Record<string, unknown>[];
+      const slots = (await client.query(SLOTS_SQL)).rows as Record<string, unknown>[];
+      for (const [name, slot] of Object.entries(standbys)) {
+        const r = rows.find((x) => x.name === name);
+        const s = slots.find((x) => x.slot_name === slot);
+        const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+        result.standbys[name] = {
+          state: r ? String(r.state) : "not connected",
+          slot,
+          slotActive: Boolean(s?.active),
+          walStatus: s ? String(s.wal_status) : "no slot",
+          retainedWalBytes: s ? Number(s.retained) : 0,
+          sentLagBytes: num(r?.sent_lag_bytes),
+          replayLagBytes: num(r?.replay_lag_bytes),
+          writeLagSeconds: r ? (num(r.write_lag_seconds) ?? 0) : null,
+          replayLagSeconds: r ? (num(r.replay_lag_seconds) ?? 0) : null,
+        };
+      }
+      return result;
+    },
+    (e) => ({ ...result, error: `cannot read the replication state on ${leader} (${at.host}:${at.port}): ${(e as Error).message}` }),
+  );
 }
