@@ -30,6 +30,7 @@ import { findHostKey, hostKeyProblem } from "./observe/knownHosts";
 import { productionProblems } from "./config/production";
 import { unconfirmed } from "./config/confirm";
 import { checkIdentity, checkPreviewLogins, identityFromEnv } from "./observe/identity";
+import { adminCertificateProblems } from "./config/adminCertificate";
 import { unmaskedColumns } from "./observe/personalColumns";
 import { mark, profileLine } from "./lib/profile";
 import { isPublicKey } from "./render/previewAccess";
@@ -37,7 +38,7 @@ import { passwordProblems } from "./config/passwords";
 import { renderPassfile } from "./render/roles";
 import { scramVerifier } from "./render/scram";
 import { Migration } from "./components/migration";
-import { Endpoint } from "./lib/endpoint";
+import { Endpoint, clientCertificate } from "./lib/endpoint";
 import { PROTECTED_TYPES } from "./lib/dataBearing";
 
 // Internal to the SDK but stable: whether `pulumi config` holds a key as a secret.
@@ -97,6 +98,8 @@ async function main() {
   const identity = identityFromEnv(process.env);
   const identityProblems = spec.clusters.flatMap((c, i) => [
     ...checkIdentity(c, i, identity, process.env),
+    // the preview identity never logs in as the admin: its machine holds no admin certificate
+    ...(identity.kind === "deploy" ? adminCertificateProblems(c, i) : []),
     ...productionProblems(c, i, pulumi.getStack()),
   ]);
   if (identityProblems.length > 0) throw new ConfigError(identityProblems);
@@ -227,6 +230,7 @@ async function main() {
               ...planLogin,
               sslmode: c.sslmode,
               sslrootcert: c.sslRootCert,
+              ...(identity.kind === "deploy" ? clientCertificate(c.adminCertificate) : {}),
             });
             if (answer === "not logged in")
               pulumi.log.warn(
@@ -410,7 +414,16 @@ function backupsOutput(specs: ClusterSpec[], clusters: PostgresCluster[]) {
 /** A database on the cluster's leader, as the admin role (a plan-time read). */
 function leaderAdmin(c: ClusterSpec, database: string, password: string): Endpoint {
   const leader = c.hosts.find((h) => h.name === c.leader)!;
-  return { host: leader.address, port: c.port, database, user: ADMIN_ROLE, password, sslmode: c.sslmode, sslrootcert: c.sslRootCert };
+  return {
+    host: leader.address,
+    port: c.port,
+    database,
+    user: ADMIN_ROLE,
+    password,
+    sslmode: c.sslmode,
+    sslrootcert: c.sslRootCert,
+    ...clientCertificate(c.adminCertificate),
+  };
 }
 
 /** The migration's target database on its cluster's leader, as the admin role. */

@@ -12,6 +12,8 @@ export const DATA_DIR = `${POSTGRES_HOME}/${PG_MAJOR}/${PG_CLUSTER}`;
 export const CONF_DIR = `/etc/postgresql/${PG_MAJOR}/${PG_CLUSTER}`;
 export const POSTGRESQL_CONF_PATH = `${CONF_DIR}/postgresql.conf`;
 export const HBA_PATH = `${CONF_DIR}/pg_hba.conf`;
+/** The cluster's CA on a member (sslRootCert, written by each member's configuration): its libpq's root.crt. */
+export const ROOT_CERT_PATH = `${POSTGRES_HOME}/.postgresql/root.crt`;
 /** Where Debian's pg_ctlcluster has the server log. */
 export const SERVER_LOG = `/var/log/postgresql/postgresql-${PG_MAJOR}-${PG_CLUSTER}.log`;
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, HostSpec } from "../config";
-import { Endpoint } from "../lib/endpoint";
+import { Endpoint, clientCertificate } from "../lib/endpoint";
 import { LoginCheck } from "../observe/adminLogin";
 import { HostObservation } from "../observe/hosts";
 import { ReplicationState, readReplicationState } from "../observe/replication";
@@ -53,10 +53,15 @@ export interface PostgresClusterArgs {
   readers?: { replicationState?: typeof readReplicationState };
 }
 
-function url(user: string, password: string, host: string, port: number, database: string, sslmode: string, rootCert?: string): string {
+type TlsFiles = Pick<Endpoint, "sslrootcert" | "sslcert" | "sslkey">;
+
+function url(user: string, password: string, host: string, port: number, database: string, sslmode: string, files: TlsFiles): string {
   const h = host.includes(":") ? `[${host}]` : host;
-  const ca = rootCert ? `&sslrootcert=${encodeURIComponent(rootCert)}` : "";
-  return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${h}:${port}/${encodeURIComponent(database)}?sslmode=${sslmode}${ca}`;
+  const params = Object.entries(files)
+    .filter(([, file]) => file)
+    .map(([name, file]) => `&${name}=${encodeURIComponent(file!)}`)
+    .join("");
+  return `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${h}:${port}/${encodeURIComponent(database)}?sslmode=${sslmode}${params}`;
 }
 
 /**
@@ -222,9 +227,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
       sslmode: spec.sslmode,
       ...(spec.sslRootCert ? { sslrootcert: spec.sslRootCert } : {}),
     });
+    const adminCertificate = clientCertificate(spec.adminCertificate);
     this.adminEndpoint = (database) =>
       pulumi.secret(
-        pulumi.all([admin.roleName, args.adminPassword]).apply(([user, password]) => ({ ...endpointOf(database), user, password })),
+        pulumi
+          .all([admin.roleName, args.adminPassword])
+          .apply(([user, password]) => ({ ...endpointOf(database), ...adminCertificate, user, password })),
       );
     this.leader = pulumi.output(leader.name);
     this.members = pulumi.output(live.map((h) => h.name));
@@ -239,7 +247,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
     );
     const readState = args.readers?.replicationState ?? readReplicationState;
     const slots = Object.fromEntries(followers.map((h) => [h.name, slotName(h.name)]));
-    const stateAs = (user: string, password: string) => readState(leader.name, { ...endpointOf("postgres"), user, password }, slots);
+    const stateAs = (user: string, password: string) =>
+      readState(leader.name, { ...endpointOf("postgres"), ...(user === ADMIN_ROLE ? adminCertificate : {}), user, password }, slots);
     // a preview changes nothing, so its read starts now, beside the engine's diff, not after it
     const early = pulumi.runtime.isDryRun() ? pulumi.output(args.adminPassword).apply((pw) => stateAs(ADMIN_ROLE, pw)) : undefined;
     this.replicationState = pulumi.unsecret(
@@ -250,13 +259,16 @@ export class PostgresCluster extends pulumi.ComponentResource {
     this.adminConnectionString = pulumi.secret(
       pulumi
         .all([admin.roleName, args.adminPassword])
-        .apply(([user, pw]) => url(user, pw, leader.address, spec.port, "postgres", spec.sslmode, spec.sslRootCert)),
+        .apply(([user, pw]) =>
+          url(user, pw, leader.address, spec.port, "postgres", spec.sslmode, { sslrootcert: spec.sslRootCert, ...adminCertificate }),
+        ),
     );
     this.replicationConnectionString = pulumi.secret(
       pulumi
         .all([replication.roleName, args.replicationPassword])
         .apply(
-          ([user, pw]) => url(user, pw, leader.address, spec.port, "replication", spec.sslmode, spec.sslRootCert) + "&replication=true",
+          ([user, pw]) =>
+            url(user, pw, leader.address, spec.port, "replication", spec.sslmode, { sslrootcert: spec.sslRootCert }) + "&replication=true",
         ),
     );
     this.applicationConnections = pulumi.output(renderApplicationConnections(spec));

@@ -56,6 +56,8 @@ export function clusterRoles(
       database: "postgres",
       sslmode: c.spec.sslmode,
       ...(c.spec.sslRootCert ? { sslrootcert: c.spec.sslRootCert } : {}),
+      // the members ask the admin for this certificate beside its password (never in the state: paths only)
+      ...(c.spec.adminCertificate ? { clientcert: { cert: c.spec.adminCertificate.cert, key: c.spec.adminCertificate.key } } : {}),
       superuser: true,
       connectTimeout: 15,
     },

@@ -37,6 +37,7 @@ const CLUSTER_KEYS = [
   "sslRootCert",
   "ssh",
   "adminAddresses",
+  "adminCertificate",
   "clients",
   "settings",
   "tuning",
@@ -47,6 +48,7 @@ const HOST_KEYS = ["name", "address", "sshPort", "rebuild", "down", "fenced"];
 const SSH_KEYS = ["user", "privateKeyPath", "knownHostsPath", "insecureSkipHostKeyCheck", "preview"];
 const PREVIEW_KEYS = ["user", "publicKeyPath", "from"];
 const CLIENT_KEYS = ["database", "user", "address"];
+const ADMIN_CERTIFICATE_KEYS = ["cert", "key"];
 const MIGRATION_KEYS = ["source", "target", "tables", "phase", "sequenceMargin", "wayBack", "checksums"];
 const SOURCE_KEYS = ["address", "port", "database", "user", "sslmode"];
 const TARGET_KEYS = ["cluster", "database"];
@@ -168,6 +170,22 @@ function parsePreview(c: Checker, raw: unknown, key: string, deployUser: string)
   return { user, publicKeyPath, from };
 }
 
+function parseAdminCertificate(
+  c: Checker,
+  raw: unknown,
+  clusterKey: string,
+  sslmode: string,
+  sslRootCert: string | undefined,
+): ClusterSpec["adminCertificate"] {
+  const key = `${clusterKey}.adminCertificate`;
+  const r = isObject(raw) ? raw : {};
+  if (!isObject(raw)) c.fail(key, "must be an object: {cert, key}");
+  else c.knownKeys(r, ADMIN_CERTIFICATE_KEYS, key);
+  if (sslmode === "disable") c.fail(key, "needs TLS: a client certificate travels in the TLS handshake, and sslmode is disable");
+  if (!sslRootCert) c.fail(key, `needs sslRootCert: the CA that signed it, which the members check client certificates against`);
+  return { cert: c.string(r, "cert", key), key: c.string(r, "key", key) };
+}
+
 function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
   const r = isObject(raw) ? raw : {};
   if (!isObject(raw)) c.fail(key, "must be an object");
@@ -210,6 +228,8 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
     if (typeof a !== "string" || !isCidr(a)) c.fail(`${key}.adminAddresses[${i}]`, `must be a CIDR, got ${JSON.stringify(a)}`);
     return String(a);
   });
+  const adminCertificate =
+    r.adminCertificate === undefined ? undefined : parseAdminCertificate(c, r.adminCertificate, key, sslmode, sslRootCert);
   const clients = c.array(r, "clients", key, false).map((cl, i) => parseClient(c, cl, `${key}.clients[${i}]`));
   const settings = parseSettings(c, r.settings, `${key}.settings`);
   const backup = parseBackup(c, r.backup, `${key}.backup`, name);
@@ -233,6 +253,7 @@ function parseCluster(c: Checker, raw: unknown, key: string): ClusterSpec {
     ...(sslRootCert ? { sslRootCert } : {}),
     ssh,
     adminAddresses,
+    ...(adminCertificate ? { adminCertificate } : {}),
     clients,
     settings,
     tuning: parseTuning(c, r.tuning, `${key}.tuning`),

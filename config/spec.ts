@@ -137,6 +137,11 @@ export interface ClusterSpec {
   sslRootCert?: string;
   ssh: SshSpec;
   adminAddresses: string[];
+  /**
+   * The admin role's client certificate and key (files where `pulumi up` runs, never in the
+   * stack): the members ask for it beside the password, so the password alone logs in nowhere.
+   */
+  adminCertificate?: { cert: string; key: string };
   clients: ClientSpec[];
   settings: Record<string, SettingValue>;
   /** false: no computed tuning; otherwise overrides of the computed values. */

@@ -17,6 +17,9 @@ export interface Endpoint {
   sslmode: string;
   /** A PEM file of the CA that signs the server's certificate (verify-ca, verify-full); the system's CAs otherwise. */
   sslrootcert?: string;
+  /** This login's client certificate and its key (PEM files), when the server asks for one. */
+  sslcert?: string;
+  sslkey?: string;
 }
 
 /** node-pg's `ssl` option for an sslmode. allow and prefer do not fall back to plain text here: they encrypt, as require. */
@@ -30,6 +33,16 @@ export function tlsOptions(sslmode: string, sslrootcert?: string): false | Conne
     : { rejectUnauthorized: true, ...ca };
 }
 
+/** An endpoint's client certificate fields for a configured {cert, key} (none when absent). */
+export function clientCertificate(files?: { cert: string; key: string }): Pick<Endpoint, "sslcert" | "sslkey"> {
+  return files ? { sslcert: files.cert, sslkey: files.key } : {};
+}
+
+function withClientCertificate(tls: false | ConnectionOptions, e: Endpoint): false | ConnectionOptions {
+  if (tls === false || !e.sslcert || !e.sslkey) return tls;
+  return { ...tls, cert: fs.readFileSync(e.sslcert, "utf8"), key: fs.readFileSync(e.sslkey, "utf8") };
+}
+
 /** node-pg's configuration for an endpoint; connecting gives up after 10 s. */
 export function clientConfig(e: Endpoint, applicationName?: string): ClientConfig {
   return {
@@ -38,7 +51,7 @@ export function clientConfig(e: Endpoint, applicationName?: string): ClientConfi
     database: e.database,
     user: e.user,
     password: e.password,
-    ssl: tlsOptions(e.sslmode, e.sslrootcert),
+    ssl: withClientCertificate(tlsOptions(e.sslmode, e.sslrootcert), e),
     connectionTimeoutMillis: 10_000,
     ...(applicationName ? { application_name: applicationName } : {}),
   };

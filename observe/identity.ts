@@ -52,6 +52,11 @@ export function previewAddressWarnings(c: ClusterSpec, i: number, from: string |
   const admitting = c.adminAddresses.find((cidr) => cidrHolds(cidr, from));
   const member = c.hosts.findIndex((h) => h.address === from);
   return [
+    ...(c.adminCertificate
+      ? []
+      : [
+          `needs attention: ${key}.adminCertificate: is not set, so the admin password, which a preview decrypts, is all a login from adminAddresses needs: give the admin role a client certificate whose key only the deploy job holds`,
+        ]),
     ...(admitting
       ? [
           `needs attention: ${key}.adminAddresses: ${admitting} admits ${from}, where this preview runs: the admin password, which a preview decrypts, logs in from here; run pull requests' previews on a machine outside adminAddresses and admit it with ssh.preview.from`,

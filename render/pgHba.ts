@@ -28,6 +28,11 @@ function hbaName(name: string): string {
     : `"${name.replace(/"/g, '""')}"`;
 }
 
+/** The admin's password, and its client certificate too when the cluster names one (its CN must be the role's name). */
+function adminMethod(cluster: ClusterSpec): string {
+  return cluster.adminCertificate ? "scram-sha-256 clientcert=verify-full" : "scram-sha-256";
+}
+
 /**
  * The block this project owns at the top of every member's pg_hba.conf. Every member lists the
  * whole cluster, so any of them can be promoted; the replication role may stream WAL from a
@@ -40,7 +45,7 @@ export function renderHbaBlock(cluster: ClusterSpec, roles: HbaRoles): string {
   const repl = hbaName(roles.replication);
   const login = cluster.sslmode === "disable" ? "host" : "hostssl";
   const lines = [HBA_BEGIN];
-  for (const cidr of cluster.adminAddresses) lines.push(line(login, "all", admin, cidr, "scram-sha-256"));
+  for (const cidr of cluster.adminAddresses) lines.push(line(login, "all", admin, cidr, adminMethod(cluster)));
   if (roles.preview)
     for (const cidr of cluster.ssh.preview?.from ?? cluster.adminAddresses)
       lines.push(line(login, "postgres", hbaName(roles.preview), cidr, "scram-sha-256"));
@@ -59,7 +64,7 @@ export function renderAdminOnlyHba(cluster: ClusterSpec, admin: string): string 
   return [
     "# pg-replication: a refresh is running; only the admin may connect until it ends",
     line("local", "all", "postgres", "", "peer"),
-    ...cluster.adminAddresses.map((cidr) => line(login, "all", hbaName(admin), cidr, "scram-sha-256")),
+    ...cluster.adminAddresses.map((cidr) => line(login, "all", hbaName(admin), cidr, adminMethod(cluster))),
     "",
   ].join("\n");
 }

@@ -1,5 +1,5 @@
 import { ClusterSpec, SettingValue } from "../config";
-import { CONF_DIR } from "../postgres15";
+import { CONF_DIR, ROOT_CERT_PATH } from "../postgres15";
 import { confValue } from "./quote";
 import { archiveSettings } from "./pgbackrest";
 
@@ -23,6 +23,8 @@ export function replicationSettings(cluster: ClusterSpec): Record<string, Settin
     hot_standby_feedback: true,
     wal_sender_timeout: "60s",
     wal_receiver_timeout: "60s",
+    // the admin's client certificate is checked against the cluster's CA
+    ...(cluster.adminCertificate ? { ssl_ca_file: ROOT_CERT_PATH } : {}),
     ...(cluster.backup ? archiveSettings(cluster.backup.stanza) : {}),
   };
 }

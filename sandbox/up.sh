@@ -208,6 +208,17 @@ setup_tls() {
       -subj "/CN=pg-replication sandbox CA" -keyout "$STATE/tls/ca.key" -out "$STATE/tls/ca.crt" 2> /dev/null
     chmod 600 "$STATE/tls/ca.key"
   fi
+  # the admin role's client certificate (CN = the role), the deploy identity's second factor on
+  # the sandbox stacks: its key stays on this machine, never in a stack
+  if [[ ! -f $STATE/tls/admin.crt ]]; then
+    echo "  generating the admin's client certificate $STATE/tls/admin.crt"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=pgr_admin" \
+      -keyout "$STATE/tls/admin.key" -out "$STATE/tls/admin.csr" 2> /dev/null
+    chmod 600 "$STATE/tls/admin.key"
+    openssl x509 -req -in "$STATE/tls/admin.csr" -CA "$STATE/tls/ca.crt" -CAkey "$STATE/tls/ca.key" -CAcreateserial \
+      -days 3650 -extfile <(printf 'extendedKeyUsage = clientAuth\n') -out "$STATE/tls/admin.crt" 2> /dev/null
+    rm -f "$STATE/tls/admin.csr"
+  fi
   for name in "${HOST_NAMES[@]}"; do
     h=$(host_dir "$name")
     addr=${HOST_ADDR[$name]}

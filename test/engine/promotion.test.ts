@@ -87,6 +87,32 @@ describe("pull-request report, promotion and policies on two stacks", function (
     );
   });
 
+  it("asks the admin for its client certificate beside its password: the password alone, which a preview decrypts, is refused (C2)", () => {
+    const password = project.ok(["config", "get", "adminPassword", "--stack", STAGING]).trim();
+    const tls = path.join(SANDBOX_DIR, "tls");
+    // a HOME of its own: no ~/.postgresql/postgresql.crt that libpq would send unasked
+    const home = fs.mkdtempSync(path.join(project.dir, "home-"));
+    const login = (files: string) =>
+      spawnSync(
+        "psql",
+        [
+          "-X",
+          "-A",
+          "-t",
+          "-w",
+          "-d",
+          `host=10.77.0.21 dbname=postgres user=pgr_admin sslmode=verify-full sslrootcert=${tls}/ca.crt${files}`,
+        ],
+        { input: "select current_user", env: { ...process.env, PGPASSWORD: password, HOME: home }, encoding: "utf8" },
+      );
+    const alone = login("");
+    assert.notEqual(alone.status, 0, alone.stdout);
+    assert.match(alone.stderr, /connection requires a valid client certificate/);
+    const withCertificate = login(` sslcert=${tls}/admin.crt sslkey=${tls}/admin.key`);
+    assert.equal(withCertificate.status, 0, withCertificate.stderr);
+    assert.equal(withCertificate.stdout.trim(), "pgr_admin");
+  });
+
   it("refuses to promote what staging ran at another commit", () => {
     commit("a later commit");
     const r = promote();

@@ -262,6 +262,30 @@ describe("parseStackConfig", () => {
   });
 });
 
+describe("parseStackConfig: the admin's client certificate", () => {
+  const withCert = (extra: Record<string, unknown>) => ({ ...rawCluster(), ...extra });
+
+  it("takes its two files when the cluster's CA is configured", () => {
+    const c = withCert({ sslmode: "verify-full", sslRootCert: "/ca.crt", adminCertificate: { cert: "/a.crt", key: "/a.key" } });
+    assert.deepEqual(parseStackConfig({ clusters: [c] }, present, secrets).clusters[0].adminCertificate, { cert: "/a.crt", key: "/a.key" });
+  });
+
+  it("refuses it without TLS, without the CA, or without a file, each under its key", () => {
+    assert.deepEqual(problems([withCert({ sslmode: "disable", adminCertificate: { cert: "/a.crt", key: "/a.key" } })]), [
+      "pg-replication:clusters[0].adminCertificate: needs TLS: a client certificate travels in the TLS handshake, and sslmode is disable",
+      "pg-replication:clusters[0].adminCertificate: needs sslRootCert: the CA that signed it, which the members check client certificates against",
+    ]);
+    assert.match(
+      problems([withCert({ sslRootCert: "/ca.crt", adminCertificate: { cert: "/a.crt" } })]).join("\n"),
+      /adminCertificate\.key/,
+    );
+    assert.match(
+      problems([withCert({ sslRootCert: "/ca.crt", adminCertificate: { cert: "/a.crt", key: "/a.key", pem: "x" } })]).join("\n"),
+      /adminCertificate/,
+    );
+  });
+});
+
 describe("parseStackConfig: the preview identity", () => {
   const withPreview = (preview: unknown) => {
     const c = rawCluster() as Record<string, unknown>;

@@ -45,6 +45,22 @@ describe("clientConfig", () => {
     }
   });
 
+  it("presents the endpoint's client certificate and key when it names them, never without TLS", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgr-cert-"));
+    const [cert, key] = [path.join(dir, "admin.crt"), path.join(dir, "admin.key")];
+    fs.writeFileSync(cert, "CERT");
+    fs.writeFileSync(key, "KEY");
+    try {
+      const tls = clientConfig({ ...at("verify-full", cert), sslcert: cert, sslkey: key }).ssl as { cert: string; key: string };
+      assert.equal(tls.cert, "CERT");
+      assert.equal(tls.key, "KEY");
+      assert.equal(clientConfig({ ...at("disable"), sslcert: cert, sslkey: key }).ssl, false);
+      assert.equal((clientConfig(at("require")).ssl as { cert?: string }).cert, undefined);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("names the session and gives up connecting after 10 s", () => {
     const c = clientConfig(at("require"), "pg-replication status");
     assert.equal(c.application_name, "pg-replication status");

@@ -36,7 +36,8 @@ describe("identityFromEnv", () => {
 });
 
 describe("where a pull request's preview runs (C2)", () => {
-  const cluster = clusterSpec({ adminAddresses: ["10.77.0.250/31", "fd00::/64"] });
+  const certificate = { sslRootCert: "/ca.crt", adminCertificate: { cert: "/admin.crt", key: "/admin.key" } };
+  let cluster = clusterSpec({ adminAddresses: ["10.77.0.250/31", "fd00::/64"], ...certificate });
   const observed = [{ pg1: { roles: [PREVIEW_ROLE] } as unknown as HostObservation }];
   const asked: string[] = [];
   const previewFrom = async (address: string | undefined) => {
@@ -76,5 +77,17 @@ describe("where a pull request's preview runs (C2)", () => {
     assert.deepEqual((await previewFrom("10.77.0.10")).warnings, []);
     assert.deepEqual((await previewFrom("10.77.0.249")).warnings, []);
     assert.deepEqual((await previewFrom(undefined)).warnings, []);
+  });
+
+  it("needs attention when the admin has no client certificate: its password alone logs in from adminAddresses", async () => {
+    const before = cluster;
+    cluster = clusterSpec({ adminAddresses: ["10.77.0.250/31"] });
+    try {
+      assert.deepEqual((await previewFrom("10.77.0.10")).warnings, [
+        "needs attention: pg-replication:clusters[0].adminCertificate: is not set, so the admin password, which a preview decrypts, is all a login from adminAddresses needs: give the admin role a client certificate whose key only the deploy job holds",
+      ]);
+    } finally {
+      cluster = before;
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { HBA_BEGIN, HBA_END, renderHbaBlock } from "../../../render/pgHba";
+import { HBA_BEGIN, HBA_END, renderAdminOnlyHba, renderHbaBlock } from "../../../render/pgHba";
 import { clusterSpec } from "../fixtures";
 
 const roles = { admin: "pgr_admin", replication: "replicator" };
@@ -35,6 +35,16 @@ describe("renderHbaBlock", () => {
     assert.match(block, /^hostssl\s+appdb\s+app\s+10\.77\.0\.0\/24\s+scram-sha-256$/m);
     assert.match(block, /^hostssl\s+all\s+pgr_admin\s+10\.77\.0\.254\/32\s+scram-sha-256$/m);
     assert.ok(block.startsWith(HBA_BEGIN + "\n") && block.endsWith(HBA_END + "\n"));
+  });
+
+  it("asks the admin for its client certificate beside its password when the cluster names one, in both blocks", () => {
+    const c = clusterSpec({ sslRootCert: "/ca.crt", adminCertificate: { cert: "/a.crt", key: "/a.key" } });
+    assert.match(renderHbaBlock(c, roles), /^hostssl\s+all\s+pgr_admin\s+10\.77\.0\.254\/32\s+scram-sha-256 clientcert=verify-full$/m);
+    assert.match(
+      renderAdminOnlyHba(c, "pgr_admin"),
+      /^hostssl\s+all\s+pgr_admin\s+10\.77\.0\.254\/32\s+scram-sha-256 clientcert=verify-full$/m,
+    );
+    assert.doesNotMatch(renderHbaBlock(clusterSpec(), roles), /clientcert/);
   });
 
   it("admits the preview role from ssh.preview.from when set, from adminAddresses otherwise", () => {

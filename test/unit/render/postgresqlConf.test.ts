@@ -10,6 +10,12 @@ describe("renderPostgresqlConf", () => {
     }
   });
 
+  it("checks client certificates against the cluster's CA, where each member has it, once the admin has one", () => {
+    const withCert = renderPostgresqlConf(clusterSpec({ sslRootCert: "/ca.crt", adminCertificate: { cert: "/a.crt", key: "/a.key" } }));
+    assert.ok(withCert.includes("ssl_ca_file = '/var/lib/postgresql/.postgresql/root.crt'\n"), withCert);
+    assert.ok(!renderPostgresqlConf(clusterSpec()).includes("ssl_ca_file"));
+  });
+
   it("lets a cluster's settings override the defaults, sorted and stable", () => {
     const conf = renderPostgresqlConf(clusterSpec({ settings: { wal_level: "logical", work_mem: "64MB" } }));
     assert.ok(conf.includes("wal_level = logical\n"));
