@@ -329,6 +329,7 @@ async function main() {
         observations: observations[i],
         fence: Object.fromEntries(fences[i].fence.map((h) => [h, downSeen[i][h] as HostObservation])),
         adminLogin: adminLogins[i],
+        ...(identity.kind === "preview" ? { previewStateLogin: { user: PREVIEW_ROLE, password: identity.dbPassword } } : {}),
         expectedHashes,
         adminPassword: config.requireSecret("adminPassword"),
         replicationPassword: config.requireSecret("replicationPassword"),

@@ -49,6 +49,8 @@ export interface PostgresClusterArgs {
   adminLogin: LoginCheck;
   /** What the replication secrets on the hosts should hash to (observe/hosts.ts compares). */
   expectedHashes: { passfile: string; replicationVerifier: string };
+  /** Who reads the replication state at preview: the preview identity's pg_monitor role (a pull request's machine never tries the admin's login); absent: the admin. */
+  previewStateLogin?: { user: string; password: string };
   /** How the cluster reads its servers (observe/): replaced in unit tests only. */
   readers?: { replicationState?: typeof readReplicationState };
 }
@@ -250,7 +252,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const stateAs = (user: string, password: string) =>
       readState(leader.name, { ...endpointOf("postgres"), ...(user === ADMIN_ROLE ? adminCertificate : {}), user, password }, slots);
     // a preview changes nothing, so its read starts now, beside the engine's diff, not after it
-    const early = pulumi.runtime.isDryRun() ? pulumi.output(args.adminPassword).apply((pw) => stateAs(ADMIN_ROLE, pw)) : undefined;
+    const login = args.previewStateLogin;
+    const early = !pulumi.runtime.isDryRun()
+      ? undefined
+      : login
+        ? pulumi.output(stateAs(login.user, login.password))
+        : pulumi.output(args.adminPassword).apply((pw) => stateAs(ADMIN_ROLE, pw));
     this.replicationState = pulumi.unsecret(
       pulumi
         .all([args.adminPassword, admin.roleName, ...done])

@@ -219,6 +219,8 @@ describe("pull-request report, promotion and policies on two stacks", function (
   it("previews from a runner outside adminAddresses that ssh.preview.from admits: nothing needs attention, and the key and role are refused elsewhere (C2)", () => {
     editConfig(STAGING, (c) => ((main(c).ssh as { preview: Record<string, unknown> }).preview.from = ["10.77.0.10/32"]));
     project.ok(["up", "--yes", "--stack", STAGING]);
+    const serverLog = () => sshOk("stg1", "sudo -n cat /var/log/postgresql/postgresql-15-main.log");
+    const logBefore = serverLog().length;
     // the runner: another machine on the hosts' network (here the network namespace of the sandbox's old host)
     const runner = spawnSync(
       "ip",
@@ -228,6 +230,9 @@ describe("pull-request report, promotion and policies on two stacks", function (
     const out = `${runner.stdout}\n${runner.stderr}`;
     assert.equal(runner.status, 0, out);
     assert.doesNotMatch(out, /needs attention/);
+    // the pull request's machine never so much as tried the admin's login (the state is read as pgr_preview)
+    // (a refused login is logged: no pg_hba.conf entry for host "10.77.0.10", user "pgr_admin")
+    assert.doesNotMatch(serverLog().slice(logBefore), /user "pgr_admin"/);
     // from the controller, the key no longer logs in
     const fromAdmin = spawnSync(
       "ssh",

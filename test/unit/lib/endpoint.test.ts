@@ -56,6 +56,9 @@ describe("clientConfig", () => {
       assert.equal(tls.key, "KEY");
       assert.equal(clientConfig({ ...at("disable"), sslcert: cert, sslkey: key }).ssl, false);
       assert.equal((clientConfig(at("require")).ssl as { cert?: string }).cert, undefined);
+      // a machine without the files (a preview's runner): no certificate, and the server says why
+      const missing = clientConfig({ ...at("require"), sslcert: path.join(dir, "none.crt"), sslkey: key }).ssl as { cert?: string };
+      assert.equal(missing.cert, undefined);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
