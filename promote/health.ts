@@ -24,6 +24,9 @@ export async function healthOf(from: Stack): Promise<string[]> {
         password: decodeURIComponent(u.password),
         sslmode: u.searchParams.get("sslmode") ?? "require",
         sslrootcert: u.searchParams.get("sslrootcert") ?? undefined,
+        // the admin's client certificate, when the cluster has one (adminCertificate)
+        sslcert: u.searchParams.get("sslcert") ?? undefined,
+        sslkey: u.searchParams.get("sslkey") ?? undefined,
       },
       Object.fromEntries(standbys.map((s) => [s, slotName(s)])),
     );

@@ -290,6 +290,7 @@ describe("pull-request report, promotion and policies on two stacks", function (
     editConfig(PRODUCTION, (c) => {
       main(c).hosts = (main(c).hosts as unknown[]).slice(0, 1);
       main(c).sslmode = "disable";
+      delete main(c).adminCertificate; // refused without TLS before any policy runs
       c["pg-replication:protect"] = false;
     });
     const r = previewWithPolicies(project, PRODUCTION);
