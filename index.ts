@@ -353,6 +353,7 @@ async function main() {
         spec.migration.phase === "sync" && identity.kind !== "preview"
           ? await unsubscribedAtPlan(spec.migration, sourcePassword, targetAdmin(spec.clusters, spec.migration, adminPassword))
           : [],
+        identity.kind === "preview",
       )
     : undefined;
   return {
@@ -436,7 +437,7 @@ function targetAdmin(specs: ClusterSpec[], m: MigrationSpec, password: string): 
   );
 }
 
-function migrate(m: MigrationSpec, cluster: PostgresCluster, config: pulumi.Config, unsubscribed: string[]): Migration {
+function migrate(m: MigrationSpec, cluster: PostgresCluster, config: pulumi.Config, unsubscribed: string[], preview: boolean): Migration {
   return new Migration(
     "migration",
     {
@@ -445,6 +446,7 @@ function migrate(m: MigrationSpec, cluster: PostgresCluster, config: pulumi.Conf
       sourcePassword: config.requireSecret(MIGRATION_SECRET_KEY),
       targetLeader: cluster.leaderAccess,
       target: cluster.adminEndpoint(m.target.database),
+      previewIdentity: preview,
     },
     { dependsOn: [cluster] },
   );

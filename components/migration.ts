@@ -26,6 +26,8 @@ export interface MigrationArgs {
   targetLeader: { name: string; ssh: SshAccess };
   /** The target database on that leader, as the cluster's admin role (PostgresCluster.adminEndpoint): for the status and the cutover. */
   target: pulumi.Input<Endpoint>;
+  /** A preview through the preview identity: a pull request's machine, which tries neither login. */
+  previewIdentity?: boolean;
 }
 
 /** The commands the local steps run, relative to the project (so they are the same on every machine). */
@@ -183,7 +185,15 @@ export class Migration extends pulumi.ComponentResource {
     this.revertReport = report<RevertReport>(revert);
     // the state is read once this phase's last step has run
     const settled = (revert ?? closed ?? cutover ?? subscription ?? schema).stdout;
-    this.state = pulumi.unsecret(pulumi.all([sourceAt, target, settled]).apply(([s, t]) => readMigrationState(spec, s, t)));
+    this.state = args.previewIdentity
+      ? pulumi.output<MigrationState>({
+          phase: spec.phase,
+          tables: {},
+          lagBytes: null,
+          lagSeconds: null,
+          error: "not read by the preview identity (it logs in neither to the source nor as the target's admin)",
+        })
+      : pulumi.unsecret(pulumi.all([sourceAt, target, settled]).apply(([s, t]) => readMigrationState(spec, s, t)));
     this.registerOutputs({ state: this.state, cutoverReport: this.cutoverReport, revertReport: this.revertReport });
   }
 }

@@ -6,6 +6,7 @@ import { MigrationPhase } from "../../../config";
 import { isSecretValue, plain, registered, reset, value } from "../../support/mocks";
 import { migrationArgs } from "./scenarios";
 
+type MigrationArgs = import("../../../components/migration").MigrationArgs;
 const { Migration } = require("../../../components/migration") as typeof import("../../../components/migration");
 
 interface Built {
@@ -15,17 +16,21 @@ interface Built {
   state: { phase: string; error?: string };
 }
 
-async function build(phase: MigrationPhase, wayBack = true): Promise<Built> {
+async function build(phase: MigrationPhase, wayBack = true, extra: Partial<MigrationArgs> = {}): Promise<Built> {
   reset();
   const opts: Record<string, pulumi.CustomResourceOptions> = {};
-  const migration = new Migration("migration", migrationArgs(phase, wayBack), {
-    transformations: [
-      (a) => {
-        opts[a.name] = a.opts;
-        return undefined;
-      },
-    ],
-  });
+  const migration = new Migration(
+    "migration",
+    { ...migrationArgs(phase, wayBack), ...extra },
+    {
+      transformations: [
+        (a) => {
+          opts[a.name] = a.opts;
+          return undefined;
+        },
+      ],
+    },
+  );
   const state = await value(migration.state);
   const steps = registered.filter((r) => r.type !== "pg-replication:migration:Migration");
   return { names: steps.map((r) => r.name).sort(), opts, state };
@@ -53,6 +58,12 @@ describe("Migration", () => {
     const b = await build("sync");
     assert.equal(b.state.phase, "sync");
     assert.match(String(b.state.error), /ECONNREFUSED/);
+  });
+
+  it("a preview through the preview identity reads no state: it holds neither the source's login nor the target admin's certificate", async () => {
+    const b = await build("sync", true, { previewIdentity: true });
+    assert.equal(b.state.phase, "sync");
+    assert.equal(b.state.error, "not read by the preview identity (it logs in neither to the source nor as the target's admin)");
   });
 
   it("cutover: the subscription step is gone, a one-shot cutover step runs from the controller", async () => {
