@@ -57,7 +57,7 @@ export function clusterRoles(
       sslmode: c.spec.sslmode,
       ...(c.spec.sslRootCert ? { sslrootcert: c.spec.sslRootCert } : {}),
       // the members ask the admin for this certificate beside its password (never in the state: paths only)
-      ...(c.spec.adminCertificate ? { clientcert: { cert: c.spec.adminCertificate.cert, key: c.spec.adminCertificate.key } } : {}),
+      ...(c.spec.adminCertificate ? { clientcert: c.spec.adminCertificate } : {}),
       superuser: true,
       connectTimeout: 15,
     },

@@ -41,13 +41,7 @@ export function certificateProblems(key: string, pem: CertificateFiles, now = ne
   return problems;
 }
 
-function read(path: string): string | undefined {
-  try {
-    return fs.readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
+const read = (path: string) => parsed(() => fs.readFileSync(path, "utf8"));
 
 /** The deploy identity's check of a cluster's adminCertificate: the files read, then certificateProblems. */
 export function adminCertificateProblems(c: ClusterSpec, i: number): string[] {

@@ -9,11 +9,12 @@ export type LoginCheck = "ok" | "refused" | "unreachable";
  * does not verify never sees the password.
  */
 export function checkLoginOverNetwork(at: Endpoint): Promise<LoginCheck> {
-  return inSession<LoginCheck>(
-    clientConfig(at, "pg-replication login check"),
-    async () => "ok",
-    (e) => ((e as { code?: string }).code === "28P01" ? "refused" : "unreachable"),
-  );
+  return inSession<LoginCheck>(clientConfig(at, "pg-replication login check"), async () => "ok", loginFailure);
+}
+
+// 28P01: the password was refused; anything else, the server was not reached or not asked
+function loginFailure(e: unknown): LoginCheck {
+  return (e as { code?: string }).code === "28P01" ? "refused" : "unreachable";
 }
 
 let checker = checkLoginOverNetwork;
@@ -27,25 +28,30 @@ export function checkLogin(at: Endpoint): Promise<LoginCheck> {
   return checker(at);
 }
 
-/** The address the server sees this machine's login come from (inet_client_addr), or undefined when it cannot be read. */
-export function clientAddressOverNetwork(at: Endpoint): Promise<string | undefined> {
-  return inSession(
+/** A login, and where the server sees it come from (inet_client_addr): the preview identity's one session. */
+export interface LoginFrom {
+  login: LoginCheck;
+  from?: string;
+}
+
+export function loginFromOverNetwork(at: Endpoint): Promise<LoginFrom> {
+  return inSession<LoginFrom>(
     clientConfig(at, "pg-replication login check"),
     async (client) => {
       const r = await client.query<{ address: string | null }>("select host(inet_client_addr()) as address");
-      return r.rows[0]?.address ?? undefined;
+      return { login: "ok", from: r.rows[0]?.address ?? undefined };
     },
-    () => undefined,
+    (e) => ({ login: loginFailure(e) }),
   );
 }
 
-let addressReader = clientAddressOverNetwork;
+let fromChecker = loginFromOverNetwork;
 
-/** Unit tests replace the network read; the program always uses the real one. */
-export function setClientAddressReader(r: typeof clientAddressOverNetwork): void {
-  addressReader = r;
+/** Unit tests replace the network check; the program always uses the real one. */
+export function setLoginFromChecker(c: typeof loginFromOverNetwork): void {
+  fromChecker = c;
 }
 
-export function clientAddress(at: Endpoint): Promise<string | undefined> {
-  return addressReader(at);
+export function checkLoginFrom(at: Endpoint): Promise<LoginFrom> {
+  return fromChecker(at);
 }

@@ -4,7 +4,7 @@
 import { ClusterSpec, ConfigError, NAMESPACE, PREVIEW_SECRET_KEY } from "../config";
 import { PREVIEW_ROLE } from "../names";
 import { cidrHolds } from "../lib/cidr";
-import { LoginCheck, checkLogin, clientAddress } from "./adminLogin";
+import { LoginCheck, checkLoginFrom } from "./adminLogin";
 import { HostObservation } from "./hosts";
 
 export type Identity = { kind: "deploy" } | { kind: "preview"; sshKeyFile: string; dbPassword: string };
@@ -82,7 +82,7 @@ export async function checkPreviewLogins(
     clusters.map(async (c, i) => {
       const leader = c.hosts.find((h) => h.name === c.leader)!;
       if (!seen[i][leader.name]?.roles.includes(PREVIEW_ROLE)) return;
-      const at = {
+      const { login, from } = await checkLoginFrom({
         host: leader.address,
         port: c.port,
         database: "postgres",
@@ -90,15 +90,14 @@ export async function checkPreviewLogins(
         password,
         sslmode: c.sslmode,
         sslrootcert: c.sslRootCert,
-      };
-      const login = await checkLogin(at);
+      });
       if (login !== "ok") {
         problems.push(
           `PGR_PREVIEW_DB_PASSWORD: ${PREVIEW_ROLE} does not log in on ${c.leader} (${leader.address}) with it: set the stack's ${PREVIEW_SECRET_KEY}`,
         );
         return;
       }
-      warnings[i] = previewAddressWarnings(c, i, await clientAddress(at));
+      warnings[i] = previewAddressWarnings(c, i, from);
     }),
   );
   if (problems.length > 0) throw new ConfigError(problems);

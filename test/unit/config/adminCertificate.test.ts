@@ -11,63 +11,30 @@ describe("the admin's client certificate", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgr-admin-cert-"));
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "ignore"] });
-  const signed = (name: string, cn: string, by: string, days = "2") => {
+  // a new EC key and its request or self-signed certificate, as the sandbox makes them
+  const newKey = (name: string, subject: string, ...out: string[]) =>
     openssl(
-      "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
+      ..."req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes".split(" "),
       "-subj",
-      `/CN=${cn}`,
+      `/CN=${subject}`,
       "-keyout",
       file(`${name}.key`),
-      "-out",
-      file(`${name}.csr`),
+      ...out,
     );
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      file(`${name}.csr`),
-      "-CA",
-      file(`${by}.crt`),
-      "-CAkey",
-      file(`${by}.key`),
-      "-CAcreateserial",
-      "-days",
-      days,
-      "-out",
-      file(`${name}.crt`),
-    );
+  const signed = (name: string, cn: string, by: string) => {
+    newKey(name, cn, "-out", file(`${name}.csr`));
+    const ca = ["-CA", file(`${by}.crt`), "-CAkey", file(`${by}.key`), "-CAcreateserial"];
+    openssl("x509", "-req", "-in", file(`${name}.csr`), ...ca, "-days", "2", "-out", file(`${name}.crt`));
   };
-  const pem = (cert: string, key = cert, caName = "ca") => ({
+  const pem = (cert: string, key = cert) => ({
     cert: fs.readFileSync(file(`${cert}.crt`), "utf8"),
     key: fs.readFileSync(file(`${key}.key`), "utf8"),
-    ca: fs.readFileSync(file(`${caName}.crt`), "utf8"),
+    ca: fs.readFileSync(file("ca.crt"), "utf8"),
   });
   const KEY = "pg-replication:clusters[0].adminCertificate";
 
   before(() => {
-    for (const name of ["ca", "other-ca"])
-      openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        `/CN=${name}`,
-        "-keyout",
-        file(`${name}.key`),
-        "-out",
-        file(`${name}.crt`),
-      );
+    for (const name of ["ca", "other-ca"]) newKey(name, name, "-x509", "-days", "2", "-out", file(`${name}.crt`));
     signed("admin", "pgr_admin", "ca");
     signed("someone", "someone", "ca");
     signed("stranger", "pgr_admin", "other-ca");

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ConfigError } from "../../../config";
 import { PREVIEW_ROLE } from "../../../names";
-import { checkLoginOverNetwork, clientAddressOverNetwork, setClientAddressReader, setLoginChecker } from "../../../observe/adminLogin";
+import { loginFromOverNetwork, setLoginFromChecker } from "../../../observe/adminLogin";
 import { HostObservation } from "../../../observe/hosts";
 import { checkPreviewLogins, identityFromEnv } from "../../../observe/identity";
 import { clusterSpec } from "../fixtures";
@@ -41,16 +41,14 @@ describe("where a pull request's preview runs (C2)", () => {
   const observed = [{ pg1: { roles: [PREVIEW_ROLE] } as unknown as HostObservation }];
   const asked: string[] = [];
   const previewFrom = async (address: string | undefined) => {
-    setLoginChecker(async () => "ok");
-    setClientAddressReader(async (at) => {
+    setLoginFromChecker(async (at) => {
       asked.push(`${at.user}@${at.host}`);
-      return address;
+      return { login: "ok", from: address };
     });
     try {
       return await checkPreviewLogins([cluster], observed, "preview-pw");
     } finally {
-      setLoginChecker(checkLoginOverNetwork);
-      setClientAddressReader(clientAddressOverNetwork);
+      setLoginFromChecker(loginFromOverNetwork);
     }
   };
 
